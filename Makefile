@@ -1,0 +1,72 @@
+# larder - top-level build.
+#
+#   make          build the runtime and tools (installs what is missing first)
+#   make test     build, then run every test; ends with "N passed, N failed"
+#   make demo     build, then serve the demo on http://127.0.0.1:8000
+#
+# Expensive steps are cached outside the work tree in $(LARDER_CACHE), keyed
+# by a hash of their inputs: a changed input builds into a new key, an
+# unchanged one is reused by every clone on this machine (CI included).
+
+LARDER_CACHE ?= $(HOME)/.cache/larder
+export LARDER_CACHE
+B := build
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+
+# ---------------------------------------------------------------------------
+# Bootstrap: install what the build needs, then re-enter make so that keys
+# that depend on installed tools are computed after the install.
+ifndef LARDER_BOOTSTRAPPED
+
+GOALS := $(or $(MAKECMDGOALS),all)
+.PHONY: $(GOALS) bootstrap
+$(GOALS): bootstrap
+	@$(MAKE) --no-print-directory LARDER_BOOTSTRAPPED=1 $@
+
+bootstrap:
+	@builder/bootstrap.sh
+
+else
+# ---------------------------------------------------------------------------
+
+RT := builder/runtime
+hash = $(shell cat $(1) | sha256sum | cut -c1-16)
+EMCC_VERSION := $(shell dpkg-query -W -f '$${Version}' emscripten)
+
+# Pinned Debian sources, unpacked into the cache.
+SOURCES := $(shell grep -v '^\#' $(RT)/sources.txt)
+SRC := $(LARDER_CACHE)/src
+src_stamp = $(SRC)/.$(subst :,_,$(1)).ok
+SOURCE_STAMPS := $(foreach s,$(SOURCES),$(call src_stamp,$(s)))
+
+DEPS_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-deps.sh)-$(EMCC_VERSION)
+DEPS := $(LARDER_CACHE)/wasm-deps-$(DEPS_KEY)
+CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
+CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
+
+.PHONY: all sources deps cpython runtime test demo clean
+all: runtime
+
+sources: $(SOURCE_STAMPS)
+$(SRC)/.%.ok: $(RT)/sources.txt $(RT)/fetch-source.sh
+	@spec='$(subst _,:,$*)'; name=$${spec%%=*}; \
+	 echo "fetch $$spec"; \
+	 $(RT)/fetch-source.sh "$$spec" "$(SRC)/$$name" $$([ "$$name" = python3.11 ] && echo --skip-patches)
+	@touch $@
+
+deps: $(DEPS)/.ok
+$(DEPS)/.ok: | $(SOURCE_STAMPS)
+	$(RT)/build-deps.sh $(SRC) $(DEPS)
+	@touch $@
+
+cpython: $(CPY)/.ok
+$(CPY)/.ok: $(DEPS)/.ok
+	$(RT)/build-cpython.sh $(SRC)/python3.11 $(DEPS) $(CPY)
+
+include $(RT)/runtime.mk
+
+clean:
+	rm -rf $(B)
+
+endif

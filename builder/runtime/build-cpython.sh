@@ -1,0 +1,59 @@
+#!/bin/sh
+# build-cpython.sh: cross-compile CPython 3.11.2 for wasm32-emscripten.
+#
+#   build-cpython.sh PYSRC DEPS PREFIX
+#
+# PYSRC is the unpacked Debian python3.11 source (upstream 3.11.2), DEPS the
+# emcc-built libraries from build-deps.sh, PREFIX the output: the configured
+# and built tree (libpython3.11.a, the module libraries, pyconfig.h, the
+# sysconfig data) plus link.env, the flags the final link needs. The final
+# link of python.js/python.wasm is not done here: the top-level Makefile links
+# the cached libpython with the loader (loader/), so loader changes never
+# rebuild CPython.
+#
+# The build python is Debian's /usr/bin/python3.11 (the same 3.11.2), so no
+# native CPython build is needed. The tree is built in place (CPython's
+# Makefile and sysconfig data record absolute paths); PREFIX/.ok marks it
+# complete, and a partial tree is wiped by the next run. The emscripten target is "browser": MEMFS,
+# no NODERAWFS, which is also what the runtime uses under Node.
+set -eu
+pysrc=$(cd "$1" && pwd) deps=$(cd "$2" && pwd) prefix=$3
+here=$(cd "$(dirname "$0")" && pwd)
+export NODE_PATH=/usr/share/nodejs
+rm -rf "$prefix"
+mkdir -p "$prefix/build"
+cd "$prefix/build"
+
+cat "$pysrc/Tools/wasm/config.site-wasm32-emscripten" "$here/config.site-larder" > config.site
+export CONFIG_SITE="$PWD/config.site"
+inc="-I$deps/include" lib="-L$deps/lib"
+export ZLIB_CFLAGS="$inc" ZLIB_LIBS="$lib -lz"
+export BZIP2_CFLAGS="$inc" BZIP2_LIBS="$lib -lbz2"
+export LIBLZMA_CFLAGS="$inc" LIBLZMA_LIBS="$lib -llzma"
+export LIBSQLITE3_CFLAGS="$inc" LIBSQLITE3_LIBS="$lib -lsqlite3"
+
+echo "== configure (slow: every probe is an emcc link)"
+emconfigure "$pysrc/configure" -C \
+    --host=wasm32-unknown-emscripten \
+    --build="$("$pysrc/config.guess")" \
+    --with-emscripten-target=browser \
+    --enable-wasm-dynamic-linking \
+    --with-build-python=/usr/bin/python3.11 \
+    --prefix=/usr/local > configure.log 2>&1 || { tail -30 configure.log; exit 1; }
+
+echo "== make"
+# MODULE_BINASCII_LDFLAGS=: with MAIN_MODULE every input is linked whole-archive
+# and -lz would otherwise appear twice.
+emmake make -j"$(nproc)" MODULE_BINASCII_LDFLAGS= > make.log 2>&1 || { tail -40 make.log; exit 1; }
+
+# Record what the final link needs, resolved by CPython's own Makefile.
+make -s --no-print-directory -f Makefile -f - larder-link-env > link.env <<'MK'
+larder-link-env:
+	@echo 'PY_LDFLAGS=$(PY_CORE_LDFLAGS)'
+	@echo 'PY_LINKFORSHARED=$(LINKFORSHARED)'
+	@echo 'PY_LIBS=$(LINK_PYTHON_OBJS) $(LIBS) $(MODLIBS) $(SYSLIBS)'
+	@echo 'PY_SYSCONFIGDATA=$(shell cat pybuilddir.txt)/_sysconfigdata_$(ABIFLAGS)_$(MACHDEP)_$(MULTIARCH).py'
+MK
+cat link.env
+touch "$prefix/.ok"
+echo "== CPython for wasm ready in $prefix"

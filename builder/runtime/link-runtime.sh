@@ -1,0 +1,33 @@
+#!/bin/sh
+# link-runtime.sh CPYTHON DEPS OUTDIR OBJ...: link the wasm runtime.
+#
+# Links the cached CPython objects (CPYTHON/build, flags from its link.env)
+# with the loader objects into OUTDIR/python.js + OUTDIR/python.wasm. Unlike
+# CPython's own link, no stdlib is preloaded into the module (the JS glue
+# writes the core bundle into MEMFS) and the JS is a factory function
+# (createLarderPython) that a Web Worker and Node both call.
+set -eu
+cpy=$(cd "$1" && pwd) deps=$(cd "$2" && pwd) out=$3
+shift 3
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+objs=""
+for o in "$@"; do objs="$objs $(cd "$(dirname "$o")" && pwd)/$(basename "$o")"; done
+export NODE_PATH=/usr/share/nodejs
+PY_LDFLAGS=$(sed -n 's/^PY_LDFLAGS=//p' "$cpy/build/link.env")
+# With MAIN_MODULE every input is linked whole-archive, so a library named
+# twice (CPython's list has -lz twice) is a duplicate-symbol error: keep the
+# first occurrence of each -l and .a.
+PY_LIBS=$(sed -n 's/^PY_LIBS=//p' "$cpy/build/link.env" |
+          tr ' ' '\n' | awk 'NF && !(/^-l|\.a$/ && seen[$0]++)' | tr '\n' ' ')
+cd "$cpy/build"
+# shellcheck disable=SC2086
+emcc $PY_LDFLAGS -sMAIN_MODULE -O2 -g0 \
+    -sMODULARIZE=1 -sEXPORT_NAME=createLarderPython \
+    -sENVIRONMENT=web,worker,node \
+    -sINVOKE_RUN=0 \
+    -sEXPORTED_RUNTIME_METHODS=FS,ENV,callMain,ccall,UTF8ToString,stringToUTF8,lengthBytesUTF8 \
+    -o "$out/python.js.tmp.js" $objs $PY_LIBS -L"$deps/lib" -lzstd -lsodium
+mv "$out/python.js.tmp.wasm" "$out/python.wasm"
+sed 's/python\.js\.tmp\.wasm/python.wasm/g' "$out/python.js.tmp.js" > "$out/python.js"
+rm -f "$out/python.js.tmp.js"

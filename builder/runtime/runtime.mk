@@ -1,0 +1,56 @@
+# runtime.mk - included by the top-level Makefile: the wasm runtime in
+# $(B)/runtime (python.js, python.wasm, the stdlib bundles, the JS glue).
+
+RUNTIME := $(B)/runtime
+GEN := $(B)/gen
+WASM_OBJ := $(B)/wasm-obj
+PYSRC := $(SRC)/python3.11
+BUILD_PYTHON := /usr/bin/python3.11
+
+WASM_CFLAGS := -std=c11 -O2 -fPIC -Wall -Wextra -Werror \
+	-I$(CPY)/build -I$(PYSRC)/Include -I$(DEPS)/include -I$(GEN)
+LOADER_SRCS := loader/main.c loader/module.c loader/pipeline.c index/error.c
+LOADER_OBJS := $(patsubst %.c,$(WASM_OBJ)/%.o,$(LOADER_SRCS))
+LOADER_HDRS := loader/loader.h index/index.h $(GEN)/selftest_vector.h
+
+RUNTIME_FILES := $(RUNTIME)/python.js $(RUNTIME)/python.wasm \
+	$(RUNTIME)/python311.zip $(RUNTIME)/stdlib-full.zip \
+	$(RUNTIME)/larder-runtime.js $(RUNTIME)/worker.js $(RUNTIME)/larder-python
+
+runtime: $(RUNTIME_FILES)
+
+$(GEN)/selftest_vector.h: $(RT)/gen-selftest.sh | $(CPY)/.ok
+	@mkdir -p $(@D)
+	$(RT)/gen-selftest.sh $(PYSRC)/LICENSE $@
+
+$(WASM_OBJ)/%.o: %.c $(LOADER_HDRS) $(CPY)/.ok
+	@mkdir -p $(@D)
+	NODE_PATH=/usr/share/nodejs emcc $(WASM_CFLAGS) -c $< -o $@
+
+# python.wasm is written by the same command as python.js
+$(RUNTIME)/python.wasm: $(RUNTIME)/python.js
+$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(CPY)/.ok
+	$(RT)/link-runtime.sh $(CPY) $(DEPS) $(RUNTIME) $(LOADER_OBJS)
+
+SYSCONFIGDATA = $(CPY)/build/$(shell sed -n 's/^PY_SYSCONFIGDATA=//p' $(CPY)/build/link.env 2>/dev/null)
+
+# The core bundle: only what starting the interpreter needs.
+$(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt $(CPY)/.ok
+	@mkdir -p $(@D)
+	$(BUILD_PYTHON) $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@ --only $(RT)/core-modules.txt
+
+# Everything else, until the stdlib split makes it lazy.
+$(RUNTIME)/stdlib-full.zip: $(RT)/stdlib-bundle.py $(CPY)/.ok
+	@mkdir -p $(@D)
+	$(BUILD_PYTHON) $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@
+
+$(RUNTIME)/larder-runtime.js: loader/js/larder-runtime.js
+	@mkdir -p $(@D)
+	cp $< $@
+$(RUNTIME)/worker.js: loader/js/worker.js
+	@mkdir -p $(@D)
+	cp $< $@
+$(RUNTIME)/larder-python: loader/js/larder-python.js
+	@mkdir -p $(@D)
+	cp $< $@
+	chmod +x $@

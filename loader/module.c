@@ -1,0 +1,151 @@
+/*
+ * module.c - the _larder builtin module: the Python face of loader.h.
+ *
+ * Failures raise larder errors as Python exceptions: _larder.IntegrityError
+ * and _larder.CorruptError derive from _larder.LoadError, which derives from
+ * ImportError, so a failed load is an import failure to the caller.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader.h"
+#include "selftest_vector.h"
+
+static PyObject *LoadError, *IntegrityError, *CorruptError;
+
+static PyObject *raise_error(const larder_error *err)
+{
+    PyObject *type = LoadError;
+    if (err->code == LARDER_EINTEGRITY)
+        type = IntegrityError;
+    else if (err->code == LARDER_ECORRUPT || err->code == LARDER_ETOOBIG)
+        type = CorruptError;
+    else if (err->code == LARDER_ENOMEM)
+        return PyErr_NoMemory();
+    else if (err->code == LARDER_EINVAL)
+        type = PyExc_ValueError;
+    PyErr_SetString(type, err->message);
+    return NULL;
+}
+
+PyDoc_STRVAR(sha256_doc, "sha256(data) -> str\n\nSHA-256 of a bytes-like object, as lowercase hex.");
+static PyObject *larder_py_sha256(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_buffer view;
+    char hex[LARDER_SHA256_HEX];
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    larder_sha256_hex(view.buf, (size_t)view.len, hex);
+    PyBuffer_Release(&view);
+    return PyUnicode_FromString(hex);
+}
+
+PyDoc_STRVAR(decompress_doc,
+"zstd_decompress(frame, max_size) -> bytes\n\n"
+"Decompress one zstd frame that declares its content size (at most max_size\n"
+"bytes). Raises CorruptError for damaged, truncated or oversized input.");
+static PyObject *larder_py_zstd_decompress(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer view;
+    Py_ssize_t max_size;
+    void *out;
+    size_t out_len;
+    larder_error err;
+    if (!PyArg_ParseTuple(args, "y*n:zstd_decompress", &view, &max_size))
+        return NULL;
+    if (max_size < 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "max_size must be >= 0");
+        return NULL;
+    }
+    larder_code rc = larder_zstd_decompress(view.buf, (size_t)view.len, (size_t)max_size,
+                                            &out, &out_len, &err);
+    PyBuffer_Release(&view);
+    if (rc != LARDER_OK)
+        return raise_error(&err);
+    PyObject *result = PyBytes_FromStringAndSize(out, (Py_ssize_t)out_len);
+    free(out);
+    return result;
+}
+
+PyDoc_STRVAR(selftest_doc,
+"selftest() -> dict\n\n"
+"Decompress a zstd frame that the native zstd tool made at build time and\n"
+"check the SHA-256 of the result against the digest recorded then. Returns\n"
+"the library versions and the checked digest; raises on any mismatch.");
+static PyObject *larder_py_selftest(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    void *out;
+    size_t out_len;
+    larder_error err;
+    if (larder_zstd_decompress(selftest_frame, sizeof selftest_frame, selftest_size,
+                               &out, &out_len, &err) != LARDER_OK)
+        return raise_error(&err);
+    larder_code rc = out_len == selftest_size
+        ? larder_verify_sha256(out, out_len, selftest_sha256, "selftest vector", &err)
+        : larder_fail(&err, LARDER_ECORRUPT, "selftest vector: %zu bytes, expected %zu",
+                      out_len, (size_t)selftest_size);
+    free(out);
+    if (rc != LARDER_OK)
+        return raise_error(&err);
+    return Py_BuildValue("{s:s,s:s,s:n,s:n,s:s}",
+                         "zstd", larder_zstd_version(),
+                         "libsodium", larder_sodium_version(),
+                         "compressed", (Py_ssize_t)sizeof selftest_frame,
+                         "size", (Py_ssize_t)out_len,
+                         "sha256", selftest_sha256);
+}
+
+static PyMethodDef larder_methods[] = {
+    {"sha256", larder_py_sha256, METH_O, sha256_doc},
+    {"zstd_decompress", larder_py_zstd_decompress, METH_VARARGS, decompress_doc},
+    {"selftest", larder_py_selftest, METH_NOARGS, selftest_doc},
+    {NULL, NULL, 0, NULL}
+};
+
+static int add_exception(PyObject *m, PyObject **slot, const char *name, PyObject *base,
+                         const char *doc)
+{
+    char qualified[64];
+    snprintf(qualified, sizeof qualified, "_larder.%s", name);
+    *slot = PyErr_NewExceptionWithDoc(qualified, doc, base, NULL);
+    if (!*slot)
+        return -1;
+    Py_INCREF(*slot);
+    return PyModule_AddObject(m, name, *slot);
+}
+
+static struct PyModuleDef larder_module = {
+    PyModuleDef_HEAD_INIT, "_larder",
+    "larder loader core: verification and decompression of package archives.",
+    -1, larder_methods, NULL, NULL, NULL, NULL
+};
+
+PyMODINIT_FUNC PyInit__larder(void)
+{
+    larder_error err;
+    if (larder_loader_init(&err) != LARDER_OK) {
+        PyErr_SetString(PyExc_ImportError, err.message);
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&larder_module);
+    if (!m)
+        return NULL;
+    if (add_exception(m, &LoadError, "LoadError", PyExc_ImportError,
+                      "A package could not be loaded.") < 0
+        || add_exception(m, &IntegrityError, "IntegrityError", LoadError,
+                         "Downloaded or cached data does not match its signed digest.") < 0
+        || add_exception(m, &CorruptError, "CorruptError", LoadError,
+                         "An archive is damaged, truncated or over its size limit.") < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
