@@ -45,7 +45,7 @@ DEPS := $(LARDER_CACHE)/wasm-deps-$(DEPS_KEY)
 CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime test demo clean
+.PHONY: all sources deps cpython runtime unit test demo clean
 all: runtime
 
 sources: $(SOURCE_STAMPS)
@@ -65,6 +65,34 @@ $(CPY)/.ok: $(DEPS)/.ok
 	$(RT)/build-cpython.sh $(SRC)/python3.11 $(DEPS) $(CPY)
 
 include $(RT)/runtime.mk
+
+# ---------------------------------------------------------------------------
+# Host builds: the same C sources, with sanitizers for the tests.
+HOST_CC ?= cc
+HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+HOST_OBJ := $(B)/host-obj
+UNIT_TESTS := $(B)/tests/test_pipeline
+
+$(HOST_OBJ)/%.o: %.c loader/loader.h index/index.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(B)/tests/test_pipeline: tests/unit/test_pipeline.c tests/unit/tap.h \
+		$(HOST_OBJ)/loader/pipeline.o $(HOST_OBJ)/index/error.o
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) -lzstd -lsodium
+
+unit: $(UNIT_TESTS)
+
+test: runtime unit
+	tests/run.sh
+
+# Interim demo until the mirror serves the playground: the runtime and a
+# minimal page on http://127.0.0.1:8000, served by the test server.
+demo: runtime
+	@echo "larder demo: http://127.0.0.1:8000/ (Ctrl-C stops)"
+	@exec node tests/lib/static-server.js 8000 /runtime/=$(RUNTIME) /=loader/web
 
 clean:
 	rm -rf $(B)

@@ -1,0 +1,10 @@
+/* paths.js - where the tests find the build outputs. */
+'use strict';
+const path = require('path');
+
+const root = path.resolve(__dirname, '..', '..');
+module.exports = {
+  root,
+  runtime: path.join(root, 'build', 'runtime'),
+  cache: process.env.LARDER_CACHE || path.join(require('os').homedir(), '.cache', 'larder'),
+};

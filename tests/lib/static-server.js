@@ -1,0 +1,88 @@
+/*
+ * static-server.js - a small static file server for tests and the interim
+ * demo, on 127.0.0.1 only. Serves the runtime (build/runtime) under
+ * /runtime/ and a page directory under /, with the headers the runtime
+ * needs: application/wasm, and COOP/COEP so pages are cross-origin isolated.
+ *
+ *   const srv = await serve({ routes: { '/runtime/': dir, '/': pages }, port: 0 })
+ *   srv.url, srv.close()
+ */
+'use strict';
+const http = require('http');
+const fs = require('fs');
+const path = require('path');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm', '.zip': 'application/zip', '.json': 'application/json',
+  '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.zst': 'application/zstd',
+};
+
+function resolve(routes, urlPath) {
+  const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length);
+  for (const prefix of prefixes) {
+    if (!urlPath.startsWith(prefix)) continue;
+    const root = path.resolve(routes[prefix]);
+    let rel = urlPath.slice(prefix.length) || 'index.html';
+    const file = path.resolve(root, rel);
+    if (file !== root && !file.startsWith(root + path.sep)) return null; // traversal
+    return file;
+  }
+  return null;
+}
+
+function serve({ routes, port = 0, host = '127.0.0.1', log = null }) {
+  const server = http.createServer((req, res) => {
+    let urlPath;
+    try {
+      urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end('bad request\n');
+      return;
+    }
+    const file = resolve(routes, urlPath);
+    const headers = {
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Cache-Control': 'no-cache',
+    };
+    fs.stat(file || '', (err, st) => {
+      if (!file || err || !st.isFile()) {
+        res.writeHead(404, headers).end('not found\n');
+        if (log) log(`${req.method} ${urlPath} 404`);
+        return;
+      }
+      headers['Content-Type'] = TYPES[path.extname(file)] || 'application/octet-stream';
+      headers['Content-Length'] = st.size;
+      res.writeHead(200, headers);
+      if (log) log(`${req.method} ${urlPath} 200 ${st.size}`);
+      if (req.method === 'HEAD') res.end();
+      else fs.createReadStream(file).pipe(res);
+    });
+  });
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const { port: p } = server.address();
+      resolvePromise({
+        url: `http://${host}:${p}`,
+        close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+      });
+    });
+  });
+}
+
+module.exports = { serve };
+
+if (require.main === module) {
+  // node static-server.js PORT PREFIX=DIR...
+  const [port, ...specs] = process.argv.slice(2);
+  const routes = Object.fromEntries(specs.map((s) => s.split('=')));
+  serve({ routes, port: Number(port), log: (l) => console.log(l) }).then((s) => {
+    console.log(`serving on ${s.url}/ (Ctrl-C stops)`);
+    const stop = () => s.close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

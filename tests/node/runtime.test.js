@@ -1,0 +1,155 @@
+/*
+ * runtime.test.js - the wasm runtime under Node, with the browser's
+ * filesystem layout (MEMFS, stdlib bundles written by larder-runtime.js).
+ */
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync, execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { runtime } = require('../lib/paths');
+const { start } = require(path.join(runtime, 'larder-runtime.js'));
+
+const CLI = path.join(runtime, 'larder-python');
+
+function python(args, opts = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60000, ...opts });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/* An in-process interpreter whose output is collected. */
+async function interpreter(bundles = ['python311.zip', 'stdlib-full.zip']) {
+  const out = [];
+  const err = [];
+  const py = await start({ baseUrl: runtime, bundles, stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+  return { py, out, err };
+}
+
+const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
+
+test('print("hello") from the command line', () => {
+  const r = python(['-c', "print('hello')"]);
+  assert.equal(r.err, '');
+  assert.equal(r.out, 'hello\n');
+  assert.equal(r.code, 0);
+});
+
+test('_larder.selftest() checks a frame made by the native zstd tool at build time', () => {
+  const r = python(['-c', 'import _larder, json; print(json.dumps(_larder.selftest()))']);
+  assert.equal(r.code, 0, r.err);
+  const result = JSON.parse(r.out);
+  assert.equal(result.zstd, '1.5.4');
+  assert.equal(result.libsodium, '1.0.18');
+  assert.ok(result.compressed < result.size, 'the vector is really compressed');
+  assert.match(result.sha256, /^[0-9a-f]{64}$/);
+});
+
+test('a fresh frame from the native zstd tool decompresses to the same bytes and digest', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-zstd-'));
+  const data = Buffer.concat([crypto.randomBytes(4096), Buffer.alloc(200000, 'larder ')]);
+  fs.writeFileSync(path.join(dir, 'data'), data);
+  execFileSync('zstd', ['-q', '-19', path.join(dir, 'data'), '-o', path.join(dir, 'data.zst')]);
+  const frame = fs.readFileSync(path.join(dir, 'data.zst'));
+  fs.rmSync(dir, { recursive: true });
+
+  const { py, out, err } = await interpreter();
+  py.FS.writeFile('/tmp/data.zst', frame);
+  const ok = py.run(`
+import _larder
+frame = open('/tmp/data.zst', 'rb').read()
+data = _larder.zstd_decompress(frame, ${data.length})
+print(len(data), _larder.sha256(data))
+try:
+    _larder.zstd_decompress(frame[:-7], ${data.length})
+except _larder.CorruptError as e:
+    print('truncated:', isinstance(e, ImportError), e)
+try:
+    _larder.zstd_decompress(frame, ${data.length - 1})
+except _larder.CorruptError as e:
+    print('limit:', e)
+try:
+    _larder.zstd_decompress(b'not zstd at all', 100)
+except _larder.CorruptError as e:
+    print('garbage:', e)
+`);
+  assert.ok(ok, err.join('\n'));
+  assert.equal(out[0], `${data.length} ${sha256(data)}`);
+  assert.match(out[1], /^truncated: True zstd frame is damaged or truncated/);
+  assert.match(out[2], /^limit: zstd frame declares \d+ bytes, above the limit of \d+/);
+  assert.match(out[3], /^garbage: not a zstd frame/);
+});
+
+test('the core bundle alone starts the interpreter and holds only what startup imports', () => {
+  const r = python(['--core-only', '-c', `
+import sys
+loaded = sorted(n for n, m in sys.modules.items()
+                if getattr(getattr(m, '__spec__', None), 'origin', None) not in (None, 'frozen', 'built-in'))
+print(' '.join(loaded))
+try:
+    import json
+except ModuleNotFoundError as e:
+    print('missing:', e.name)
+`]);
+  assert.equal(r.code, 0, r.err);
+  const [loaded, missing] = r.out.trim().split('\n');
+  assert.deepEqual(loaded.split(' '), ['encodings', 'encodings.aliases', 'encodings.utf_8']);
+  assert.equal(missing, 'missing: json');
+  const listed = execFileSync('python3', ['-c',
+    `import zipfile,sys; print(' '.join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))`,
+    path.join(runtime, 'python311.zip')], { encoding: 'utf8' }).trim().split(' ');
+  assert.deepEqual(listed, ['encodings/__init__.pyc', 'encodings/aliases.pyc', 'encodings/utf_8.pyc']);
+});
+
+test('the C libraries built from Debian sources work: zlib, bz2, lzma, sqlite3, decimal, expat', () => {
+  const r = python(['-c', `
+import zlib, bz2, lzma, sqlite3, decimal, xml.etree.ElementTree as ET, json, hashlib
+blob = b'larder' * 1000
+assert zlib.decompress(zlib.compress(blob)) == blob
+assert bz2.decompress(bz2.compress(blob)) == blob
+assert lzma.decompress(lzma.compress(blob)) == blob
+db = sqlite3.connect(':memory:')
+db.execute('create table t (x)'); db.executemany('insert into t values (?)', [(i,) for i in range(10)])
+print(db.execute('select sum(x) from t').fetchone()[0], sqlite3.sqlite_version)
+print(decimal.Decimal(1) / decimal.Decimal(7))
+print(ET.fromstring('<a><b>ok</b></a>').find('b').text, hashlib.sha256(b'').hexdigest()[:8])
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '45 3.40.1\n0.1428571428571428571428571429\nok e3b0c442\n');
+});
+
+test('time.sleep returns (clock_nanosleep workaround)', () => {
+  const r = python(['-c', 'import time; t = time.monotonic(); time.sleep(0.05); print(time.monotonic() - t >= 0.04)']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'True\n');
+});
+
+test('exit status and tracebacks reach the shell', () => {
+  let r = python(['-c', 'raise SystemExit(3)']);
+  assert.equal(r.code, 3);
+  r = python(['-c', '1/0']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /ZeroDivisionError: division by zero/);
+});
+
+test('a script in the host working directory runs', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-script-'));
+  fs.writeFileSync(path.join(dir, 'hi.py'), 'import sys\nprint("script", sys.argv[1:])\n');
+  const r = python(['hi.py', 'a', 'b'], { cwd: dir });
+  fs.rmSync(dir, { recursive: true });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "script ['a', 'b']\n");
+});
+
+test('run() keeps __main__ between calls and survives errors and SystemExit', async () => {
+  const { py, out, err } = await interpreter();
+  assert.equal(py.run('x = 20'), true);
+  assert.equal(py.run('print(x + 1)'), true);
+  assert.equal(py.run('raise ValueError("boom")'), false);
+  assert.ok(err.some((l) => l === 'ValueError: boom'), err.join('\n'));
+  assert.equal(py.run('raise SystemExit(2)'), false);
+  assert.equal(py.run('print(x + 2)'), true);
+  assert.deepEqual(out, ['21', '22']);
+});
