@@ -72,11 +72,18 @@ HOST_CC ?= cc
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_OBJ := $(B)/host-obj
-UNIT_TESTS := $(B)/tests/test_pipeline
+UNIT_TESTS := $(B)/tests/test_pipeline $(B)/tests/test_index
+INDEX_SRCS := index/error.c index/model.c index/resolve.c index/verify.c
+INDEX_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(INDEX_SRCS) index/sign.c)
+HOST_LIBS := -lcjson -lsodium -lcrypto
 
 $(HOST_OBJ)/%.o: %.c loader/loader.h index/index.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
+
+$(B)/tests/test_index: tests/unit/test_index.c tests/unit/tap.h $(INDEX_HOST_OBJS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) $(HOST_LIBS)
 
 $(B)/tests/test_pipeline: tests/unit/test_pipeline.c tests/unit/tap.h \
 		$(HOST_OBJ)/loader/pipeline.o $(HOST_OBJ)/index/error.o

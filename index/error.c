@@ -27,6 +27,9 @@ const char *larder_code_name(larder_code code)
     case LARDER_ETOOBIG: return "too big";
     case LARDER_EIO: return "i/o";
     case LARDER_EFETCH: return "fetch";
+    case LARDER_ENOTFOUND: return "not found";
+    case LARDER_ESIGNATURE: return "signature";
+    case LARDER_ESTALE: return "stale index";
     }
     return "unknown";
 }
