@@ -45,8 +45,8 @@ DEPS := $(LARDER_CACHE)/wasm-deps-$(DEPS_KEY)
 CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime unit test demo clean
-all: runtime
+.PHONY: all sources deps cpython runtime tools unit test demo clean
+all: runtime tools
 
 sources: $(SOURCE_STAMPS)
 $(SRC)/.%.ok: $(RT)/sources.txt $(RT)/fetch-source.sh
@@ -72,7 +72,7 @@ HOST_CC ?= cc
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_OBJ := $(B)/host-obj
-UNIT_TESTS := $(B)/tests/test_pipeline $(B)/tests/test_index
+UNIT_TESTS := $(B)/tests/test_pipeline $(B)/tests/test_index $(B)/tests/test_metadata
 INDEX_SRCS := index/error.c index/model.c index/resolve.c index/verify.c
 INDEX_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(INDEX_SRCS) index/sign.c)
 HOST_LIBS := -lcjson -lsodium -lcrypto
@@ -80,6 +80,23 @@ HOST_LIBS := -lcjson -lsodium -lcrypto
 $(HOST_OBJ)/%.o: %.c loader/loader.h index/index.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
+
+# larder-build, the host tool (built with the same sanitizers for the tests)
+BUILDER_SRCS := builder/main.c builder/fileset.c builder/archive.c builder/metadata.c builder/pyc.c \
+	builder/package.c builder/distribution.c builder/wheel.c builder/dist.c loader/pipeline.c
+BUILDER_HDRS := builder/builder.h builder/internal.h
+$(HOST_OBJ)/builder/%.o: builder/%.c $(BUILDER_HDRS) index/index.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -c $< -o $@
+$(B)/bin/larder-build: $(patsubst %.c,$(HOST_OBJ)/%.o,$(BUILDER_SRCS)) $(INDEX_HOST_OBJS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -larchive -lzstd $(HOST_LIBS)
+tools: $(B)/bin/larder-build
+
+$(B)/tests/test_metadata: tests/unit/test_metadata.c tests/unit/tap.h $(HOST_OBJ)/builder/metadata.o \
+		$(HOST_OBJ)/index/model.o $(HOST_OBJ)/index/error.o
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) $(HOST_LIBS)
 
 $(B)/tests/test_index: tests/unit/test_index.c tests/unit/tap.h $(INDEX_HOST_OBJS)
 	@mkdir -p $(@D)
@@ -92,7 +109,7 @@ $(B)/tests/test_pipeline: tests/unit/test_pipeline.c tests/unit/tap.h \
 
 unit: $(UNIT_TESTS)
 
-test: runtime unit
+test: runtime tools unit
 	tests/run.sh
 
 # Interim demo until the mirror serves the playground: the runtime and a

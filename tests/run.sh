@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh - run every test group and end with "N passed, N failed".
 #
-#   tests/run.sh [GROUP...]     groups: unit node browser (default: all)
+#   tests/run.sh [GROUP...]     groups: unit host node browser (default: all)
 #
 # unit: the C unit tests, host binaries in build/tests built with ASan and
 # UBSan, each printing TAP. node, browser: node:test files run with the TAP
@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(unit node browser)
+[ ${#groups[@]} -gt 0 ] || groups=(unit host node browser)
 passed=0 failed=0 broken=0
 log=$(mktemp)
 for g in "${groups[@]}"; do

@@ -37,12 +37,12 @@ SYSCONFIGDATA = $(CPY)/build/$(shell sed -n 's/^PY_SYSCONFIGDATA=//p' $(CPY)/bui
 # The core bundle: only what starting the interpreter needs.
 $(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt $(CPY)/.ok
 	@mkdir -p $(@D)
-	$(BUILD_PYTHON) $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@ --only $(RT)/core-modules.txt
+	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@ --only $(RT)/core-modules.txt
 
 # Everything else, until the stdlib split makes it lazy.
 $(RUNTIME)/stdlib-full.zip: $(RT)/stdlib-bundle.py $(CPY)/.ok
 	@mkdir -p $(@D)
-	$(BUILD_PYTHON) $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@
+	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@
 
 $(RUNTIME)/larder-runtime.js: loader/js/larder-runtime.js
 	@mkdir -p $(@D)

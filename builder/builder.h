@@ -1,0 +1,162 @@
+/*
+ * builder.h - larder-build's library: the one public header of builder/.
+ *
+ * Turns Python distributions into larder packages: a deterministic
+ * NAME-VERSION-BUILD.tar.zst archive plus its index entry NAME-VERSION-
+ * BUILD.json (the format of DESIGN.md, "Formats"). Sources:
+ *   - wheels (zip, read with libarchive; RECORD hashes checked),
+ *   - installed distributions (*.dist-info with RECORD, or *.egg-info with
+ *     top_level.txt), as Debian's python3-* packages install them.
+ * Python files are compiled to .pyc by a host CPython 3.11 whose bytecode
+ * matches the runtime's. Nothing is written unless the whole package built:
+ * outputs appear by rename, and a failure removes every partial file.
+ */
+#ifndef LARDER_BUILDER_H
+#define LARDER_BUILDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../index/index.h"
+
+/* ------------------------------------------------------------------------
+ * File sets and archives
+ * ------------------------------------------------------------------------ */
+
+/* Files of one package, relative to its install dir, in memory. */
+typedef struct larder_fileset larder_fileset;
+
+typedef struct larder_file {
+    char *path;        /* relative, '/'-separated, no "..", no leading '/' */
+    unsigned mode;     /* 0644 or 0755 */
+    unsigned char *data;
+    size_t size;
+} larder_file;
+
+larder_fileset *larder_fileset_new(void);
+void larder_fileset_free(larder_fileset *set);
+/* Add a regular file (data is copied). The path is checked: absolute paths,
+ * ".." or "." components, empty components, backslashes, and a path already
+ * in the set are LARDER_EINVAL. */
+larder_code larder_fileset_add(larder_fileset *set, const char *path, const void *data, size_t size,
+                               unsigned mode, larder_error *err);
+/* Remove a file; returns 1 if it was there. */
+int larder_fileset_remove(larder_fileset *set, const char *path);
+size_t larder_fileset_count(const larder_fileset *set);
+larder_file *larder_fileset_at(const larder_fileset *set, size_t i);
+larder_file *larder_fileset_find(const larder_fileset *set, const char *path);
+/* Sum of file sizes. */
+uint64_t larder_fileset_bytes(const larder_fileset *set);
+
+/* Write set as a deterministic POSIX tar (sorted, parent directories
+ * included, mtime 0, uid/gid 0, no names, modes 0644/0755) compressed as one
+ * zstd frame with content size and checksum at `level`. *out is malloc'd. */
+larder_code larder_archive_write(larder_fileset *set, int level, unsigned char **out, size_t *out_len,
+                                 larder_error *err);
+
+/* ------------------------------------------------------------------------
+ * Metadata and markers
+ * ------------------------------------------------------------------------ */
+
+/* The target the runtime is: PEP 508 marker values. */
+typedef struct larder_target {
+    const char *python_version;       /* "3.11" */
+    const char *python_full_version;  /* "3.11.2" */
+    const char *sys_platform;         /* "emscripten" */
+    const char *platform_system;      /* "Emscripten" */
+    const char *platform_machine;     /* "wasm32" */
+    const char *platform_release;     /* "3.1.6" */
+    const char *os_name;              /* "posix" */
+    const char *implementation_name;  /* "cpython" */
+} larder_target;
+
+extern const larder_target larder_default_target;
+
+/* Evaluate a PEP 508 environment marker for target with the given extras
+ * (NULL-terminated list, may be NULL). *result is 1 or 0. A malformed marker
+ * is LARDER_EINVAL. */
+larder_code larder_marker_eval(const char *marker, const larder_target *target, const char *const *extras,
+                               int *result, larder_error *err);
+
+/* A distribution's core metadata (METADATA or PKG-INFO). */
+typedef struct larder_metadata {
+    char *name, *version;
+    char **requires;   /* Requires-Dist values, as written */
+    size_t n_requires;
+} larder_metadata;
+
+/* Parse RFC 822-style core metadata (headers up to the first blank line).
+ * Name and Version are required (LARDER_EINVAL naming `what` otherwise). */
+larder_code larder_metadata_parse(const char *text, size_t len, const char *what, larder_metadata *md,
+                                  larder_error *err);
+/* Add requirements from an egg-info requires.txt ("[extra]", "[:marker]"
+ * and "[extra:marker]" sections) as Requires-Dist equivalents. */
+larder_code larder_metadata_add_requires_txt(larder_metadata *md, const char *text, size_t len,
+                                             larder_error *err);
+void larder_metadata_clear(larder_metadata *md);
+
+/* The normalised names of the requirements that apply to target with
+ * extras; *names is a malloc'd array of malloc'd strings, deduplicated, in
+ * the order written. */
+larder_code larder_requirements_eval(const larder_metadata *md, const larder_target *target,
+                                     const char *const *extras, char ***names, size_t *n,
+                                     larder_error *err);
+
+/* ------------------------------------------------------------------------
+ * Building packages
+ * ------------------------------------------------------------------------ */
+
+typedef struct larder_build_options {
+    const char *outdir;          /* where NAME-VERSION-BUILD.{tar.zst,json} go */
+    const char *build;           /* build tag, default "0" */
+    const char *const *extras;   /* extras to include (NULL-terminated), or NULL */
+    const char *const *depends;  /* extra dependencies to record (NULL-terminated),
+                                    for metadata that lost them; or NULL */
+    int keep_sources;            /* keep .py beside the .pyc */
+    int level;                   /* zstd level (default 19) */
+    uint64_t max_file_size;      /* per file; default 64 MiB */
+    uint64_t max_total_size;     /* per package; default 512 MiB */
+    const char *python;          /* host CPython 3.11; default /usr/bin/python3.11 */
+    const char *const *site_dirs;/* for dist: where to look (NULL: Debian's) */
+    int quiet;
+} larder_build_options;
+
+/* What one build produced. */
+typedef struct larder_build_result {
+    char name[128], version[64];
+    char archive_path[1024], entry_path[1024];
+    uint64_t size, unpacked_size;
+    size_t n_files;
+} larder_build_result;
+
+/* Convert a wheel file. Refuses corrupt or truncated zips, RECORD hash or
+ * size mismatches, files missing from RECORD, missing METADATA, unsafe
+ * paths, links, oversize files, and wheels built for another platform. */
+larder_code larder_build_wheel(const char *path, const larder_build_options *opt,
+                               larder_build_result *result, larder_error *err);
+
+/* Convert an installed distribution, found by project name in
+ * opt->site_dirs. Files outside the site directory (scripts) and host-native
+ * extension modules are left out, with a note on stderr. */
+larder_code larder_build_dist(const char *name, const larder_build_options *opt,
+                              larder_build_result *result, larder_error *err);
+
+/* Compile every .py of set to .pyc with the host python (unchecked-hash
+ * pycs, so the bytes depend on the source only). Without keep_sources the
+ * .py is replaced by a sourceless NAME.pyc; with it, the .pyc goes to
+ * __pycache__/NAME.cpython-311.pyc. A source that does not compile is an
+ * error naming the file. */
+larder_code larder_compile_pyc(larder_fileset *set, const char *python, int keep_sources,
+                               larder_error *err);
+
+/* Write archive + entry for set into opt->outdir atomically. The entry
+ * fields come from the arguments; imports and depends are lists of n
+ * strings. */
+larder_code larder_package_write(larder_fileset *set, const char *name, const char *version,
+                                 const char *install_dir, const char *package_type,
+                                 const char *const *imports, size_t n_imports,
+                                 const char *const *depends, size_t n_depends,
+                                 const larder_build_options *opt, larder_build_result *result,
+                                 larder_error *err);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * distribution.c - what wheels and installed distributions share once their
+ * files are gathered: requirements -> depends, import names, .pyc, output.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int larder_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+larder_code larder_read_file(const char *path, uint64_t max, unsigned char **data, size_t *size,
+                             larder_error *err)
+{
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    *data = NULL;
+    *size = 0;
+    if (!f)
+        return larder_fail(err, LARDER_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return larder_fail(err, LARDER_EINVAL, "%s is not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > max) {
+        fclose(f);
+        return larder_fail(err, LARDER_ETOOBIG, "%s is %lld bytes, over the limit of %llu", path,
+                           (long long)st.st_size, (unsigned long long)max);
+    }
+    *data = malloc((size_t)st.st_size + 1);
+    if (!*data) {
+        fclose(f);
+        return larder_fail(err, LARDER_ENOMEM, "out of memory reading %s", path);
+    }
+    *size = fread(*data, 1, (size_t)st.st_size, f);
+    int bad = ferror(f) || *size != (size_t)st.st_size;
+    fclose(f);
+    if (bad) {
+        free(*data);
+        *data = NULL;
+        return larder_fail(err, LARDER_EIO, "cannot read %s", path);
+    }
+    return LARDER_OK;
+}
+
+typedef struct names {
+    char **items;
+    size_t n;
+} names;
+
+static int names_add(names *ns, const char *s, size_t len)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        if (strlen(ns->items[i]) == len && strncmp(ns->items[i], s, len) == 0)
+            return 1;
+    char **more = realloc(ns->items, (ns->n + 1) * sizeof *more);
+    if (!more)
+        return 0;
+    ns->items = more;
+    return (ns->items[ns->n] = strndup(s, len)) ? (ns->n++, 1) : 0;
+}
+
+static void names_free(names *ns)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->items[i]);
+    free(ns->items);
+}
+
+static int is_identifier(const char *s, size_t len)
+{
+    if (!len || (s[0] >= '0' && s[0] <= '9'))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9')))
+            return 0;
+    return 1;
+}
+
+static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Import names: top_level.txt when given, else the top-level packages
+ * (directories with Python files) and modules (.py, extension .so). */
+static int find_imports(const larder_fileset *set, const char *top_level, size_t top_len, names *out)
+{
+    if (top_level) {
+        const char *p = top_level, *end = top_level + top_len;
+        while (p < end) {
+            const char *eol = memchr(p, '\n', (size_t)(end - p));
+            if (!eol)
+                eol = end;
+            size_t n = (size_t)(eol - p);
+            while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+                n--;
+            /* "a/b" lines name namespace subpackages: the import is "a" */
+            const char *slash = memchr(p, '/', n);
+            if (slash)
+                n = (size_t)(slash - p);
+            if (is_identifier(p, n) && !names_add(out, p, n))
+                return 0;
+            p = eol + 1;
+        }
+        if (out->n)
+            return 1;
+    }
+    for (size_t i = 0; i < larder_fileset_count(set); i++) {
+        const char *path = larder_fileset_at(set, i)->path;
+        const char *slash = strchr(path, '/');
+        size_t n;
+        if (slash) {
+            n = (size_t)(slash - path);
+            if (!larder_ends_with(path, ".py") && !larder_ends_with(path, ".so"))
+                continue;
+        } else if (larder_ends_with(path, ".py")) {
+            n = strlen(path) - 3;
+        } else if (larder_ends_with(path, ".so")) {
+            n = strcspn(path, ".");
+        } else {
+            continue;
+        }
+        if (is_identifier(path, n) && !names_add(out, path, n))
+            return 0;
+    }
+    qsort(out->items, out->n, sizeof *out->items, by_string);
+    return 1;
+}
+
+larder_code larder_finish_distribution(larder_fileset *set, const larder_metadata *md,
+                                       const char *top_level, size_t top_level_len,
+                                       const char *source, const larder_build_options *opt,
+                                       larder_build_result *result, larder_error *err)
+{
+    char **depends = NULL;
+    size_t n_depends = 0;
+    names imports = {0};
+    larder_code rc = larder_requirements_eval(md, &larder_default_target, opt->extras, &depends,
+                                              &n_depends, err);
+    if (rc != LARDER_OK)
+        return rc;
+    for (const char *const *d = opt->depends; d && *d; d++) {
+        char key[128];
+        int dup = 0;
+        larder_normalize_name(*d, key, sizeof key);
+        for (size_t i = 0; i < n_depends; i++)
+            dup |= strcmp(depends[i], key) == 0;
+        char **more = dup ? depends : realloc(depends, (n_depends + 1) * sizeof *more);
+        if (!more || (!dup && !(more[n_depends] = strdup(key)))) {
+            rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
+            if (more)
+                depends = more;
+            goto done;
+        }
+        depends = more;
+        n_depends += !dup;
+    }
+    if (!find_imports(set, top_level, top_level_len, &imports)) {
+        rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (imports.n == 0) {
+        rc = larder_fail(err, LARDER_EINVAL, "%s: no importable module found (no top_level.txt, no .py files)",
+                         source);
+        goto done;
+    }
+    uint64_t total = larder_fileset_bytes(set);
+    uint64_t max_total = opt->max_total_size ? opt->max_total_size : LARDER_DEFAULT_MAX_TOTAL;
+    if (total > max_total) {
+        rc = larder_fail(err, LARDER_ETOOBIG, "%s: %llu bytes unpacked, over the limit of %llu", source,
+                         (unsigned long long)total, (unsigned long long)max_total);
+        goto done;
+    }
+    rc = larder_compile_pyc(set, opt->python ? opt->python : "/usr/bin/python3.11", opt->keep_sources, err);
+    if (rc != LARDER_OK) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        larder_fail(err, rc, "%s: %s", source, why);
+        goto done;
+    }
+    rc = larder_package_write(set, md->name, md->version, "site", "package",
+                              (const char *const *)imports.items, imports.n,
+                              (const char *const *)depends, n_depends, opt, result, err);
+done:
+    for (size_t i = 0; i < n_depends; i++)
+        free(depends[i]);
+    free(depends);
+    names_free(&imports);
+    return rc;
+}

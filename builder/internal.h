@@ -1,0 +1,26 @@
+/* internal.h - shared between builder/'s sources; not part of the API. */
+#ifndef LARDER_BUILDER_INTERNAL_H
+#define LARDER_BUILDER_INTERNAL_H
+
+#include "builder.h"
+
+#define LARDER_DEFAULT_MAX_FILE (64ull << 20)
+#define LARDER_DEFAULT_MAX_TOTAL (512ull << 20)
+
+/* Finish a Python distribution whose files (relative to site-packages) are
+ * in set and whose metadata is md: evaluate its requirements, find its
+ * import names (top_level may be NULL: derived from the files), compile
+ * .pyc, write archive and entry. `source` names the input in messages. */
+larder_code larder_finish_distribution(larder_fileset *set, const larder_metadata *md,
+                                       const char *top_level, size_t top_level_len,
+                                       const char *source, const larder_build_options *opt,
+                                       larder_build_result *result, larder_error *err);
+
+/* Read a whole file (at most max bytes; more is LARDER_ETOOBIG). */
+larder_code larder_read_file(const char *path, uint64_t max, unsigned char **data, size_t *size,
+                             larder_error *err);
+
+/* 1 if s ends with suffix. */
+int larder_ends_with(const char *s, const char *suffix);
+
+#endif

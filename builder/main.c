@@ -1,0 +1,137 @@
+/*
+ * main.c - the larder-build command: argument parsing over builder.h.
+ *
+ *   larder-build wheel [OPTIONS] FILE.whl...
+ *   larder-build dist  [OPTIONS] NAME...
+ *
+ * Exit status: 0 all built, 1 a build failed (nothing of it was written),
+ * 2 bad usage.
+ */
+#define _GNU_SOURCE
+#include "builder.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_LIST 64
+
+static void usage(FILE *to)
+{
+    fputs("usage: larder-build wheel [OPTIONS] FILE.whl...\n"
+          "       larder-build dist  [OPTIONS] NAME...\n"
+          "\n"
+          "Convert wheels or installed distributions into larder packages: for each, a\n"
+          "NAME-VERSION-BUILD.tar.zst archive and its index entry NAME-VERSION-BUILD.json.\n"
+          "\n"
+          "options:\n"
+          "  -o, --outdir DIR       write the outputs into DIR (default: .)\n"
+          "  -b, --build TAG        build tag in the file names (default: 0)\n"
+          "  -e, --extra NAME       include the requirements of extra NAME (repeatable)\n"
+          "  -d, --depends NAME     also record a dependency on NAME (repeatable), for\n"
+          "                         metadata that lost one (Debian's python-dateutil: six)\n"
+          "  -k, --keep-sources     keep .py files beside the compiled .pyc\n"
+          "  -l, --level N          zstd compression level (default: 19)\n"
+          "      --python PATH      host CPython 3.11 for .pyc (default: /usr/bin/python3.11)\n"
+          "      --site DIR         dist: look for distributions in DIR (repeatable;\n"
+          "                         default: Debian's dist-packages directories)\n"
+          "      --max-file-size N  refuse files over N bytes (default: 64 MiB)\n"
+          "  -q, --quiet            print nothing on success\n"
+          "  -h, --help             show this help\n", to);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"outdir", required_argument, NULL, 'o'}, {"build", required_argument, NULL, 'b'},
+        {"extra", required_argument, NULL, 'e'},
+        {"depends", required_argument, NULL, 'd'}, {"keep-sources", no_argument, NULL, 'k'},
+        {"level", required_argument, NULL, 'l'}, {"python", required_argument, NULL, 'P'},
+        {"site", required_argument, NULL, 'S'}, {"max-file-size", required_argument, NULL, 'M'},
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *extras[MAX_LIST + 1] = {0}, *sites[MAX_LIST + 1] = {0}, *depends[MAX_LIST + 1] = {0};
+    size_t n_extras = 0, n_sites = 0, n_depends = 0;
+    larder_build_options opt = {.outdir = ".", .build = "0", .level = 19};
+    int c;
+
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *command = argv[1];
+    argv++;
+    argc--;
+    while ((c = getopt_long(argc, argv, "o:b:e:d:kl:qh", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'o': opt.outdir = optarg; break;
+        case 'b': opt.build = optarg; break;
+        case 'e':
+            if (n_extras == MAX_LIST) { fprintf(stderr, "larder-build: too many --extra\n"); return 2; }
+            extras[n_extras++] = optarg;
+            opt.extras = extras;
+            break;
+        case 'd':
+            if (n_depends == MAX_LIST) { fprintf(stderr, "larder-build: too many --depends\n"); return 2; }
+            depends[n_depends++] = optarg;
+            opt.depends = depends;
+            break;
+        case 'k': opt.keep_sources = 1; break;
+        case 'l':
+            opt.level = (int)strtol(optarg, &end, 10);
+            if (*end || opt.level < 1 || opt.level > 22) {
+                fprintf(stderr, "larder-build: --level must be 1..22\n");
+                return 2;
+            }
+            break;
+        case 'P': opt.python = optarg; break;
+        case 'S':
+            if (n_sites == MAX_LIST) { fprintf(stderr, "larder-build: too many --site\n"); return 2; }
+            sites[n_sites++] = optarg;
+            opt.site_dirs = sites;
+            break;
+        case 'M':
+            opt.max_file_size = strtoull(optarg, &end, 10);
+            if (*end || !opt.max_file_size) {
+                fprintf(stderr, "larder-build: --max-file-size must be a positive number of bytes\n");
+                return 2;
+            }
+            break;
+        case 'q': opt.quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    int is_wheel = !strcmp(command, "wheel"), is_dist = !strcmp(command, "dist");
+    if (!is_wheel && !is_dist) {
+        fprintf(stderr, "larder-build: unknown command '%s' (wheel, dist)\n", command);
+        return 2;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "larder-build %s: nothing to build\n", command);
+        return 2;
+    }
+    struct stat st;
+    if (stat(opt.outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "larder-build: output directory %s does not exist\n", opt.outdir);
+        return 2;
+    }
+    int failed = 0;
+    for (int i = optind; i < argc; i++) {
+        larder_error err = {0};
+        larder_build_result r;
+        larder_code rc = is_wheel ? larder_build_wheel(argv[i], &opt, &r, &err)
+                                  : larder_build_dist(argv[i], &opt, &r, &err);
+        if (rc != LARDER_OK) {
+            fprintf(stderr, "larder-build: %s\n", err.message);
+            failed = 1;
+            continue;
+        }
+        if (!opt.quiet)
+            printf("%s %s: %s (%llu bytes, %zu files, %llu unpacked)\n", r.name, r.version, r.archive_path,
+                   (unsigned long long)r.size, r.n_files, (unsigned long long)r.unpacked_size);
+    }
+    return failed;
+}
