@@ -45,7 +45,7 @@ DEPS := $(LARDER_CACHE)/wasm-deps-$(DEPS_KEY)
 CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime tools unit test demo clean
+.PHONY: all sources deps cpython runtime tools unit fuzz test demo clean
 all: runtime tools
 
 sources: $(SOURCE_STAMPS)
@@ -83,11 +83,16 @@ $(HOST_OBJ)/%.o: %.c loader/loader.h index/index.h
 
 # larder-build, the host tool (built with the same sanitizers for the tests)
 BUILDER_SRCS := builder/main.c builder/fileset.c builder/archive.c builder/metadata.c builder/pyc.c \
-	builder/package.c builder/distribution.c builder/wheel.c builder/dist.c loader/pipeline.c
+	builder/package.c builder/distribution.c builder/wheel.c builder/dist.c builder/spawn.c \
+	builder/stdlib.c loader/pipeline.c
 BUILDER_HDRS := builder/builder.h builder/internal.h
 $(HOST_OBJ)/builder/%.o: builder/%.c $(BUILDER_HDRS) index/index.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -c $< -o $@
+	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$(B)/gen -c $< -o $@
+$(HOST_OBJ)/builder/stdlib.o: $(B)/gen/stdlib_plan.h
+$(B)/gen/stdlib_plan.h: builder/stdlib_plan.py builder/embed.sh
+	@mkdir -p $(@D)
+	builder/embed.sh stdlib_plan_py $< $@
 $(B)/bin/larder-build: $(patsubst %.c,$(HOST_OBJ)/%.o,$(BUILDER_SRCS)) $(INDEX_HOST_OBJS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -larchive -lzstd $(HOST_LIBS)
@@ -109,7 +114,15 @@ $(B)/tests/test_pipeline: tests/unit/test_pipeline.c tests/unit/tap.h \
 
 unit: $(UNIT_TESTS)
 
-test: runtime tools unit
+# libFuzzer targets (clang), beside the sanitizers
+FUZZ_CC := clang-14
+$(B)/fuzz/fuzz_index: tests/fuzz/fuzz_index.c $(INDEX_SRCS) index/index.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
+		-o $@ $(filter %.c,$^) -lcjson -lsodium
+fuzz: $(B)/fuzz/fuzz_index
+
+test: runtime tools unit fuzz
 	tests/run.sh
 
 # Interim demo until the mirror serves the playground: the runtime and a

@@ -141,6 +141,22 @@ larder_code larder_build_wheel(const char *path, const larder_build_options *opt
 larder_code larder_build_dist(const char *name, const larder_build_options *opt,
                               larder_build_result *result, larder_error *err);
 
+/* The stdlib split. */
+typedef struct larder_stdlib_options {
+    const char *libdir;         /* CPython's Lib/ */
+    const char *core_list;      /* modules kept in the core bundle, one a line */
+    const char *dynload;        /* side modules (*.so) to distribute, or NULL */
+    const char *sysconfigdata;  /* the target's _sysconfigdata*.py, or NULL */
+    const char *version;        /* the CPython version, e.g. "3.11.2" */
+} larder_stdlib_options;
+
+/* Write one cpython_module package (install_dir "stdlib") per top-level
+ * stdlib module or package outside the core, into opt->outdir. depends are
+ * the packages imported at module level (static analysis); side modules
+ * travel in the package that imports them. *n_built counts the packages. */
+larder_code larder_build_stdlib(const larder_stdlib_options *so, const larder_build_options *opt,
+                                size_t *n_built, larder_error *err);
+
 /* Compile every .py of set to .pyc with the host python (unchecked-hash
  * pycs, so the bytes depend on the source only). Without keep_sources the
  * .py is replaced by a sourceless NAME.pyc; with it, the .pyc goes to

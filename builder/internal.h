@@ -20,6 +20,12 @@ larder_code larder_finish_distribution(larder_fileset *set, const larder_metadat
 larder_code larder_read_file(const char *path, uint64_t max, unsigned char **data, size_t *size,
                              larder_error *err);
 
+/* Run argv[0] (a path) with argv, writing input to its stdin; on exit
+ * status 0, *out (malloc'd, NUL-terminated, may be NULL when empty) is what
+ * it printed. Otherwise LARDER_EINVAL with the last line of its stderr. */
+larder_code larder_run_capture(char *const argv[], const char *input, size_t input_len, char **out,
+                               size_t *out_len, larder_error *err);
+
 /* 1 if s ends with suffix. */
 int larder_ends_with(const char *s, const char *suffix);
 

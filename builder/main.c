@@ -3,6 +3,7 @@
  *
  *   larder-build wheel [OPTIONS] FILE.whl...
  *   larder-build dist  [OPTIONS] NAME...
+ *   larder-build stdlib [OPTIONS] --lib DIR --core FILE ...
  *
  * Exit status: 0 all built, 1 a build failed (nothing of it was written),
  * 2 bad usage.
@@ -20,11 +21,15 @@
 
 static void usage(FILE *to)
 {
-    fputs("usage: larder-build wheel [OPTIONS] FILE.whl...\n"
-          "       larder-build dist  [OPTIONS] NAME...\n"
+    fputs("usage: larder-build wheel  [OPTIONS] FILE.whl...\n"
+          "       larder-build dist   [OPTIONS] NAME...\n"
+          "       larder-build stdlib [OPTIONS] --lib DIR --core FILE [--dynload DIR]\n"
+          "                           [--sysconfigdata FILE]\n"
           "\n"
           "Convert wheels or installed distributions into larder packages: for each, a\n"
           "NAME-VERSION-BUILD.tar.zst archive and its index entry NAME-VERSION-BUILD.json.\n"
+          "stdlib splits CPython's stdlib (--lib) into one cpython_module package per\n"
+          "top-level module outside the core (--core lists what the core keeps).\n"
           "\n"
           "options:\n"
           "  -o, --outdir DIR       write the outputs into DIR (default: .)\n"
@@ -38,6 +43,10 @@ static void usage(FILE *to)
           "      --site DIR         dist: look for distributions in DIR (repeatable;\n"
           "                         default: Debian's dist-packages directories)\n"
           "      --max-file-size N  refuse files over N bytes (default: 64 MiB)\n"
+          "      --lib DIR          stdlib: CPython's Lib directory\n"
+          "      --core FILE        stdlib: the modules of the core bundle\n"
+          "      --dynload DIR      stdlib: side modules (*.so) to distribute\n"
+          "      --sysconfigdata F  stdlib: the target's _sysconfigdata module\n"
           "  -q, --quiet            print nothing on success\n"
           "  -h, --help             show this help\n", to);
 }
@@ -50,10 +59,13 @@ int main(int argc, char **argv)
         {"depends", required_argument, NULL, 'd'}, {"keep-sources", no_argument, NULL, 'k'},
         {"level", required_argument, NULL, 'l'}, {"python", required_argument, NULL, 'P'},
         {"site", required_argument, NULL, 'S'}, {"max-file-size", required_argument, NULL, 'M'},
+        {"lib", required_argument, NULL, 'L'}, {"core", required_argument, NULL, 'C'},
+        {"dynload", required_argument, NULL, 'D'}, {"sysconfigdata", required_argument, NULL, 'Y'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *extras[MAX_LIST + 1] = {0}, *sites[MAX_LIST + 1] = {0}, *depends[MAX_LIST + 1] = {0};
     size_t n_extras = 0, n_sites = 0, n_depends = 0;
     larder_build_options opt = {.outdir = ".", .build = "0", .level = 19};
+    larder_stdlib_options so = {.version = "3.11.2"};
     int c;
 
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -99,15 +111,35 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'L': so.libdir = optarg; break;
+        case 'C': so.core_list = optarg; break;
+        case 'D': so.dynload = optarg; break;
+        case 'Y': so.sysconfigdata = optarg; break;
         case 'q': opt.quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     int is_wheel = !strcmp(command, "wheel"), is_dist = !strcmp(command, "dist");
-    if (!is_wheel && !is_dist) {
-        fprintf(stderr, "larder-build: unknown command '%s' (wheel, dist)\n", command);
+    int is_stdlib = !strcmp(command, "stdlib");
+    if (!is_wheel && !is_dist && !is_stdlib) {
+        fprintf(stderr, "larder-build: unknown command '%s' (wheel, dist, stdlib)\n", command);
         return 2;
+    }
+    if (is_stdlib) {
+        if (!so.libdir || !so.core_list || optind < argc) {
+            fprintf(stderr, "larder-build stdlib: needs --lib DIR and --core FILE, and no other arguments\n");
+            return 2;
+        }
+        larder_error err = {0};
+        size_t n = 0;
+        if (larder_build_stdlib(&so, &opt, &n, &err) != LARDER_OK) {
+            fprintf(stderr, "larder-build: stdlib: %s\n", err.message);
+            return 1;
+        }
+        if (!opt.quiet)
+            printf("%zu stdlib packages in %s\n", n, opt.outdir);
+        return 0;
     }
     if (optind >= argc) {
         fprintf(stderr, "larder-build %s: nothing to build\n", command);

@@ -6,19 +6,17 @@
  * depend on the source only, never on mtimes), and the results are read
  * back into the file set.
  */
-#include "builder.h"
+#define _XOPEN_SOURCE 700
+#include "internal.h"
 
+#include <ftw.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
 
 static const char COMPILE_SCRIPT[] =
     "import sys, os, importlib.util\n"
@@ -77,70 +75,36 @@ static unsigned char *read_whole(const char *path, size_t *size)
     return buf;
 }
 
-static void remove_tree(const char *dir)
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    pid_t pid;
-    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
-    if (posix_spawnp(&pid, "rm", NULL, NULL, argv, environ) == 0)
-        waitpid(pid, NULL, 0);
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
 }
 
-/* Run python with the compile script, feeding it the NUL-separated list. */
+static void remove_tree(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static larder_code run_python(const char *python, const char *root, const char *list, size_t list_len,
                               larder_error *err)
 {
-    int in[2], errp[2];
-    if (pipe(in) != 0 || pipe(errp) != 0)
-        return larder_fail(err, LARDER_EIO, "pipe: %s", strerror(errno));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    posix_spawn_file_actions_addclose(&fa, errp[0]);
     /* no_debug_ranges: no column tables in the code objects (tracebacks keep
-     * line numbers, lose the ^^^ markers); the .pyc shrink by about a third */
+     * line numbers, lose the ^^^ markers); the .pyc shrink by about a quarter */
     char *argv[] = {(char *)python, "-I", "-X", "no_debug_ranges", "-c", (char *)COMPILE_SCRIPT,
                     (char *)root, NULL};
-    pid_t pid;
-    int rc = posix_spawn(&pid, python, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(errp[1]);
-    if (rc != 0) {
-        close(in[1]);
-        close(errp[0]);
-        return larder_fail(err, LARDER_EIO, "cannot run %s: %s (install python3.11, or pass --python)",
-                           python, strerror(rc));
+    char *out = NULL;
+    size_t out_len;
+    larder_code rc = larder_run_capture(argv, list, list_len, &out, &out_len, err);
+    free(out);
+    if (rc != LARDER_OK) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        larder_fail(err, rc, "compiling .pyc: %s", why);
     }
-    size_t off = 0;
-    while (off < list_len) {
-        ssize_t w = write(in[1], list + off, list_len - off);
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    close(in[1]);
-    char msg[400] = "";
-    size_t got = 0;
-    ssize_t r;
-    while ((r = read(errp[0], msg + got, sizeof msg - 1 - got)) > 0 && got + (size_t)r < sizeof msg - 1)
-        got += (size_t)r;
-    if (r > 0)
-        got += (size_t)r;
-    msg[got < sizeof msg ? got : sizeof msg - 1] = '\0';
-    while (read(errp[0], (char[256]){0}, 256) > 0)
-        ;
-    close(errp[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        size_t n = strlen(msg);
-        while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-            msg[--n] = '\0';
-        return larder_fail(err, LARDER_EINVAL, "compiling .pyc failed: %s", msg[0] ? msg : "python exited with an error");
-    }
-    return LARDER_OK;
+    return rc;
 }
 
 larder_code larder_compile_pyc(larder_fileset *set, const char *python, int keep_sources, larder_error *err)

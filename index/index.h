@@ -56,6 +56,9 @@ const char *larder_code_name(larder_code code);
 
 typedef struct larder_index larder_index;
 
+/* Longest package or import name the index accepts. */
+#define LARDER_NAME_MAX 200
+
 /* One package entry. Strings point into the index and live as long as it.
  * Absent optional fields are NULL (strings) or 0 (sizes); install_dir
  * defaults to "site" and package_type to "package". */

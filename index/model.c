@@ -138,6 +138,9 @@ static larder_code parse_package(const cJSON *entry, larder_package *p, larder_e
     if (!p->name)
         p->name = label;  /* pyodide-lock.json always has both; the key suffices */
     label = p->name;
+    if (!p->name[0] || strlen(p->name) > LARDER_NAME_MAX)
+        return larder_fail(err, LARDER_EINVAL, "index: a package name must have 1 to %d characters",
+                           LARDER_NAME_MAX);
     p->version = get_string(entry, "version");
     p->file_name = get_string(entry, "file_name");
     p->sha256 = get_string(entry, "sha256");
@@ -169,6 +172,11 @@ static larder_code parse_package(const cJSON *entry, larder_package *p, larder_e
         || (rc = get_string_list(entry, "shared_libraries", &p->shared_libraries,
                                  &p->n_shared_libraries, label, err)))
         return rc;
+    for (size_t i = 0; i < p->n_imports; i++)
+        if (strlen(p->imports[i]) > LARDER_NAME_MAX || strpbrk(p->imports[i], "./\\ \t\n"))
+            return larder_fail(err, LARDER_EINVAL,
+                               "index: package '%s': import \"%.40s\" is not a top-level module name",
+                               label, p->imports[i]);
     return LARDER_OK;
 }
 
@@ -293,7 +301,7 @@ const larder_package *larder_index_at(const larder_index *index, size_t i)
 
 const larder_package *larder_index_find(const larder_index *index, const char *name)
 {
-    char key[256];
+    char key[LARDER_NAME_MAX + 2];
     larder_package probe = {0};
     probe.key = larder_normalize_name(name, key, sizeof key);
     return bsearch(&probe, index->packages, index->n_packages, sizeof probe, compare_packages);
@@ -301,7 +309,7 @@ const larder_package *larder_index_find(const larder_index *index, const char *n
 
 const larder_package *larder_index_find_import(const larder_index *index, const char *module)
 {
-    char top[256];
+    char top[LARDER_NAME_MAX + 1];
     size_t n = strcspn(module, ".");
     if (n == 0 || n >= sizeof top)
         return NULL;

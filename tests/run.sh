@@ -1,30 +1,34 @@
 #!/bin/bash
 # run.sh - run every test group and end with "N passed, N failed".
 #
-#   tests/run.sh [GROUP...]     groups: unit host node browser (default: all)
+#   tests/run.sh [GROUP...]     groups: unit fuzz host node browser (default: all)
 #
 # unit: the C unit tests, host binaries in build/tests built with ASan and
-# UBSan, each printing TAP. node, browser: node:test files run with the TAP
+# UBSan, each printing TAP. fuzz: each libFuzzer target for FUZZ_SECONDS
+# (default 60) over its checked-in corpus. host, node, browser: node:test
+# files run with the TAP
 # reporter. Totals are summed from "# pass"/"# fail" lines (node) and from
 # "ok"/"not ok" lines (unit). Exits non-zero when any test failed or a group
 # could not run.
 set -u
 cd "$(dirname "$0")/.."
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(unit host node browser)
+[ ${#groups[@]} -gt 0 ] || groups=(unit fuzz host node browser)
 passed=0 failed=0 broken=0
 log=$(mktemp)
 for g in "${groups[@]}"; do
     echo "== tests/$g"
-    if [ "$g" = unit ]; then
-        for t in build/tests/test_*; do
-            "$t" > "$log" 2>&1
+    if [ "$g" = unit ] || [ "$g" = fuzz ]; then
+        if [ "$g" = unit ]; then cmds=(build/tests/test_*); else cmds=("tests/fuzz/run.sh ${FUZZ_SECONDS:-60}"); fi
+        for t in "${cmds[@]}"; do
+            $t > "$log" 2>&1
             rc=$?
             p=$(grep -c '^ok ' "$log") f=$(grep -c '^not ok ' "$log")
-            echo "  $(basename "$t"): $p passed, $f failed"
-            grep -A3 '^not ok ' "$log" | sed 's/^/    /'
+            echo "  $(basename "${t%% *}"): $p passed, $f failed"
+            [ "$g" = fuzz ] && grep '^ok ' "$log" | sed 's/^/    /'
+            grep -A12 '^not ok ' "$log" | sed 's/^/    /'
             if ! grep -q '^1\.\.' "$log" || { [ "$rc" != 0 ] && [ "$f" = 0 ]; }; then
-                echo "  $(basename "$t") did not complete (exit $rc):"; tail -30 "$log" | sed 's/^/    /'
+                echo "  $(basename "${t%% *}") did not complete (exit $rc):"; tail -30 "$log" | sed 's/^/    /'
                 f=$((f + 1))
             fi
             passed=$((passed + p)) failed=$((failed + f))

@@ -41,6 +41,23 @@ emconfigure "$pysrc/configure" -C \
     --with-build-python=/usr/bin/python3.11 \
     --prefix=/usr/local > configure.log 2>&1 || { tail -30 configure.log; exit 1; }
 
+# Extension modules that starting Python does not need are built as side
+# modules (loaded with dlopen from lib-dynload when first imported) instead
+# of being linked into python.wasm: move their lines from the static part
+# of the generated Setup.stdlib to its *shared* section.
+LAZY_MODULES="_decimal _sqlite3 unicodedata pyexpat _elementtree _lzma _bz2 _multibytecodec
+ _codecs_cn _codecs_hk _codecs_iso2022 _codecs_jp _codecs_kr _codecs_tw"
+awk -v lazy="$LAZY_MODULES" '
+    BEGIN { n = split(lazy, l, /[ \n]+/); for (i = 1; i <= n; i++) want[l[i]] = 1 }
+    want[$1] { moved = moved $0 "\n"; next }
+    { print }
+    END { printf "\n# larder: lazily loaded side modules\n*shared*\n%s", moved }
+' Modules/Setup.stdlib > Modules/Setup.stdlib.larder
+for m in $LAZY_MODULES; do
+    grep -q "^$m " Modules/Setup.stdlib.larder || { echo "build-cpython: module $m not in Setup.stdlib" >&2; exit 1; }
+done
+mv Modules/Setup.stdlib.larder Modules/Setup.stdlib
+
 echo "== make"
 # MODULE_BINASCII_LDFLAGS=: with MAIN_MODULE every input is linked whole-archive
 # and -lz would otherwise appear twice.

@@ -150,6 +150,9 @@ static void test_bad_input(void)
                    " \"sha256\": \"" SHA "\", \"size\": -4}}}", "non-negative integer", "a negative size is refused");
     expect_invalid("{\"packages\": {" PKG("Foo_Bar", "") ", " PKG("foo-bar", "") "}}", "the same name",
                    "two names that normalise alike are refused");
+    expect_invalid("{\"packages\": {\"a\": {\"name\": \"a\", \"version\": \"1\", \"file_name\": \"a\","
+                   " \"sha256\": \"" SHA "\", \"imports\": [\"a.sub\"]}}}", "not a top-level module name",
+                   "a dotted import name is refused (found by the fuzzer)");
 }
 
 static void test_resolve(void)
