@@ -1,9 +1,9 @@
 /*
  * module.c - the _larder builtin module: the Python face of loader.h.
  *
- * Failures raise larder errors as Python exceptions: _larder.IntegrityError
- * and _larder.CorruptError derive from _larder.LoadError, which derives from
- * ImportError, so a failed load is an import failure to the caller.
+ * Failures raise larder errors as Python exceptions: _larder.IntegrityError,
+ * _larder.CorruptError and _larder.IndexError derive from _larder.LoadError,
+ * which derives from ImportError, so a failed load is an import failure.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -12,22 +12,33 @@
 #include <string.h>
 
 #include "loader.h"
+#include "module.h"
 #include "selftest_vector.h"
 
-static PyObject *LoadError, *IntegrityError, *CorruptError;
+static PyObject *LoadError, *IntegrityError, *CorruptError, *IndexError;
 
-static PyObject *raise_error(const larder_error *err)
+PyObject *larder_raise(const larder_error *err)
 {
     PyObject *type = LoadError;
     if (err->code == LARDER_EINTEGRITY)
         type = IntegrityError;
     else if (err->code == LARDER_ECORRUPT || err->code == LARDER_ETOOBIG)
         type = CorruptError;
+    else if (err->code == LARDER_ESIGNATURE || err->code == LARDER_ESTALE)
+        type = IndexError;
     else if (err->code == LARDER_ENOMEM)
         return PyErr_NoMemory();
     else if (err->code == LARDER_EINVAL)
         type = PyExc_ValueError;
     PyErr_SetString(type, err->message);
+    return NULL;
+}
+
+PyObject *larder_raise_index(const larder_error *err)
+{
+    if (err->code == LARDER_ENOMEM)
+        return PyErr_NoMemory();
+    PyErr_SetString(IndexError, err->message);
     return NULL;
 }
 
@@ -67,7 +78,7 @@ static PyObject *larder_py_zstd_decompress(PyObject *self, PyObject *args)
                                             &out, &out_len, &err);
     PyBuffer_Release(&view);
     if (rc != LARDER_OK)
-        return raise_error(&err);
+        return larder_raise(&err);
     PyObject *result = PyBytes_FromStringAndSize(out, (Py_ssize_t)out_len);
     free(out);
     return result;
@@ -87,14 +98,14 @@ static PyObject *larder_py_selftest(PyObject *self, PyObject *unused)
     larder_error err;
     if (larder_zstd_decompress(selftest_frame, sizeof selftest_frame, selftest_size,
                                &out, &out_len, &err) != LARDER_OK)
-        return raise_error(&err);
+        return larder_raise(&err);
     larder_code rc = out_len == selftest_size
         ? larder_verify_sha256(out, out_len, selftest_sha256, "selftest vector", &err)
         : larder_fail(&err, LARDER_ECORRUPT, "selftest vector: %zu bytes, expected %zu",
                       out_len, (size_t)selftest_size);
     free(out);
     if (rc != LARDER_OK)
-        return raise_error(&err);
+        return larder_raise(&err);
     return Py_BuildValue("{s:s,s:s,s:n,s:n,s:s}",
                          "zstd", larder_zstd_version(),
                          "libsodium", larder_sodium_version(),
@@ -143,7 +154,11 @@ PyMODINIT_FUNC PyInit__larder(void)
         || add_exception(m, &IntegrityError, "IntegrityError", LoadError,
                          "Downloaded or cached data does not match its signed digest.") < 0
         || add_exception(m, &CorruptError, "CorruptError", LoadError,
-                         "An archive is damaged, truncated or over its size limit.") < 0) {
+                         "An archive is damaged, truncated or over its size limit.") < 0
+        || add_exception(m, &IndexError, "IndexError", LoadError,
+                         "The package index cannot be trusted: bad signature, rollback, expired.") < 0
+        || PyType_Ready(&larder_IndexType) < 0
+        || PyModule_AddObjectRef(m, "Index", (PyObject *)&larder_IndexType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -9,15 +9,32 @@ BUILD_PYTHON := /usr/bin/python3.11
 
 WASM_CFLAGS := -std=c11 -O2 -fPIC -Wall -Wextra -Werror \
 	-I$(CPY)/build -I$(PYSRC)/Include -I$(DEPS)/include -I$(GEN)
-LOADER_SRCS := loader/main.c loader/module.c loader/pipeline.c index/error.c
+LOADER_SRCS := loader/main.c loader/module.c loader/index_object.c loader/pipeline.c \
+	index/error.c index/model.c index/resolve.c index/verify.c
 LOADER_OBJS := $(patsubst %.c,$(WASM_OBJ)/%.o,$(LOADER_SRCS))
-LOADER_HDRS := loader/loader.h index/index.h $(GEN)/selftest_vector.h
+LOADER_HDRS := loader/loader.h loader/module.h index/index.h $(GEN)/selftest_vector.h
 
 RUNTIME_FILES := $(RUNTIME)/python.js $(RUNTIME)/python.wasm \
-	$(RUNTIME)/python311.zip $(RUNTIME)/stdlib-full.zip \
+	$(RUNTIME)/python311.zip $(RUNTIME)/stdlib-full.zip $(RUNTIME)/lib-dynload/index.txt \
 	$(RUNTIME)/larder-runtime.js $(RUNTIME)/worker.js $(RUNTIME)/larder-python
 
-runtime: $(RUNTIME_FILES)
+runtime: $(RUNTIME_FILES) $(B)/stdlib/.ok
+
+# The stdlib's side modules (built by CPython as SIDE_MODULEs; xxlimited*
+# are CPython's own API examples and stay out). index.txt lists them for the
+# interim full-stdlib mode of larder-runtime.js.
+$(RUNTIME)/lib-dynload/index.txt: $(CPY)/.ok
+	@rm -rf $(@D) && mkdir -p $(@D)
+	cp $$(ls $(CPY)/build/Modules/*.so | grep -v /xxlimited) $(@D)/
+	cd $(@D) && ls *.so > index.txt
+
+# The stdlib split: one cpython_module package per top-level module
+# outside the core.
+$(B)/stdlib/.ok: $(B)/bin/larder-build $(RT)/core-modules.txt $(RUNTIME)/lib-dynload/index.txt
+	@rm -rf $(@D) && mkdir -p $(@D)
+	$(B)/bin/larder-build stdlib -q -o $(@D) --lib $(PYSRC)/Lib --core $(RT)/core-modules.txt \
+		--dynload $(RUNTIME)/lib-dynload --sysconfigdata $(SYSCONFIGDATA)
+	@touch $@
 
 $(GEN)/selftest_vector.h: $(RT)/gen-selftest.sh | $(CPY)/.ok
 	@mkdir -p $(@D)

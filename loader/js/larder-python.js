@@ -23,6 +23,7 @@ async function main() {
   const py = await start({
     baseUrl: __dirname,
     bundles,
+    sideModules: bundles.length > 1,
     stdout: (line) => process.stdout.write(line + '\n'),
     stderr: (line) => process.stderr.write(line + '\n'),
   });

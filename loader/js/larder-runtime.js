@@ -18,6 +18,9 @@
  *   bundles   stdlib zips to mount; default ['python311.zip'] (the core).
  *             The first is the interpreter's default python311.zip; the
  *             others are put on sys.path through PYTHONPATH.
+ *   sideModules  true to also install the stdlib's extension modules from
+ *             lib-dynload/ (listed in lib-dynload/index.txt): the interim
+ *             full-stdlib mode, until the loader installs them on import
  *   stdout, stderr   called with each line of output (default: console)
  *   env       extra environment variables for the interpreter
  */
@@ -62,6 +65,12 @@
     const factory = loadFactory(base);
     const [wasmBinary, ...zips] = await Promise.all(
       ['python.wasm', ...bundles].map((name) => readFile(base, name)));
+    let sideModules = [];
+    if (options.sideModules) {
+      const list = new TextDecoder().decode(await readFile(base, 'lib-dynload/index.txt'));
+      const names = list.split('\n').filter((n) => n.endsWith('.so'));
+      sideModules = await Promise.all(names.map(async (n) => [n, await readFile(base, `lib-dynload/${n}`)]));
+    }
 
     const module = await factory({
       wasmBinary,
@@ -77,6 +86,7 @@
           if (i > 0) extra.push(path);
         });
         if (extra.length) M.ENV.PYTHONPATH = extra.join(':');
+        for (const [name, data] of sideModules) M.FS.writeFile(`${LIB}/python3.11/lib-dynload/${name}`, data);
         Object.assign(M.ENV, options.env || {});
       }],
     });

@@ -1,7 +1,7 @@
 /*
  * worker.js - the Web Worker that hosts the larder interpreter.
  *
- * Messages in:   {type: 'init', baseUrl?, bundles?}
+ * Messages in:   {type: 'init', baseUrl?, bundles?, sideModules?}
  *                {type: 'run', id, code}
  * Messages out:  {type: 'ready'} | {type: 'stdout'|'stderr', text}
  *                {type: 'done', id, ok} | {type: 'error', message}
@@ -18,6 +18,7 @@ self.onmessage = async (event) => {
       python = await LarderRuntime.start({
         baseUrl: msg.baseUrl,
         bundles: msg.bundles,
+        sideModules: msg.sideModules,
         stdout: (text) => postMessage({ type: 'stdout', text }),
         stderr: (text) => postMessage({ type: 'stderr', text }),
       });

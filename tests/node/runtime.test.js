@@ -24,7 +24,8 @@ function python(args, opts = {}) {
 async function interpreter(bundles = ['python311.zip', 'stdlib-full.zip']) {
   const out = [];
   const err = [];
-  const py = await start({ baseUrl: runtime, bundles, stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+  const py = await start({ baseUrl: runtime, bundles, sideModules: bundles.length > 1,
+    stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
   return { py, out, err };
 }
 
@@ -118,6 +119,53 @@ print(ET.fromstring('<a><b>ok</b></a>').find('b').text, hashlib.sha256(b'').hexd
 `]);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '45 3.40.1\n0.1428571428571428571428571429\nok e3b0c442\n');
+});
+
+test('stdlib extension modules not needed at startup are side modules, loaded on import', () => {
+  const r = python(['-c', `
+import sys
+lazy = ['_decimal', '_sqlite3', 'unicodedata', 'pyexpat', '_elementtree', '_lzma', '_bz2',
+        '_multibytecodec', '_codecs_cn', '_codecs_hk', '_codecs_iso2022', '_codecs_jp', '_codecs_kr', '_codecs_tw']
+print(sorted(set(lazy) & set(sys.builtin_module_names)))
+import _decimal, unicodedata, _codecs_jp
+print(_decimal.__file__.endswith('lib-dynload/_decimal.cpython-311-wasm32-emscripten.so'))
+print(unicodedata.name('\u00e9'), '\u65e5\u672c'.encode('shift_jis') == b'\\x93\\xfa\\x96{',
+      '\u4e2d'.encode('gb18030') == b'\\xd6\\xd0')
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '[]\nTrue\nLATIN SMALL LETTER E WITH ACUTE True True\n');
+});
+
+test('_larder.Index verifies and resolves in wasm', () => {
+  const r = python(['-c', `
+import _larder
+sha = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+def pkg(name, deps, imports):
+    return f'"{name}": {{"name": "{name}", "version": "1", "file_name": "{name}-1-0.tar.zst", "sha256": "{sha}", "imports": {imports}, "depends": {deps}}}'
+doc = '{"info": {"serial": 4}, "packages": {' + ', '.join([
+    pkg('app', '["lib", "six"]', '["app"]'), pkg('lib', '["six"]', '["lib_core", "lib"]'), pkg('six', '[]', '["six"]')]) + '}}'
+index = _larder.Index(doc.encode(), allow_unsigned=True)
+print(len(index), index.info['serial'], index.provider('lib_core.sub'), index.resolve(['app']))
+print(index.get('SIX')['file_name'], index.get('nope'))
+for bad in (dict(), dict(allow_unsigned=True, min_serial=5), dict(key='ed25519:AAAA')):
+    try:
+        _larder.Index(doc.encode(), **bad)
+    except _larder.IndexError as e:
+        print(type(e).__name__, issubclass(type(e), ImportError), str(e)[:40])
+try:
+    index.resolve(['app', 'ghost'])
+except _larder.LoadError as e:
+    print(e)
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, [
+    "3 4 lib ['six', 'lib', 'app']",
+    'six-1-0.tar.zst None',
+    'IndexError True no public key is pinned and unsigned ind',
+    'IndexError True index serial 4 is older than serial 5 se',
+    'IndexError True public key is not base64 of 32 bytes aft',
+    "package 'ghost' is not in the index",
+    ''].join('\n'));
 });
 
 test('time.sleep returns (clock_nanosleep workaround)', () => {

@@ -1,0 +1,238 @@
+/*
+ * index_object.c - _larder.Index: a verified, parsed package index (index/)
+ * as a Python object. This is what the finder consults on an import miss.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "loader.h"
+#include "module.h"
+
+typedef struct {
+    PyObject_HEAD
+    larder_index *index;
+} IndexObject;
+
+static PyObject *string_tuple(const char **items, size_t n)
+{
+    PyObject *t = PyTuple_New((Py_ssize_t)n);
+    for (size_t i = 0; t && i < n; i++) {
+        PyObject *s = PyUnicode_FromString(items[i]);
+        if (!s) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, (Py_ssize_t)i, s);
+    }
+    return t;
+}
+
+static PyObject *package_dict(const larder_package *p)
+{
+    PyObject *imports = string_tuple(p->imports, p->n_imports);
+    PyObject *depends = string_tuple(p->depends, p->n_depends);
+    PyObject *shlibs = string_tuple(p->shared_libraries, p->n_shared_libraries);
+    PyObject *d = NULL;
+    if (imports && depends && shlibs)
+        d = Py_BuildValue("{s:s,s:s,s:s,s:s,s:s,s:s,s:K,s:K,s:O,s:O,s:O}", "name", p->key, "version",
+                          p->version, "file_name", p->file_name, "install_dir", p->install_dir, "sha256",
+                          p->sha256, "package_type", p->package_type, "size",
+                          (unsigned long long)p->size, "unpacked_size", (unsigned long long)p->unpacked_size,
+                          "imports", imports, "depends", depends, "shared_libraries", shlibs);
+    Py_XDECREF(imports);
+    Py_XDECREF(depends);
+    Py_XDECREF(shlibs);
+    return d;
+}
+
+static int Index_init(IndexObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"data", "signature", "key", "min_serial", "now", "allow_unsigned", NULL};
+    Py_buffer data, sig = {0};
+    const char *key_text = NULL;
+    unsigned long long min_serial = 0;
+    long long now = -1;
+    int allow_unsigned = 0;
+    PyObject *sig_obj = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|OzKLp:Index", kwlist, &data, &sig_obj, &key_text,
+                                     &min_serial, &now, &allow_unsigned))
+        return -1;
+    if (sig_obj != Py_None && PyObject_GetBuffer(sig_obj, &sig, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&data);
+        return -1;
+    }
+    larder_error err = {0};
+    larder_pubkey key;
+    larder_trust trust = {NULL, allow_unsigned, min_serial, now >= 0 ? now : (int64_t)time(NULL)};
+    larder_index *index = NULL;
+    if (key_text && larder_pubkey_parse(key_text, &key, &err) != LARDER_OK) {
+        /* err filled */
+    } else {
+        if (key_text)
+            trust.key = &key;
+        Py_BEGIN_ALLOW_THREADS
+        index = larder_index_open(data.buf, (size_t)data.len, sig.buf, (size_t)sig.len, &trust, &err);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&data);
+    if (sig.obj)
+        PyBuffer_Release(&sig);
+    if (!index) {
+        larder_raise_index(&err);
+        return -1;
+    }
+    larder_index_free(self->index);
+    self->index = index;
+    return 0;
+}
+
+static void Index_dealloc(IndexObject *self)
+{
+    larder_index_free(self->index);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int ready(IndexObject *self)
+{
+    if (self->index)
+        return 1;
+    PyErr_SetString(PyExc_ValueError, "Index was not initialised");
+    return 0;
+}
+
+static Py_ssize_t Index_len(IndexObject *self)
+{
+    return ready(self) ? (Py_ssize_t)larder_index_count(self->index) : -1;
+}
+
+static PyObject *Index_get(IndexObject *self, PyObject *name)
+{
+    if (!ready(self))
+        return NULL;
+    const char *s = PyUnicode_AsUTF8(name);
+    if (!s)
+        return NULL;
+    const larder_package *p = larder_index_find(self->index, s);
+    if (!p)
+        Py_RETURN_NONE;
+    return package_dict(p);
+}
+
+static PyObject *Index_provider(IndexObject *self, PyObject *module)
+{
+    if (!ready(self))
+        return NULL;
+    const char *s = PyUnicode_AsUTF8(module);
+    if (!s)
+        return NULL;
+    const larder_package *p = larder_index_find_import(self->index, s);
+    if (!p)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(p->key);
+}
+
+static PyObject *Index_names(IndexObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (!ready(self))
+        return NULL;
+    size_t n = larder_index_count(self->index);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        PyObject *s = PyUnicode_FromString(larder_index_at(self->index, i)->key);
+        if (!s) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+    }
+    return list;
+}
+
+static PyObject *Index_resolve(IndexObject *self, PyObject *arg)
+{
+    if (!ready(self))
+        return NULL;
+    PyObject *seq = PySequence_Fast(arg, "resolve() takes a list of package names");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    const char **names = PyMem_Calloc((size_t)n + 1, sizeof *names);
+    PyObject *result = NULL;
+    if (!names) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(names[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i))))
+            goto done;
+    const larder_package **order;
+    size_t n_order;
+    larder_error err = {0};
+    if (larder_index_resolve(self->index, names, (size_t)n, &order, &n_order, &err) != LARDER_OK) {
+        larder_raise(&err);
+        goto done;
+    }
+    result = PyList_New((Py_ssize_t)n_order);
+    for (size_t i = 0; result && i < n_order; i++) {
+        PyObject *s = PyUnicode_FromString(order[i]->key);
+        if (!s) {
+            Py_CLEAR(result);
+            break;
+        }
+        PyList_SET_ITEM(result, (Py_ssize_t)i, s);
+    }
+    free(order);
+done:
+    PyMem_Free(names);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyObject *Index_info(IndexObject *self, void *closure)
+{
+    (void)closure;
+    if (!ready(self))
+        return NULL;
+    const larder_index_info *i = larder_index_get_info(self->index);
+    return Py_BuildValue("{s:z,s:z,s:z,s:z,s:z,s:z,s:z,s:K}", "arch", i->arch, "platform", i->platform,
+                         "python", i->python, "abi_version", i->abi_version, "generated", i->generated,
+                         "expires", i->expires, "key_id", i->key_id, "serial",
+                         (unsigned long long)i->serial);
+}
+
+static PyMethodDef Index_methods[] = {
+    {"get", (PyCFunction)Index_get, METH_O, "get(name) -> dict or None: the package entry."},
+    {"provider", (PyCFunction)Index_provider, METH_O,
+     "provider(module) -> str or None: the package that provides a top-level module."},
+    {"resolve", (PyCFunction)Index_resolve, METH_O,
+     "resolve(names) -> list: the dependency closure, dependencies first."},
+    {"names", (PyCFunction)Index_names, METH_NOARGS, "names() -> list of package names."},
+    {NULL, NULL, 0, NULL}
+};
+
+static PyGetSetDef Index_getset[] = {
+    {"info", (getter)Index_info, NULL, "the index's info object", NULL},
+    {NULL, NULL, NULL, NULL, NULL}
+};
+
+static PySequenceMethods Index_as_sequence = {.sq_length = (lenfunc)Index_len};
+
+PyTypeObject larder_IndexType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_larder.Index",
+    .tp_basicsize = sizeof(IndexObject),
+    .tp_dealloc = (destructor)Index_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Index(data, signature=None, key=None, min_serial=0, now=None, allow_unsigned=False)\n\n"
+              "A package index, verified (signature with the pinned key, key id, serial not below\n"
+              "min_serial, not expired) and parsed. Raises _larder.IndexError when it cannot be trusted.",
+    .tp_methods = Index_methods,
+    .tp_getset = Index_getset,
+    .tp_as_sequence = &Index_as_sequence,
+    .tp_init = (initproc)Index_init,
+    .tp_new = PyType_GenericNew,
+};
