@@ -72,11 +72,14 @@ HOST_CC ?= cc
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_OBJ := $(B)/host-obj
-UNIT_TESTS := $(B)/tests/test_pipeline $(B)/tests/test_index $(B)/tests/test_metadata
+UNIT_TESTS := $(B)/tests/test_pipeline $(B)/tests/test_index $(B)/tests/test_metadata $(B)/tests/test_loader
 INDEX_SRCS := index/error.c index/model.c index/resolve.c index/verify.c
 INDEX_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(INDEX_SRCS) index/sign.c)
 HOST_LIBS := -lcjson -lsodium -lcrypto
 
+$(HOST_OBJ)/loader/%.o: loader/%.c loader/loader.h index/index.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
 $(HOST_OBJ)/%.o: %.c loader/loader.h index/index.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
@@ -97,6 +100,12 @@ $(B)/bin/larder-build: $(patsubst %.c,$(HOST_OBJ)/%.o,$(BUILDER_SRCS)) $(INDEX_H
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -larchive -lzstd $(HOST_LIBS)
 tools: $(B)/bin/larder-build
+
+LOADER_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,loader/pipeline.c loader/untar.c loader/cache.c loader/install.c)
+$(B)/tests/test_loader: tests/unit/test_loader.c tests/unit/tap.h $(LOADER_HOST_OBJS) $(INDEX_HOST_OBJS) \
+		$(HOST_OBJ)/builder/fileset.o $(HOST_OBJ)/builder/archive.o
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) -larchive -lzstd $(HOST_LIBS)
 
 $(B)/tests/test_metadata: tests/unit/test_metadata.c tests/unit/tap.h $(HOST_OBJ)/builder/metadata.o \
 		$(HOST_OBJ)/index/model.o $(HOST_OBJ)/index/error.o

@@ -38,6 +38,96 @@ larder_code larder_verify_sha256(const void *data, size_t len, const char *expec
 larder_code larder_zstd_decompress(const void *frame, size_t frame_len, size_t max_size,
                                    void **out, size_t *out_len, larder_error *err);
 
+/* One entry of a tar archive. data points into the archive buffer. */
+typedef struct larder_tar_entry {
+    char *path;       /* relative, checked; no trailing '/' */
+    int is_dir;
+    unsigned mode;    /* 0644 or 0755 */
+    const unsigned char *data;
+    size_t size;
+} larder_tar_entry;
+
+/* Parse a whole POSIX tar held in memory, strictly (see untar.c): only
+ * regular files and directories with safe, unique paths, whose sizes add up
+ * to at most max_file_bytes. *out is a malloc'd array (larder_tar_free). */
+larder_code larder_tar_parse(const unsigned char *tar, size_t len, uint64_t max_file_bytes,
+                             larder_tar_entry **out, size_t *n_out, larder_error *err);
+void larder_tar_free(larder_tar_entry *entries, size_t n);
+
+/* 1 when path is relative and has no empty, "." or ".." component. */
+int larder_path_is_safe(const char *path);
+
+/* ------------------------------------------------------------------------
+ * The archive cache (cache.c)
+ * ------------------------------------------------------------------------ */
+
+typedef struct larder_cache larder_cache;
+
+/* Open (creating) a cache directory holding at most cap bytes. */
+larder_cache *larder_cache_open(const char *dir, uint64_t cap, larder_error *err);
+void larder_cache_close(larder_cache *cache);
+/* 1 and a malloc'd copy when an entry with that sha256 is cached and its
+ * bytes still hash to it; a damaged entry is dropped and 0 returned. */
+int larder_cache_get(larder_cache *cache, const char *sha, unsigned char **data, size_t *len);
+/* Store an archive (already verified) and evict the least recently used
+ * entries beyond the cap. */
+larder_code larder_cache_put(larder_cache *cache, const char *sha, const unsigned char *data, size_t len,
+                             larder_error *err);
+uint64_t larder_cache_bytes(const larder_cache *cache);
+/* The highest index serial accepted before (0 if none), and recording it. */
+uint64_t larder_cache_read_serial(const larder_cache *cache);
+larder_code larder_cache_write_serial(larder_cache *cache, uint64_t serial, larder_error *err);
+
+/* ------------------------------------------------------------------------
+ * The loader (install.c)
+ * ------------------------------------------------------------------------ */
+
+/* Fetch url into a malloc'd buffer. expected_size (0: unknown) lets the
+ * platform show progress. Failures are LARDER_EFETCH with the cause
+ * (HTTP status, network error). This is the one platform hook: the wasm
+ * runtime fetches through JS (loader/fetch.c), host tests read files. */
+typedef larder_code (*larder_fetch_fn)(void *ctx, const char *url, uint64_t expected_size,
+                                       unsigned char **data, size_t *len, larder_error *err);
+
+typedef struct larder_loader_config {
+    const char *base_url;     /* archives are base_url/file_name */
+    const char *cache_dir;    /* NULL: no cache */
+    uint64_t cache_cap;       /* bytes */
+    const char *site_dir;     /* install_dir "site" */
+    const char *stdlib_dir;   /* install_dir "stdlib" */
+    const char *dynlib_dir;   /* install_dir "dynlib" */
+    larder_fetch_fn fetch;
+    void *fetch_ctx;
+    /* optional hooks, called with hook_ctx */
+    void *hook_ctx;
+    void (*progress)(void *ctx, const char *package, uint64_t done, uint64_t total);
+    void (*persist)(void *ctx);                   /* after packages were installed */
+    void (*warn)(void *ctx, const char *message); /* a non-fatal problem (cache write) */
+} larder_loader_config;
+
+typedef struct larder_loader larder_loader;
+
+#define LARDER_REPORT_MAX 256
+typedef struct larder_install_report {
+    size_t n;                                   /* packages installed by the call */
+    const larder_package *packages[LARDER_REPORT_MAX];
+    int from_cache[LARDER_REPORT_MAX];
+} larder_install_report;
+
+/* A loader over index (borrowed: it must outlive the loader). */
+larder_loader *larder_loader_new(const larder_loader_config *cfg, const larder_index *index,
+                                 larder_error *err);
+void larder_loader_free(larder_loader *loader);
+/* Install names and their dependency closure, dependencies first; packages
+ * already installed are skipped. Stops at the first failure, whose message
+ * names the package, the URL and the cause; that package leaves no file
+ * behind (those before it stay installed). */
+larder_code larder_loader_install(larder_loader *loader, const char *const *names, size_t n,
+                                  larder_install_report *report, larder_error *err);
+int larder_loader_is_installed(const larder_loader *loader, const char *key);
+size_t larder_loader_installed(const larder_loader *loader, const char *const **names);
+larder_cache *larder_loader_cache(larder_loader *loader);
+
 /* Versions of the linked libraries, for diagnostics. */
 const char *larder_zstd_version(void);
 const char *larder_sodium_version(void);

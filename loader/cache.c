@@ -1,0 +1,248 @@
+/*
+ * cache.c - compressed archives keyed by sha256 in a directory (IDBFS in a
+ * browser, a host directory or nothing under Node), with LRU eviction
+ * beyond a size cap, and the small persistent state (the highest index
+ * serial seen). Nothing here relies on file times: the emscripten runtime
+ * does not keep them, so recency is a counter in the cache's own list.
+ */
+#include "loader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LIST_FILE "lru.txt"
+#define MAX_ENTRIES 4096
+
+typedef struct lru_entry {
+    char sha[LARDER_SHA256_HEX];
+    uint64_t size, used;
+} lru_entry;
+
+struct larder_cache {
+    char *dir;
+    uint64_t cap;
+    lru_entry *entries;
+    size_t n;
+    uint64_t clock;
+};
+
+static void path_of(const larder_cache *c, const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s", c->dir, name);
+}
+
+static void load_list(larder_cache *c)
+{
+    char path[1024], sha[80];
+    unsigned long long size, used;
+    path_of(c, LIST_FILE, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (c->n < MAX_ENTRIES && fscanf(f, "%79s %llu %llu", sha, &size, &used) == 3) {
+        if (strlen(sha) != 64)
+            continue;
+        memcpy(c->entries[c->n].sha, sha, LARDER_SHA256_HEX);
+        c->entries[c->n].size = size;
+        c->entries[c->n].used = used;
+        if (used > c->clock)
+            c->clock = used;
+        c->n++;
+    }
+    fclose(f);
+}
+
+static larder_code save_list(const larder_cache *c, larder_error *err)
+{
+    char path[1024], tmp[1040];
+    path_of(c, LIST_FILE, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return larder_fail(err, LARDER_EIO, "cache: cannot write %s: %s", tmp, strerror(errno));
+    for (size_t i = 0; i < c->n; i++)
+        fprintf(f, "%s %llu %llu\n", c->entries[i].sha, (unsigned long long)c->entries[i].size,
+                (unsigned long long)c->entries[i].used);
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        return larder_fail(err, LARDER_EIO, "cache: cannot write %s: %s", path, strerror(errno));
+    return LARDER_OK;
+}
+
+static int mkdirs(const char *dir)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return (mkdir(buf, 0755) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+larder_cache *larder_cache_open(const char *dir, uint64_t cap, larder_error *err)
+{
+    larder_cache *c = calloc(1, sizeof *c);
+    if (!c || !(c->dir = strdup(dir)) || !(c->entries = calloc(MAX_ENTRIES, sizeof *c->entries))) {
+        larder_cache_close(c);
+        larder_fail(err, LARDER_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (mkdirs(dir) != 0) {
+        larder_fail(err, LARDER_EIO, "cache: cannot create %s: %s", dir, strerror(errno));
+        larder_cache_close(c);
+        return NULL;
+    }
+    c->cap = cap;
+    load_list(c);
+    return c;
+}
+
+void larder_cache_close(larder_cache *c)
+{
+    if (!c)
+        return;
+    free(c->dir);
+    free(c->entries);
+    free(c);
+}
+
+static lru_entry *find(larder_cache *c, const char *sha)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->entries[i].sha, sha) == 0)
+            return &c->entries[i];
+    return NULL;
+}
+
+static void drop(larder_cache *c, const char *sha)
+{
+    char path[1024], name[96];
+    snprintf(name, sizeof name, "%s.tar.zst", sha);
+    path_of(c, name, path, sizeof path);
+    unlink(path);
+    lru_entry *e = find(c, sha);
+    if (e)
+        *e = c->entries[--c->n];
+}
+
+int larder_cache_get(larder_cache *c, const char *sha, unsigned char **data, size_t *len)
+{
+    char path[1024], name[96];
+    *data = NULL;
+    *len = 0;
+    snprintf(name, sizeof name, "%s.tar.zst", sha);
+    path_of(c, name, path, sizeof path);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    struct stat st;
+    unsigned char *buf = NULL;
+    size_t got = 0;
+    if (fstat(fileno(f), &st) == 0 && (buf = malloc((size_t)st.st_size + 1)))
+        got = fread(buf, 1, (size_t)st.st_size, f);
+    fclose(f);
+    /* re-verified on every use: a damaged entry is dropped and refetched */
+    if (!buf || got != (size_t)st.st_size || larder_verify_sha256(buf, got, sha, "cache", NULL) != LARDER_OK) {
+        free(buf);
+        drop(c, sha);
+        save_list(c, NULL);
+        return 0;
+    }
+    lru_entry *e = find(c, sha);
+    if (e)
+        e->used = ++c->clock;
+    save_list(c, NULL);
+    *data = buf;
+    *len = got;
+    return 1;
+}
+
+static int by_use(const void *a, const void *b)
+{
+    const lru_entry *x = a, *y = b;
+    return x->used < y->used ? -1 : x->used > y->used;
+}
+
+larder_code larder_cache_put(larder_cache *c, const char *sha, const unsigned char *data, size_t len,
+                             larder_error *err)
+{
+    char path[1024], tmp[1100], name[96];
+    if (len > c->cap)
+        return LARDER_OK;  /* larger than the whole cache: not kept */
+    snprintf(name, sizeof name, "%s.tar.zst", sha);
+    path_of(c, name, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return larder_fail(err, LARDER_EIO, "cache: cannot write %s: %s", tmp, strerror(errno));
+    int ok = fwrite(data, 1, len, f) == len;
+    if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return larder_fail(err, LARDER_EIO, "cache: cannot write %s: %s", path, strerror(errno));
+    }
+    lru_entry *e = find(c, sha);
+    if (!e && c->n < MAX_ENTRIES) {
+        e = &c->entries[c->n++];
+        memcpy(e->sha, sha, LARDER_SHA256_HEX);
+    }
+    if (e) {
+        e->size = len;
+        e->used = ++c->clock;
+    }
+    /* evict the least recently used beyond the cap */
+    uint64_t total = 0;
+    for (size_t i = 0; i < c->n; i++)
+        total += c->entries[i].size;
+    if (total > c->cap) {
+        qsort(c->entries, c->n, sizeof *c->entries, by_use);
+        while (total > c->cap && c->n > 1) {
+            total -= c->entries[0].size;
+            char victim[LARDER_SHA256_HEX];
+            memcpy(victim, c->entries[0].sha, sizeof victim);
+            drop(c, victim);
+            qsort(c->entries, c->n, sizeof *c->entries, by_use);
+        }
+    }
+    return save_list(c, err);
+}
+
+uint64_t larder_cache_bytes(const larder_cache *c)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < c->n; i++)
+        total += c->entries[i].size;
+    return total;
+}
+
+uint64_t larder_cache_read_serial(const larder_cache *c)
+{
+    char path[1024];
+    unsigned long long serial = 0;
+    path_of(c, "serial", path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%llu", &serial) != 1)
+            serial = 0;
+        fclose(f);
+    }
+    return serial;
+}
+
+larder_code larder_cache_write_serial(larder_cache *c, uint64_t serial, larder_error *err)
+{
+    char path[1024], tmp[1040];
+    path_of(c, "serial", path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%llu\n", (unsigned long long)serial) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+        return larder_fail(err, LARDER_EIO, "cache: cannot record the index serial in %s", path);
+    return LARDER_OK;
+}

@@ -1,0 +1,290 @@
+/*
+ * install.c - the loader's main path, top to bottom:
+ *   names -> dependency closure (index) -> for each package not installed:
+ *   cache hit, or fetch -> sha256 == index -> zstd -> strict untar ->
+ *   files written under the package's install dir (rolled back on failure)
+ *   -> cached. A package is installed completely or not at all.
+ */
+#include "loader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_ARCHIVE (1ull << 30)
+
+struct larder_loader {
+    larder_loader_config cfg;
+    const larder_index *index;
+    larder_cache *cache;
+    char **installed;
+    size_t n_installed;
+};
+
+larder_loader *larder_loader_new(const larder_loader_config *cfg, const larder_index *index,
+                                 larder_error *err)
+{
+    larder_loader *l = calloc(1, sizeof *l);
+    if (!l) {
+        larder_fail(err, LARDER_ENOMEM, "out of memory");
+        return NULL;
+    }
+    l->cfg = *cfg;
+    l->index = index;
+    if (cfg->cache_dir && !(l->cache = larder_cache_open(cfg->cache_dir, cfg->cache_cap, err))) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void larder_loader_free(larder_loader *l)
+{
+    if (!l)
+        return;
+    larder_cache_close(l->cache);
+    for (size_t i = 0; i < l->n_installed; i++)
+        free(l->installed[i]);
+    free(l->installed);
+    free(l);
+}
+
+larder_cache *larder_loader_cache(larder_loader *l) { return l->cache; }
+
+int larder_loader_is_installed(const larder_loader *l, const char *key)
+{
+    for (size_t i = 0; i < l->n_installed; i++)
+        if (strcmp(l->installed[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+size_t larder_loader_installed(const larder_loader *l, const char *const **names)
+{
+    *names = (const char *const *)l->installed;
+    return l->n_installed;
+}
+
+static larder_code mark_installed(larder_loader *l, const char *key, larder_error *err)
+{
+    char **more = realloc(l->installed, (l->n_installed + 1) * sizeof *more);
+    if (!more || !(more[l->n_installed] = strdup(key))) {
+        if (more)
+            l->installed = more;
+        return larder_fail(err, LARDER_ENOMEM, "out of memory");
+    }
+    l->installed = more;
+    l->n_installed++;
+    return LARDER_OK;
+}
+
+static const char *install_root(const larder_loader *l, const char *install_dir)
+{
+    if (!strcmp(install_dir, "site"))
+        return l->cfg.site_dir;
+    if (!strcmp(install_dir, "stdlib"))
+        return l->cfg.stdlib_dir;
+    if (!strcmp(install_dir, "dynlib"))
+        return l->cfg.dynlib_dir;
+    return NULL;
+}
+
+/* Files and directories created so far, for the rollback. */
+typedef struct undo {
+    char **paths;
+    size_t n;
+} undo;
+
+static void undo_push(undo *u, const char *path)
+{
+    char **more = realloc(u->paths, (u->n + 1) * sizeof *more);
+    if (more && (more[u->n] = strdup(path))) {
+        u->paths = more;
+        u->n++;
+    } else if (more) {
+        u->paths = more;
+    }
+}
+
+static void undo_run(undo *u, int remove_all)
+{
+    for (size_t i = u->n; i-- > 0;) {
+        if (remove_all && unlink(u->paths[i]) != 0)
+            rmdir(u->paths[i]);
+        free(u->paths[i]);
+    }
+    free(u->paths);
+    u->paths = NULL;
+    u->n = 0;
+}
+
+/* mkdir -p for root/rel's directories, recording the ones it creates. */
+static larder_code make_dirs(const char *root, const char *rel, int include_last, undo *u, larder_error *err)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", root, rel);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return larder_fail(err, LARDER_EINVAL, "path too long: %s/%s", root, rel);
+    size_t start = strlen(root) + 1;
+    for (size_t i = start; i <= (size_t)n; i++) {
+        if (path[i] != '/' && !(include_last && path[i] == '\0'))
+            continue;
+        char saved = path[i];
+        path[i] = '\0';
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            if (mkdir(path, 0755) != 0) {
+                larder_code rc = larder_fail(err, LARDER_EIO, "cannot create %s: %s", path, strerror(errno));
+                path[i] = saved;
+                return rc;
+            }
+            undo_push(u, path);
+        } else if (!S_ISDIR(st.st_mode)) {
+            return larder_fail(err, LARDER_EINVAL, "%s exists and is not a directory", path);
+        }
+        path[i] = saved;
+    }
+    return LARDER_OK;
+}
+
+/* Unpack a verified archive into root. Every file must be new: a package
+ * never overwrites another's files. */
+static larder_code unpack(const larder_package *p, const unsigned char *archive, size_t len,
+                          const char *root, larder_error *err)
+{
+    void *tar = NULL;
+    size_t tar_len = 0;
+    uint64_t declared = p->unpacked_size ? p->unpacked_size : MAX_ARCHIVE;
+    /* the tar adds headers and padding to the files' bytes */
+    uint64_t limit = declared + declared / 2 + (4u << 20);
+    if (limit > MAX_ARCHIVE)
+        limit = MAX_ARCHIVE;
+    larder_code rc = larder_zstd_decompress(archive, len, (size_t)limit, &tar, &tar_len, err);
+    if (rc != LARDER_OK)
+        return rc;
+    larder_tar_entry *entries = NULL;
+    size_t n = 0;
+    rc = larder_tar_parse(tar, tar_len, declared, &entries, &n, err);
+    undo u = {0};
+    for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
+        const larder_tar_entry *e = &entries[i];
+        if (e->is_dir) {
+            rc = make_dirs(root, e->path, 1, &u, err);
+            continue;
+        }
+        if ((rc = make_dirs(root, e->path, 0, &u, err)) != LARDER_OK)
+            break;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", root, e->path);
+        if (access(path, F_OK) == 0) {
+            rc = larder_fail(err, LARDER_EINVAL, "%s already exists: another package installed it", path);
+            break;
+        }
+        FILE *f = fopen(path, "wb");
+        if (!f) {
+            rc = larder_fail(err, LARDER_EIO, "cannot create %s: %s", path, strerror(errno));
+            break;
+        }
+        undo_push(&u, path);
+        int ok = fwrite(e->data, 1, e->size, f) == e->size;
+        if (fclose(f) != 0 || !ok) {
+            rc = larder_fail(err, LARDER_EIO, "cannot write %s: %s", path, strerror(errno));
+            break;
+        }
+        chmod(path, e->mode);
+    }
+    undo_run(&u, rc != LARDER_OK);
+    larder_tar_free(entries, n);
+    free(tar);
+    return rc;
+}
+
+/* The archive of p: from the cache, else fetched; verified either way. */
+static larder_code obtain(larder_loader *l, const larder_package *p, const char *url, unsigned char **data,
+                          size_t *len, int *from_cache, larder_error *err)
+{
+    *from_cache = 0;
+    if (l->cache && larder_cache_get(l->cache, p->sha256, data, len)) {
+        *from_cache = 1;
+        return LARDER_OK;
+    }
+    if (!l->cfg.fetch)
+        return larder_fail(err, LARDER_EFETCH, "no way to fetch (offline, and not in the cache)");
+    larder_code rc = l->cfg.fetch(l->cfg.fetch_ctx, url, p->size, data, len, err);
+    if (rc != LARDER_OK)
+        return rc;
+    if (p->size && *len != p->size)
+        rc = larder_fail(err, LARDER_EINTEGRITY, "got %zu bytes, the index says %llu (truncated or "
+                         "altered download)", *len, (unsigned long long)p->size);
+    else
+        rc = larder_verify_sha256(*data, *len, p->sha256, "archive", err);
+    if (rc != LARDER_OK) {
+        free(*data);
+        *data = NULL;
+    }
+    return rc;
+}
+
+static larder_code install_one(larder_loader *l, const larder_package *p, int *from_cache, larder_error *err)
+{
+    char url[4096];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    const char *root = install_root(l, p->install_dir);
+    const char *base = l->cfg.base_url ? l->cfg.base_url : "";
+    snprintf(url, sizeof url, "%s%s%s", base, (*base && base[strlen(base) - 1] != '/') ? "/" : "",
+             p->file_name);
+    larder_code rc;
+    if (!root)
+        rc = larder_fail(err, LARDER_EINVAL, "unknown install_dir \"%s\"", p->install_dir);
+    else if ((rc = obtain(l, p, url, &data, &len, from_cache, err)) == LARDER_OK
+             && (rc = unpack(p, data, len, root, err)) == LARDER_OK) {
+        if (l->cache && !*from_cache) {
+            larder_error cache_err;
+            if (larder_cache_put(l->cache, p->sha256, data, len, &cache_err) != LARDER_OK && l->cfg.warn)
+                l->cfg.warn(l->cfg.hook_ctx, cache_err.message);  /* the install itself succeeded */
+        }
+        rc = mark_installed(l, p->key, err);
+    }
+    free(data);
+    if (rc != LARDER_OK) {
+        char cause[sizeof err->message];
+        snprintf(cause, sizeof cause, "%s", err->message);
+        larder_fail(err, err->code, "cannot load package '%s' %s from %s: %s", p->name, p->version, url, cause);
+    }
+    return rc;
+}
+
+larder_code larder_loader_install(larder_loader *l, const char *const *names, size_t n,
+                                  larder_install_report *report, larder_error *err)
+{
+    const larder_package **order;
+    size_t n_order;
+    memset(report, 0, sizeof *report);
+    larder_code rc = larder_index_resolve(l->index, names, n, &order, &n_order, err);
+    if (rc != LARDER_OK)
+        return rc;
+    for (size_t i = 0; i < n_order && rc == LARDER_OK; i++) {
+        const larder_package *p = order[i];
+        if (larder_loader_is_installed(l, p->key))
+            continue;
+        int from_cache = 0;
+        if (l->cfg.progress)
+            l->cfg.progress(l->cfg.hook_ctx, p->name, 0, p->size);
+        if ((rc = install_one(l, p, &from_cache, err)) != LARDER_OK)
+            break;
+        if (l->cfg.progress)
+            l->cfg.progress(l->cfg.hook_ctx, p->name, p->size, p->size);
+        if (report->n < LARDER_REPORT_MAX) {
+            report->packages[report->n] = p;
+            report->from_cache[report->n++] = from_cache;
+        }
+    }
+    free(order);
+    if (l->cfg.persist && report->n)
+        l->cfg.persist(l->cfg.hook_ctx);
+    return rc;
+}

@@ -1,0 +1,318 @@
+/*
+ * test_loader.c - loader/ on the host: install from a mirror directory,
+ * the cache, and hostile input (flipped bytes, truncation, missing files,
+ * path traversal, links, duplicates, a decompression bomb, conflicts).
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "../../builder/builder.h"
+#include "../../loader/loader.h"
+#include "tap.h"
+
+static char mirror[256], site[256], cache[256];
+static int fetches;
+
+static larder_code fetch_file(void *ctx, const char *url, uint64_t expected, unsigned char **data, size_t *len,
+                              larder_error *err)
+{
+    (void)ctx;
+    (void)expected;
+    fetches++;
+    FILE *f = fopen(url, "rb");
+    if (!f)
+        return larder_fail(err, LARDER_EFETCH, "HTTP 404 (%s)", strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *data = malloc((size_t)n + 1);
+    *len = fread(*data, 1, (size_t)n, f);
+    fclose(f);
+    return LARDER_OK;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, len, f);
+    fclose(f);
+}
+
+static int exists(const char *rel)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", site, rel);
+    return access(path, F_OK) == 0;
+}
+
+/* ---- a raw tar writer, to make archives the builder would refuse ---- */
+typedef struct tarbuf {
+    unsigned char data[1 << 16];
+    size_t len;
+} tarbuf;
+
+static void tar_add(tarbuf *t, const char *name, char type, const char *content, size_t size)
+{
+    unsigned char *h = t->data + t->len;
+    memset(h, 0, 512);
+    snprintf((char *)h, 100, "%s", name);
+    snprintf((char *)h + 100, 8, "%07o", 0644);
+    snprintf((char *)h + 108, 8, "%07o", 0);
+    snprintf((char *)h + 116, 8, "%07o", 0);
+    snprintf((char *)h + 124, 12, "%011zo", size);
+    snprintf((char *)h + 136, 12, "%011o", 0);
+    h[156] = (unsigned char)type;
+    if (type == '2')
+        snprintf((char *)h + 157, 100, "/etc/passwd");
+    memcpy(h + 257, "ustar\0" "00", 8);
+    memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    t->len += 512;
+    if (size) {
+        memcpy(t->data + t->len, content, size);
+        t->len += (size + 511) / 512 * 512;
+    }
+}
+
+static void tar_end(tarbuf *t)
+{
+    memset(t->data + t->len, 0, 1024);
+    t->len += 1024;
+}
+
+/* Compress, write to the mirror as NAME.tar.zst and return an index entry. */
+static void publish_raw(const char *name, const void *tar, size_t len, uint64_t unpacked, char *entry, size_t size)
+{
+    size_t bound = ZSTD_compressBound(len);
+    unsigned char *z = malloc(bound);
+    size_t zlen = ZSTD_compress(z, bound, tar, len, 3);
+    char path[600], sha[LARDER_SHA256_HEX];
+    snprintf(path, sizeof path, "%s/%s.tar.zst", mirror, name);
+    write_file(path, z, zlen);
+    larder_sha256_hex(z, zlen, sha);
+    snprintf(entry, size, "\"%s\": {\"name\": \"%s\", \"version\": \"1\", \"file_name\": \"%s.tar.zst\", "
+             "\"sha256\": \"%s\", \"size\": %zu, \"unpacked_size\": %llu, \"imports\": [\"%s\"], \"depends\": []}",
+             name, name, name, sha, zlen, (unsigned long long)unpacked, name);
+    free(z);
+}
+
+/* A real package made with the builder's archive writer. */
+static void publish_pkg(const char *name, const char *deps, char *entry, size_t size)
+{
+    larder_fileset *set = larder_fileset_new();
+    larder_error err;
+    char path[300], body[300];
+    snprintf(path, sizeof path, "%s/__init__.py", name);
+    snprintf(body, sizeof body, "NAME = '%s'\n", name);
+    larder_fileset_add(set, path, body, strlen(body), 0644, &err);
+    snprintf(path, sizeof path, "%s/data/values.txt", name);
+    larder_fileset_add(set, path, "1 2 3\n", 6, 0644, &err);
+    uint64_t unpacked = larder_fileset_bytes(set);
+    unsigned char *z;
+    size_t zlen;
+    larder_archive_write(set, 3, &z, &zlen, &err);
+    larder_fileset_free(set);
+    char sha[LARDER_SHA256_HEX];
+    snprintf(path, sizeof path, "%s/%s.tar.zst", mirror, name);
+    write_file(path, z, zlen);
+    larder_sha256_hex(z, zlen, sha);
+    snprintf(entry, size, "\"%s\": {\"name\": \"%s\", \"version\": \"1\", \"file_name\": \"%s.tar.zst\", "
+             "\"sha256\": \"%s\", \"size\": %zu, \"unpacked_size\": %llu, \"imports\": [\"%s\"], \"depends\": [%s]}",
+             name, name, name, sha, zlen, (unsigned long long)unpacked, name, deps);
+    free(z);
+}
+
+static larder_loader *make_loader(larder_index *index, int with_fetch, uint64_t cap)
+{
+    larder_loader_config cfg = {.base_url = mirror, .cache_dir = cache, .cache_cap = cap, .site_dir = site,
+                                .stdlib_dir = site, .dynlib_dir = site, .fetch = with_fetch ? fetch_file : NULL};
+    larder_error err;
+    return larder_loader_new(&cfg, index, &err);
+}
+
+/* A fresh session: an empty install dir and a new loader over the cache. */
+static larder_code install(larder_index *index, const char *name, larder_error *err, int *from_cache)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir %s", site, site);
+    if (system(cmd) != 0)
+        return LARDER_EIO;
+    larder_loader *l = make_loader(index, 1, 1 << 20);
+    larder_install_report r;
+    larder_code rc = larder_loader_install(l, &name, 1, &r, err);
+    if (from_cache)
+        *from_cache = r.n ? r.from_cache[r.n - 1] : -1; /* the requested package comes last */
+    larder_loader_free(l);
+    return rc;
+}
+
+int main(void)
+{
+    char base[] = "/tmp/larder-loader-test-XXXXXX";
+    larder_error err = {0};
+    if (!mkdtemp(base) || larder_loader_init(&err) != LARDER_OK)
+        return printf("Bail out! setup\n"), 1;
+    snprintf(mirror, sizeof mirror, "%s/mirror", base);
+    snprintf(site, sizeof site, "%s/site", base);
+    snprintf(cache, sizeof cache, "%s/cache", base);
+    mkdir(mirror, 0755);
+    mkdir(site, 0755);
+
+    /* hostile archives, each signed into the index as if the mirror were evil */
+    static char e_good[1024], e_dep[1024], e_trav[1024], e_abs[1024], e_link[1024], e_hard[1024], e_dup[1024],
+        e_bomb[1024], e_conf[1024], e_dev[1024];
+    static tarbuf t;
+    publish_pkg("good", "\"dep\"", e_good, sizeof e_good);
+    publish_pkg("dep", "", e_dep, sizeof e_dep);
+    t.len = 0; tar_add(&t, "trav/ok.py", '0', "x", 1); tar_add(&t, "../escaped.py", '0', "x", 1); tar_end(&t);
+    publish_raw("trav", t.data, t.len, 2, e_trav, sizeof e_trav);
+    t.len = 0; tar_add(&t, "/tmp/absolute.py", '0', "x", 1); tar_end(&t);
+    publish_raw("abs", t.data, t.len, 1, e_abs, sizeof e_abs);
+    t.len = 0; tar_add(&t, "link/passwd", '2', NULL, 0); tar_end(&t);
+    publish_raw("link", t.data, t.len, 0, e_link, sizeof e_link);
+    t.len = 0; tar_add(&t, "hard/passwd", '1', NULL, 0); tar_end(&t);
+    publish_raw("hard", t.data, t.len, 0, e_hard, sizeof e_hard);
+    t.len = 0; tar_add(&t, "dup/a.py", '0', "x", 1); tar_add(&t, "dup/a.py", '0', "y", 1); tar_end(&t);
+    publish_raw("dup", t.data, t.len, 2, e_dup, sizeof e_dup);
+    t.len = 0; tar_add(&t, "dev/null", '3', NULL, 0); tar_end(&t);
+    publish_raw("dev", t.data, t.len, 0, e_dev, sizeof e_dev);
+    static char zeros[40000];
+    t.len = 0; tar_add(&t, "bomb/zeros.bin", '0', zeros, sizeof zeros); tar_end(&t);
+    publish_raw("bomb", t.data, t.len, 1000, e_bomb, sizeof e_bomb);  /* declares 1000 bytes */
+    t.len = 0; tar_add(&t, "conf/new.py", '0', "x", 1); tar_add(&t, "good/__init__.py", '0', "y", 1); tar_end(&t);
+    publish_raw("conf", t.data, t.len, 2, e_conf, sizeof e_conf);
+
+    char json[16384];
+    snprintf(json, sizeof json, "{\"packages\": {%s, %s, %s, %s, %s, %s, %s, %s, %s, %s}}", e_good, e_dep, e_trav,
+             e_abs, e_link, e_hard, e_dup, e_bomb, e_conf, e_dev);
+    larder_index *index = larder_index_parse(json, strlen(json), &err);
+    CHECK(index != NULL, "the test index parses");
+    if (!index) {
+        printf("# %s\n", err.message);
+        return tap_done();
+    }
+
+    /* a flipped byte in the mirror's archive */
+    char path[600];
+    snprintf(path, sizeof path, "%s/good.tar.zst", mirror);
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 40, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 40, SEEK_SET);
+    fputc(c ^ 1, f);
+    fclose(f);
+    int from_cache;
+    larder_loader *session = make_loader(index, 1, 1 << 20);
+    const char *good_name = "good";
+    larder_install_report report;
+    CHECK(larder_loader_install(session, &good_name, 1, &report, &err) == LARDER_EINTEGRITY,
+          "one flipped byte: IntegrityError");
+    CHECK_STR_HAS(err.message, "cannot load package 'good' 1 from ", "the message names package and URL");
+    CHECK_STR_HAS(err.message, "sha256 mismatch", "...and the cause");
+    CHECK(exists("dep/__init__.py") && !exists("good"), "the dependency stayed, nothing of the bad package");
+    f = fopen(path, "r+b");
+    fseek(f, 40, SEEK_SET);
+    fputc(c, f);
+    fclose(f);
+    fetches = 0;
+    CHECK(larder_loader_install(session, &good_name, 1, &report, &err) == LARDER_OK && report.n == 1
+              && exists("good/data/values.txt") && !report.from_cache[0],
+          "after the mirror is fixed, the same session recovers: good installs, dep is not redone");
+    CHECK(fetches == 1, "only the failed package was fetched again");
+    larder_loader_free(session);
+    fetches = 0;
+    CHECK(install(index, "good", &err, &from_cache) == LARDER_OK && from_cache == 1 && fetches == 0,
+          "a new session installs both from the cache");
+
+    /* the cache: a fresh loader with no network gets both from the cache */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/good %s/dep", site, site);
+    CHECK(system(cmd) == 0, "wipe the installed files");
+    larder_loader *offline = make_loader(index, 0, 1 << 20);
+    const char *name = "good";
+    CHECK(larder_loader_install(offline, &name, 1, &report, &err) == LARDER_OK && report.n == 2
+              && report.from_cache[0] && report.from_cache[1] && exists("good/__init__.py"),
+          "offline: dep then good, both from the cache");
+    CHECK(larder_loader_install(offline, &name, 1, &report, &err) == LARDER_OK && report.n == 0,
+          "installing again does nothing");
+    larder_loader_free(offline);
+
+    /* a damaged cache entry is dropped and refetched */
+    const larder_package *good = larder_index_find(index, "good");
+    snprintf(path, sizeof path, "%s/%s.tar.zst", cache, good->sha256);
+    f = fopen(path, "r+b");
+    CHECK(f != NULL, "the archive is in the cache");
+    if (f) {
+        fputc('X', f);
+        fclose(f);
+    }
+    fetches = 0;
+    CHECK(install(index, "good", &err, &from_cache) == LARDER_OK && from_cache == 0 && fetches == 1,
+          "a corrupted cache entry is refetched");
+
+    /* a truncated download and a missing archive */
+    snprintf(cmd, sizeof cmd, "cp %s/good.tar.zst %s/good.bak && truncate -s 30 %s/good.tar.zst && rm -rf %s",
+             mirror, mirror, mirror, cache);
+    CHECK(system(cmd) == 0, "truncate the mirror's archive, empty the cache");
+    CHECK(install(index, "good", &err, NULL) == LARDER_EINTEGRITY, "a truncated download is refused");
+    CHECK_STR_HAS(err.message, "the index says", "...as a size mismatch");
+    snprintf(cmd, sizeof cmd, "rm %s/good.tar.zst", mirror);
+    CHECK(system(cmd) == 0, "remove the archive from the mirror");
+    CHECK(install(index, "good", &err, NULL) == LARDER_EFETCH, "a missing archive is a fetch error");
+    CHECK_STR_HAS(err.message, "HTTP 404", "...with the status");
+    snprintf(cmd, sizeof cmd, "mv %s/good.bak %s/good.tar.zst", mirror, mirror);
+    CHECK(system(cmd) == 0, "restore the archive");
+
+    struct { const char *name; larder_code code; const char *msg; const char *label; } bad[] = {
+        {"trav", LARDER_EINVAL, "\"../escaped.py\" has an unsafe path", "a ../ entry is refused"},
+        {"abs", LARDER_EINVAL, "\"/tmp/absolute.py\" has an unsafe path", "an absolute path is refused"},
+        {"link", LARDER_EINVAL, "is a symbolic link", "a symlink is refused"},
+        {"hard", LARDER_EINVAL, "is a hard link", "a hard link is refused"},
+        {"dev", LARDER_EINVAL, "is a device file", "a device file is refused"},
+        {"dup", LARDER_EINVAL, "twice", "a duplicate entry is refused"},
+        {"bomb", LARDER_ETOOBIG, "more than the 1000 bytes the index declares", "a decompression bomb is refused"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK(install(index, bad[i].name, &err, NULL) == bad[i].code, bad[i].label);
+        CHECK_STR_HAS(err.message, bad[i].msg, "  ...with the cause");
+    }
+    CHECK(!exists("trav") && access("/tmp/absolute.py", F_OK) != 0 && !exists("link") && !exists("dup")
+              && !exists("bomb"), "none of them left a file");
+    snprintf(path, sizeof path, "%s/escaped.py", base);
+    CHECK(access(path, F_OK) != 0, "nothing escaped the install dir");
+
+    /* a package that would overwrite another's file is rolled back whole */
+    CHECK(install(index, "good", &err, NULL) == LARDER_OK, "good installed");
+    session = make_loader(index, 1, 1 << 20);
+    const char *conf = "conf";
+    CHECK(larder_loader_install(session, &conf, 1, &report, &err) == LARDER_EINVAL,
+          "overwriting another package's file is refused");
+    larder_loader_free(session);
+    CHECK(!exists("conf/new.py") && !exists("conf"), "the files it had written are removed");
+
+    /* LRU eviction beyond the cap */
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s/good %s/dep", cache, site, site);
+    CHECK(system(cmd) == 0, "empty the cache");
+    larder_loader *small = make_loader(index, 1, larder_index_find(index, "good")->size + 10);
+    CHECK(larder_loader_install(small, &name, 1, &report, &err) == LARDER_OK, "install with a tiny cache");
+    CHECK(larder_cache_bytes(larder_loader_cache(small)) <= larder_index_find(index, "good")->size + 10,
+          "the cache stays under its cap (the older entry was evicted)");
+    larder_loader_free(small);
+    larder_cache *cs = larder_cache_open(cache, 1 << 20, &err);
+    CHECK(larder_cache_read_serial(cs) == 0 && larder_cache_write_serial(cs, 42, &err) == LARDER_OK
+              && larder_cache_read_serial(cs) == 42, "the highest serial seen is kept");
+    larder_cache_close(cs);
+
+    larder_index_free(index);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+    CHECK(system(cmd) == 0, "clean up");
+    return tap_done();
+}
