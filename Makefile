@@ -129,7 +129,11 @@ $(B)/fuzz/fuzz_index: tests/fuzz/fuzz_index.c $(INDEX_SRCS) index/index.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
 		-o $@ $(filter %.c,$^) -lcjson -lsodium
-fuzz: $(B)/fuzz/fuzz_index
+$(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c index/error.c loader/loader.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
+		-o $@ $(filter %.c,$^)
+fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar
 
 test: runtime tools unit fuzz
 	tests/run.sh
