@@ -117,7 +117,9 @@ def main():
     with open(args.core_list) as f:
         core = [l.split("#")[0].strip() for l in f]
     core = [c for c in core if c]
-    frozen = {n.split(".")[0] for n in _imp._frozen_module_names() if not n.startswith("__")}
+    # top-level modules frozen into the runtime (importlib itself is not:
+    # only importlib.util and importlib.machinery are)
+    frozen = {n for n in _imp._frozen_module_names() if "." not in n and not n.startswith("__")}
     # top-level names of the stdlib
     tops = set()
     for entry in os.listdir(args.libdir):

@@ -95,6 +95,13 @@ static void Index_dealloc(IndexObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+const larder_index *larder_index_of(PyObject *obj)
+{
+    if (!PyObject_TypeCheck(obj, &larder_IndexType))
+        return NULL;
+    return ((IndexObject *)obj)->index;
+}
+
 static int ready(IndexObject *self)
 {
     if (self->index)

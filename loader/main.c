@@ -15,6 +15,7 @@
 #include <Python.h>
 
 #include <emscripten.h>
+#include <stdlib.h>
 
 PyMODINIT_FUNC PyInit__larder(void);
 
@@ -34,6 +35,20 @@ static PyStatus configure(PyConfig *config, int argc, char **argv)
     return status;
 }
 
+/* With LARDER_INDEX_URL in the environment, start the loader (larder.py):
+ * every import that finds nothing locally then goes to the index. */
+static void start_loader(void)
+{
+    if (!getenv("LARDER_INDEX_URL"))
+        return;
+    PyObject *larder = PyImport_ImportModule("larder");
+    PyObject *r = larder ? PyObject_CallMethod(larder, "_init_from_environment", NULL) : NULL;
+    if (!r)
+        PyErr_Print();  /* larder itself is missing or broken: say so, keep the interpreter */
+    Py_XDECREF(r);
+    Py_XDECREF(larder);
+}
+
 static int init(int argc, char **argv)
 {
     PyConfig config;
@@ -50,6 +65,7 @@ static int init(int argc, char **argv)
             return status.exitcode;
         Py_ExitStatusException(status);
     }
+    start_loader();
     return 0;
 }
 

@@ -15,7 +15,7 @@
 #include "module.h"
 #include "selftest_vector.h"
 
-static PyObject *LoadError, *IntegrityError, *CorruptError, *IndexError;
+static PyObject *LoadError, *IntegrityError, *CorruptError, *IndexError, *FetchError;
 
 PyObject *larder_raise(const larder_error *err)
 {
@@ -26,6 +26,8 @@ PyObject *larder_raise(const larder_error *err)
         type = CorruptError;
     else if (err->code == LARDER_ESIGNATURE || err->code == LARDER_ESTALE)
         type = IndexError;
+    else if (err->code == LARDER_EFETCH)
+        type = FetchError;
     else if (err->code == LARDER_ENOMEM)
         return PyErr_NoMemory();
     else if (err->code == LARDER_EINVAL)
@@ -114,7 +116,62 @@ static PyObject *larder_py_selftest(PyObject *self, PyObject *unused)
                          "sha256", selftest_sha256);
 }
 
+PyDoc_STRVAR(fetch_doc, "fetch(url) -> bytes\n\nFetch a URL through the runtime's fetcher; FetchError names the cause.");
+static PyObject *larder_py_fetch(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    const char *url = PyUnicode_AsUTF8(arg);
+    unsigned char *data;
+    size_t len;
+    larder_error err = {0};
+    if (!url)
+        return NULL;
+    if (larder_platform_fetch(NULL, url, 0, &data, &len, &err) != LARDER_OK) {
+        char cause[sizeof err.message];
+        snprintf(cause, sizeof cause, "%s", err.message);
+        larder_fail(&err, LARDER_EFETCH, "cannot fetch %s: %s", url, cause);
+        return larder_raise(&err);
+    }
+    PyObject *result = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)len);
+    free(data);
+    return result;
+}
+
+PyDoc_STRVAR(serial_doc, "cache_serial(cache_dir, new=None) -> int\n\n"
+             "The highest index serial accepted before, recorded in the cache; with new,\n"
+             "record new first (it must not be lower).");
+static PyObject *larder_py_cache_serial(PyObject *self, PyObject *args)
+{
+    (void)self;
+    const char *dir;
+    PyObject *new_obj = Py_None;
+    larder_error err = {0};
+    if (!PyArg_ParseTuple(args, "s|O:cache_serial", &dir, &new_obj))
+        return NULL;
+    larder_cache *c = larder_cache_open(dir, 1, &err);
+    if (!c)
+        return larder_raise(&err);
+    uint64_t serial = larder_cache_read_serial(c);
+    if (new_obj != Py_None) {
+        unsigned long long v = PyLong_AsUnsignedLongLong(new_obj);
+        if (PyErr_Occurred()) {
+            larder_cache_close(c);
+            return NULL;
+        }
+        if (v > serial && larder_cache_write_serial(c, v, &err) != LARDER_OK) {
+            larder_cache_close(c);
+            return larder_raise(&err);
+        }
+        if (v > serial)
+            serial = v;
+    }
+    larder_cache_close(c);
+    return PyLong_FromUnsignedLongLong(serial);
+}
+
 static PyMethodDef larder_methods[] = {
+    {"fetch", larder_py_fetch, METH_O, fetch_doc},
+    {"cache_serial", larder_py_cache_serial, METH_VARARGS, serial_doc},
     {"sha256", larder_py_sha256, METH_O, sha256_doc},
     {"zstd_decompress", larder_py_zstd_decompress, METH_VARARGS, decompress_doc},
     {"selftest", larder_py_selftest, METH_NOARGS, selftest_doc},
@@ -157,8 +214,12 @@ PyMODINIT_FUNC PyInit__larder(void)
                          "An archive is damaged, truncated or over its size limit.") < 0
         || add_exception(m, &IndexError, "IndexError", LoadError,
                          "The package index cannot be trusted: bad signature, rollback, expired.") < 0
+        || add_exception(m, &FetchError, "FetchError", LoadError,
+                         "A download failed: network error or an HTTP error status.") < 0
         || PyType_Ready(&larder_IndexType) < 0
-        || PyModule_AddObjectRef(m, "Index", (PyObject *)&larder_IndexType) < 0) {
+        || PyModule_AddObjectRef(m, "Index", (PyObject *)&larder_IndexType) < 0
+        || PyType_Ready(&larder_LoaderType) < 0
+        || PyModule_AddObjectRef(m, "Loader", (PyObject *)&larder_LoaderType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

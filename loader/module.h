@@ -4,7 +4,7 @@
 
 #include <Python.h>
 
-#include "../index/index.h"
+#include "loader.h"
 
 /* Raise the Python exception that matches err->code; returns NULL. */
 PyObject *larder_raise(const larder_error *err);
@@ -13,5 +13,16 @@ PyObject *larder_raise(const larder_error *err);
 PyObject *larder_raise_index(const larder_error *err);
 
 extern PyTypeObject larder_IndexType;
+extern PyTypeObject larder_LoaderType;
+
+/* The larder_index inside an _larder.Index (NULL if not an Index). */
+const larder_index *larder_index_of(PyObject *obj);
+
+/* The platform hooks of the wasm runtime (fetch.c). */
+larder_code larder_platform_fetch(void *ctx, const char *url, uint64_t expected_size, unsigned char **data,
+                                  size_t *len, larder_error *err);
+void larder_platform_progress(void *ctx, const char *package, uint64_t done, uint64_t total);
+void larder_platform_persist(void *ctx);
+void larder_platform_warn(void *ctx, const char *message);
 
 #endif

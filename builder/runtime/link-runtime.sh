@@ -26,7 +26,7 @@ emcc $PY_LDFLAGS -sMAIN_MODULE -O2 -g0 \
     -sMODULARIZE=1 -sEXPORT_NAME=createLarderPython \
     -sENVIRONMENT=web,worker,node \
     -sINVOKE_RUN=0 \
-    -sEXPORTED_RUNTIME_METHODS=FS,ENV,callMain,ccall,UTF8ToString,stringToUTF8,lengthBytesUTF8 \
+    -sEXPORTED_RUNTIME_METHODS=FS,ENV,callMain,ccall,UTF8ToString,stringToUTF8,lengthBytesUTF8,addRunDependency,removeRunDependency \
     -o "$out/python.js.tmp.js" $objs $PY_LIBS -L"$deps/lib" -lzstd -lsodium -lcjson
 mv "$out/python.js.tmp.wasm" "$out/python.wasm"
 sed 's/python\.js\.tmp\.wasm/python.wasm/g' "$out/python.js.tmp.js" > "$out/python.js"

@@ -7,9 +7,10 @@ WASM_OBJ := $(B)/wasm-obj
 PYSRC := $(SRC)/python3.11
 BUILD_PYTHON := /usr/bin/python3.11
 
-WASM_CFLAGS := -std=c11 -O2 -fPIC -Wall -Wextra -Werror \
+WASM_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fPIC -Wall -Wextra -Werror \
 	-I$(CPY)/build -I$(PYSRC)/Include -I$(DEPS)/include -I$(GEN)
-LOADER_SRCS := loader/main.c loader/module.c loader/index_object.c loader/pipeline.c \
+LOADER_SRCS := loader/main.c loader/module.c loader/index_object.c loader/loader_object.c \
+	loader/fetch.c loader/pipeline.c loader/untar.c loader/cache.c loader/install.c \
 	index/error.c index/model.c index/resolve.c index/verify.c
 LOADER_OBJS := $(patsubst %.c,$(WASM_OBJ)/%.o,$(LOADER_SRCS))
 LOADER_HDRS := loader/loader.h loader/module.h index/index.h $(GEN)/selftest_vector.h
@@ -52,9 +53,10 @@ $(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(CPY)/.ok
 SYSCONFIGDATA = $(CPY)/build/$(shell sed -n 's/^PY_SYSCONFIGDATA=//p' $(CPY)/build/link.env 2>/dev/null)
 
 # The core bundle: only what starting the interpreter needs.
-$(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt $(CPY)/.ok
+$(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt loader/python/larder.py $(CPY)/.ok
 	@mkdir -p $(@D)
-	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@ --only $(RT)/core-modules.txt
+	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@ \
+		--only $(RT)/core-modules.txt --add loader/python/larder.py
 
 # Everything else, until the stdlib split makes it lazy.
 $(RUNTIME)/stdlib-full.zip: $(RT)/stdlib-bundle.py $(CPY)/.ok

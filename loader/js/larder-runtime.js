@@ -23,12 +23,74 @@
  *             full-stdlib mode, until the loader installs them on import
  *   stdout, stderr   called with each line of output (default: console)
  *   env       extra environment variables for the interpreter
+ *
+ * The loader (packages installed on import) is on when indexUrl is given:
+ *   indexUrl       the mirror's index.json (absolute, or relative to baseUrl)
+ *   key            the mirror's public key, "ed25519:..." (pinned)
+ *   allowUnsigned  accept an index without a signature (tests, local work)
+ *   cache          where downloaded archives are kept: in a browser, 'idbfs'
+ *                  (default: IndexedDB, survives reloads) or 'memory'; under
+ *                  Node, a host directory (default: memory only)
+ *   progress(package, done, total)   download progress
  */
 (function (root) {
   'use strict';
   const isNode = typeof process === 'object' && process.versions && process.versions.node &&
     typeof importScripts !== 'function';
   const LIB = '/usr/local/lib';
+  const CACHE_ROOT = '/larder';
+
+  /* Synchronous fetch for the loader. In a Worker: synchronous XHR (allowed
+   * there). Under Node: a helper thread does the fetch while this thread
+   * blocks on Atomics.wait, and the bytes come back through
+   * receiveMessageOnPort. */
+  function browserFetcher() {
+    return (url) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('GET', url, false);
+      xhr.responseType = 'arraybuffer';
+      try {
+        xhr.send();
+      } catch (e) {
+        throw new Error(`network error (${e.message})`);
+      }
+      if (xhr.status !== 200) throw new Error(`HTTP ${xhr.status}${xhr.statusText ? ' ' + xhr.statusText : ''}`);
+      return new Uint8Array(xhr.response);
+    };
+  }
+
+  function nodeFetcher() {
+    const { Worker, MessageChannel, receiveMessageOnPort } = require('worker_threads');
+    const { port1, port2 } = new MessageChannel();
+    const signal = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(`
+      const { workerData } = require('worker_threads');
+      const { port, signal } = workerData;
+      port.on('message', async ({ url }) => {
+        let msg;
+        try {
+          const r = await fetch(url);
+          if (!r.ok) msg = { error: 'HTTP ' + r.status + (r.statusText ? ' ' + r.statusText : '') };
+          else msg = { data: new Uint8Array(await r.arrayBuffer()) };
+        } catch (e) {
+          msg = { error: 'network error (' + ((e.cause && e.cause.message) || e.message) + ')' };
+        }
+        port.postMessage(msg, msg.data ? [msg.data.buffer] : []);
+        Atomics.store(signal, 0, 1);
+        Atomics.notify(signal, 0);
+      });`, { eval: true, workerData: { port: port2, signal }, transferList: [port2] });
+    worker.unref();
+    port1.unref();
+    return (url) => {
+      Atomics.store(signal, 0, 0);
+      port1.postMessage({ url });
+      Atomics.wait(signal, 0, 0);
+      const reply = receiveMessageOnPort(port1);
+      if (!reply) throw new Error('the fetch helper thread did not answer');
+      if (reply.message.error) throw new Error(reply.message.error);
+      return reply.message.data;
+    };
+  }
 
   function defaultBase() {
     if (isNode) return __dirname;
@@ -72,13 +134,51 @@
       sideModules = await Promise.all(names.map(async (n) => [n, await readFile(base, `lib-dynload/${n}`)]));
     }
 
+    const loaderOn = Boolean(options.indexUrl);
+    const cacheMode = options.cache || (isNode ? 'memory' : 'idbfs');
+    let syncing = Promise.resolve();
+    let persistTimer = null;
     const module = await factory({
       wasmBinary,
       noInitialRun: true,
       print: out,
       printErr: err,
+      larderFetch: loaderOn ? (isNode ? nodeFetcher() : browserFetcher()) : undefined,
+      larderProgress: options.progress,
+      larderWarn: (message) => err(`larder: ${message}`),
+      /* write the cache back to IndexedDB after installs, off the import's path */
+      larderPersist: () => {
+        if (cacheMode !== 'idbfs' || persistTimer) return;
+        persistTimer = setTimeout(() => {
+          persistTimer = null;
+          syncing = syncing.then(() => new Promise((resolve) => module.FS.syncfs(false, (e) => {
+            if (e) err(`larder: cannot save the cache to IndexedDB: ${e.message || e}`);
+            resolve();
+          })));
+        }, 0);
+      },
       preRun: [(M) => {
         M.FS.mkdirTree(`${LIB}/python3.11/lib-dynload`);
+        M.FS.mkdirTree(CACHE_ROOT);
+        if (cacheMode === 'idbfs') {
+          M.FS.mount(M.FS.filesystems.IDBFS, {}, CACHE_ROOT);
+          M.addRunDependency('larder-idbfs');
+          M.FS.syncfs(true, (e) => {
+            if (e) err(`larder: cannot read the cache from IndexedDB: ${e.message || e}`);
+            M.removeRunDependency('larder-idbfs');
+          });
+        } else if (isNode && cacheMode !== 'memory') {
+          require('fs').mkdirSync(cacheMode, { recursive: true });
+          M.FS.mount(M.FS.filesystems.NODEFS, { root: cacheMode }, CACHE_ROOT);
+        }
+        if (loaderOn) {
+          const url = isNode && !/^[a-z]+:/.test(options.indexUrl) ? options.indexUrl
+            : new URL(options.indexUrl, isNode ? 'http://invalid/' : base).href;
+          M.ENV.LARDER_INDEX_URL = url;
+          if (options.key) M.ENV.LARDER_KEY = options.key;
+          if (options.allowUnsigned) M.ENV.LARDER_ALLOW_UNSIGNED = '1';
+          M.ENV.LARDER_CACHE_DIR = `${CACHE_ROOT}/cache`;
+        }
         const extra = [];
         zips.forEach((data, i) => {
           const path = i === 0 ? `${LIB}/python311.zip` : `${LIB}/${bundles[i].replace(/.*\//, '')}`;
@@ -102,6 +202,10 @@
           started = true;
         }
         return module.ccall('larder_run', 'number', ['string'], [code]) === 0;
+      },
+      /* Resolves when the cache has been written back to IndexedDB. */
+      persisted() {
+        return new Promise((resolve) => setTimeout(resolve, 0)).then(() => syncing);
       },
       /* Run like the python3 command line; returns the exit status. */
       main(args) {

@@ -1,0 +1,76 @@
+/*
+ * fetch.c - the wasm runtime's platform hooks: fetching, progress and
+ * persisting the cache go to JS functions that larder-runtime.js installs on
+ * the module (larderFetch: synchronous XHR in a Worker, a helper thread
+ * under Node; larderProgress; larderPersist: IDBFS syncfs in the
+ * background). Only this file differs between the wasm and host loaders.
+ */
+#include "loader.h"
+
+#include <emscripten.h>
+#include <stdlib.h>
+
+/* Returns 0 and a malloc'd buffer, or 1 with the cause in errbuf. */
+EM_JS(int, larder_js_fetch, (const char *url, double expected, unsigned char **data, size_t *len,
+                             char *errbuf, int errlen), {
+    try {
+        if (!Module.larderFetch)
+            throw new Error('this runtime has no fetcher (larder-runtime.js sets Module.larderFetch)');
+        const bytes = Module.larderFetch(UTF8ToString(url), expected);
+        const ptr = _malloc(bytes.length || 1);
+        if (!ptr)
+            throw new Error('out of memory for ' + bytes.length + ' bytes');
+        HEAPU8.set(bytes, ptr);
+        HEAPU32[data >> 2] = ptr;
+        HEAPU32[len >> 2] = bytes.length;
+        return 0;
+    } catch (e) {
+        stringToUTF8(String((e && e.message) || e), errbuf, errlen);
+        return 1;
+    }
+});
+
+EM_JS(void, larder_js_progress, (const char *package, double done, double total), {
+    if (Module.larderProgress)
+        Module.larderProgress(UTF8ToString(package), done, total);
+});
+
+EM_JS(void, larder_js_persist, (void), {
+    if (Module.larderPersist)
+        Module.larderPersist();
+});
+
+EM_JS(void, larder_js_warn, (const char *message), {
+    if (Module.larderWarn)
+        Module.larderWarn(UTF8ToString(message));
+});
+
+larder_code larder_platform_fetch(void *ctx, const char *url, uint64_t expected_size, unsigned char **data,
+                                  size_t *len, larder_error *err)
+{
+    (void)ctx;
+    char cause[400];
+    *data = NULL;
+    *len = 0;
+    if (larder_js_fetch(url, (double)expected_size, data, len, cause, (int)sizeof cause) != 0)
+        return larder_fail(err, LARDER_EFETCH, "%s", cause);
+    return LARDER_OK;
+}
+
+void larder_platform_progress(void *ctx, const char *package, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    larder_js_progress(package, (double)done, (double)total);
+}
+
+void larder_platform_persist(void *ctx)
+{
+    (void)ctx;
+    larder_js_persist();
+}
+
+void larder_platform_warn(void *ctx, const char *message)
+{
+    (void)ctx;
+    larder_js_warn(message);
+}

@@ -1,0 +1,195 @@
+/*
+ * loader_object.c - _larder.Loader: installs packages of an _larder.Index
+ * (with their dependencies) from the cache or the mirror. The finder in
+ * larder.py calls install() when an import misses.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "module.h"
+
+typedef struct {
+    PyObject_HEAD
+    larder_loader *loader;
+    PyObject *index;  /* keeps the borrowed larder_index alive */
+    char *base_url, *cache_dir, *site_dir, *stdlib_dir, *dynlib_dir;
+} LoaderObject;
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    char *d = PyMem_Malloc(strlen(s) + 1);
+    if (d)
+        strcpy(d, s);
+    return d;
+}
+
+static void free_strings(LoaderObject *self)
+{
+    PyMem_Free(self->base_url);
+    PyMem_Free(self->cache_dir);
+    PyMem_Free(self->site_dir);
+    PyMem_Free(self->stdlib_dir);
+    PyMem_Free(self->dynlib_dir);
+    self->base_url = self->cache_dir = self->site_dir = self->stdlib_dir = self->dynlib_dir = NULL;
+}
+
+static int Loader_init(LoaderObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"index", "base_url", "site_dir", "stdlib_dir", "dynlib_dir", "cache_dir",
+                             "cache_cap", NULL};
+    PyObject *index;
+    const char *base_url, *site, *stdlib, *dynlib, *cache = NULL;
+    unsigned long long cap = 256ull << 20;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Ossss|zK:Loader", kwlist, &index, &base_url, &site,
+                                     &stdlib, &dynlib, &cache, &cap))
+        return -1;
+    const larder_index *ix = larder_index_of(index);
+    if (!ix) {
+        PyErr_SetString(PyExc_TypeError, "Loader() needs an _larder.Index");
+        return -1;
+    }
+    larder_loader_free(self->loader);
+    self->loader = NULL;
+    free_strings(self);
+    self->base_url = dup_or_null(base_url);
+    self->cache_dir = dup_or_null(cache);
+    self->site_dir = dup_or_null(site);
+    self->stdlib_dir = dup_or_null(stdlib);
+    self->dynlib_dir = dup_or_null(dynlib);
+    larder_loader_config cfg = {
+        .base_url = self->base_url, .cache_dir = self->cache_dir, .cache_cap = cap,
+        .site_dir = self->site_dir, .stdlib_dir = self->stdlib_dir, .dynlib_dir = self->dynlib_dir,
+        .fetch = larder_platform_fetch, .progress = larder_platform_progress,
+        .persist = larder_platform_persist, .warn = larder_platform_warn,
+    };
+    larder_error err = {0};
+    self->loader = larder_loader_new(&cfg, ix, &err);
+    if (!self->loader) {
+        larder_raise(&err);
+        return -1;
+    }
+    Py_INCREF(index);
+    Py_XSETREF(self->index, index);
+    return 0;
+}
+
+static void Loader_dealloc(LoaderObject *self)
+{
+    larder_loader_free(self->loader);
+    free_strings(self);
+    Py_XDECREF(self->index);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int ready(LoaderObject *self)
+{
+    if (self->loader)
+        return 1;
+    PyErr_SetString(PyExc_ValueError, "Loader was not initialised");
+    return 0;
+}
+
+static PyObject *Loader_install(LoaderObject *self, PyObject *arg)
+{
+    if (!ready(self))
+        return NULL;
+    PyObject *seq = PySequence_Fast(arg, "install() takes a list of package names");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    const char **names = PyMem_Calloc((size_t)n + 1, sizeof *names);
+    PyObject *result = NULL;
+    larder_install_report *report = PyMem_Malloc(sizeof *report);
+    if (!names || !report) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(names[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i))))
+            goto done;
+    larder_error err = {0};
+    larder_code rc;
+    /* no GIL release: the JS fetch hook must run on this thread anyway */
+    rc = larder_loader_install(self->loader, names, (size_t)n, report, &err);
+    if (rc != LARDER_OK) {
+        larder_raise(&err);
+        goto done;
+    }
+    result = PyList_New((Py_ssize_t)report->n);
+    for (size_t i = 0; result && i < report->n; i++) {
+        PyObject *item = Py_BuildValue("(sO)", report->packages[i]->key,
+                                       report->from_cache[i] ? Py_True : Py_False);
+        if (!item) {
+            Py_CLEAR(result);
+            break;
+        }
+        PyList_SET_ITEM(result, (Py_ssize_t)i, item);
+    }
+done:
+    PyMem_Free(report);
+    PyMem_Free(names);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyObject *Loader_is_installed(LoaderObject *self, PyObject *name)
+{
+    if (!ready(self))
+        return NULL;
+    const char *s = PyUnicode_AsUTF8(name);
+    if (!s)
+        return NULL;
+    return PyBool_FromLong(larder_loader_is_installed(self->loader, s));
+}
+
+static PyObject *Loader_installed(LoaderObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (!ready(self))
+        return NULL;
+    const char *const *names;
+    size_t n = larder_loader_installed(self->loader, &names);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        PyObject *s = PyUnicode_FromString(names[i]);
+        if (!s) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+    }
+    return list;
+}
+
+static PyObject *Loader_cache_bytes(LoaderObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (!ready(self))
+        return NULL;
+    larder_cache *c = larder_loader_cache(self->loader);
+    return PyLong_FromUnsignedLongLong(c ? larder_cache_bytes(c) : 0);
+}
+
+static PyMethodDef Loader_methods[] = {
+    {"install", (PyCFunction)Loader_install, METH_O,
+     "install(names) -> [(name, from_cache)]: install packages and their dependencies."},
+    {"is_installed", (PyCFunction)Loader_is_installed, METH_O, "is_installed(name) -> bool"},
+    {"installed", (PyCFunction)Loader_installed, METH_NOARGS, "installed() -> names installed so far"},
+    {"cache_bytes", (PyCFunction)Loader_cache_bytes, METH_NOARGS, "cache_bytes() -> bytes in the cache"},
+    {NULL, NULL, 0, NULL}
+};
+
+PyTypeObject larder_LoaderType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_larder.Loader",
+    .tp_basicsize = sizeof(LoaderObject),
+    .tp_dealloc = (destructor)Loader_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Loader(index, base_url, site_dir, stdlib_dir, dynlib_dir, cache_dir=None, cache_cap=256 MiB)\n\n"
+              "Installs packages of index from base_url, through the cache in cache_dir.",
+    .tp_methods = Loader_methods,
+    .tp_init = (initproc)Loader_init,
+    .tp_new = PyType_GenericNew,
+};

@@ -1,0 +1,178 @@
+"""larder: Python packages that load when they are imported.
+
+The runtime starts with a small core; every other module lives in a signed
+package index on a mirror. ``larder.init()`` (done at startup when the page
+or the command line gives an index URL) fetches and verifies the index and
+puts a finder at the end of ``sys.meta_path``: when an import finds nothing
+locally, the finder asks the index which package provides the module, and
+``_larder`` fetches (or takes from the cache), verifies, unpacks and installs
+that package and its dependencies before the import goes on.
+
+API: ``install(*names)``, ``available()``, ``installed()``, ``info(name)``;
+errors are ImportError subclasses: ``LoadError`` and its ``FetchError``,
+``IntegrityError``, ``CorruptError``, ``IndexError``.
+"""
+import os
+import sys
+
+import _larder
+
+LoadError = _larder.LoadError
+FetchError = _larder.FetchError
+IntegrityError = _larder.IntegrityError
+CorruptError = _larder.CorruptError
+IndexError = _larder.IndexError  # noqa: A001 - the documented name
+
+PREFIX = "/usr/local"
+STDLIB_DIR = f"{PREFIX}/lib/python3.11"
+SITE_DIR = f"{STDLIB_DIR}/site-packages"
+DYNLIB_DIR = f"{PREFIX}/lib"
+CACHE_DIR = "/larder/cache"
+
+_index = None
+_loader = None
+_init_error = None
+_PathFinder = sys.modules["_frozen_importlib_external"].PathFinder
+
+
+def _makedirs(path):
+    if not os.path.isdir(path):
+        os.makedirs(path, exist_ok=True)
+
+
+def _fetch_index(url, cache_dir, allow_unsigned):
+    """index.json and its signature: from the mirror, or (offline) the copy
+    kept in the cache, which is verified the same way."""
+    try:
+        data = _larder.fetch(url)
+        try:
+            sig = _larder.fetch(url + ".sig")
+        except FetchError:
+            if not allow_unsigned:
+                raise
+            sig = None
+        return data, sig, True
+    except FetchError as error:
+        kept = os.path.join(cache_dir, "index.json")
+        if not os.path.exists(kept):
+            raise
+        with open(kept, "rb") as f:
+            data = f.read()
+        sig = None
+        if os.path.exists(kept + ".sig"):
+            with open(kept + ".sig", "rb") as f:
+                sig = f.read()
+        print(f"larder: {error}; using the index kept in the cache", file=sys.stderr)
+        return data, sig, False
+
+
+def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_cap=256 << 20):
+    """Fetch and verify the index at index_url (pinned key: "ed25519:..."),
+    then load packages on import. Raises IndexError or FetchError."""
+    global _index, _loader, _init_error
+    _makedirs(cache_dir)
+    data, sig, fresh = _fetch_index(index_url, cache_dir, allow_unsigned)
+    min_serial = _larder.cache_serial(cache_dir)
+    index = _larder.Index(data, sig, key, min_serial, allow_unsigned=allow_unsigned)
+    _larder.cache_serial(cache_dir, index.info["serial"])
+    if fresh:
+        for name, blob in (("index.json", data), ("index.json.sig", sig)):
+            if blob is not None:
+                with open(os.path.join(cache_dir, name + ".tmp"), "wb") as f:
+                    f.write(blob)
+                os.replace(os.path.join(cache_dir, name + ".tmp"), os.path.join(cache_dir, name))
+    base_url = index_url.rsplit("/", 1)[0] + "/"
+    for d in (SITE_DIR, STDLIB_DIR, DYNLIB_DIR):
+        _makedirs(d)
+    if SITE_DIR not in sys.path:
+        sys.path.append(SITE_DIR)
+    _index = index
+    _loader = _larder.Loader(index, base_url, SITE_DIR, STDLIB_DIR, DYNLIB_DIR, cache_dir, cache_cap)
+    _init_error = None
+    # the codecs outside the core install into the stdlib directory
+    import encodings
+    if f"{STDLIB_DIR}/encodings" not in encodings.__path__:
+        encodings.__path__.append(f"{STDLIB_DIR}/encodings")
+    _install_finder()
+    _invalidate()
+
+
+def _init_from_environment():
+    """Called by the runtime at startup when LARDER_INDEX_URL is set. A
+    failure is reported on stderr and again by every import that would have
+    needed the index."""
+    global _init_error
+    env = os.environ
+    try:
+        init(env["LARDER_INDEX_URL"], key=env.get("LARDER_KEY") or None,
+             allow_unsigned=env.get("LARDER_ALLOW_UNSIGNED") == "1",
+             cache_dir=env.get("LARDER_CACHE_DIR") or CACHE_DIR)
+    except LoadError as error:
+        _init_error = error
+        _install_finder()
+        print(f"larder: packages cannot be loaded: {error}", file=sys.stderr)
+
+
+def _invalidate():
+    _PathFinder.invalidate_caches()
+
+
+class _Finder:
+    """The last finder on sys.meta_path: consulted only when nothing local
+    has the module."""
+
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        if _init_error is not None:
+            raise IndexError(f"cannot import {fullname!r}: the package index is not available "
+                             f"({_init_error})", name=fullname)
+        if _loader is None:
+            return None
+        package = _index.provider(fullname.partition(".")[0])
+        if package is None or _loader.is_installed(package):
+            return None
+        _loader.install([package])
+        _invalidate()
+        return _PathFinder.find_spec(fullname, path, target)
+
+    @classmethod
+    def invalidate_caches(cls):
+        pass
+
+
+def _install_finder():
+    if not any(f is _Finder for f in sys.meta_path):
+        sys.meta_path.append(_Finder)
+
+
+def _require():
+    if _loader is None:
+        raise IndexError("larder is not initialised: no package index "
+                         + (f"({_init_error})" if _init_error else "(call larder.init(url))"))
+
+
+def install(*names):
+    """Install packages (and their dependencies) now; returns the list of
+    (name, from_cache) actually installed."""
+    _require()
+    done = _loader.install(list(names))
+    _invalidate()
+    return done
+
+
+def available():
+    """Names of every package in the index."""
+    _require()
+    return _index.names()
+
+
+def installed():
+    """Names of the packages installed in this session."""
+    _require()
+    return _loader.installed()
+
+
+def info(name):
+    """The index entry of a package, as a dict; None if it is not there."""
+    _require()
+    return _index.get(name)
