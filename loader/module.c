@@ -30,8 +30,6 @@ PyObject *larder_raise(const larder_error *err)
         type = FetchError;
     else if (err->code == LARDER_ENOMEM)
         return PyErr_NoMemory();
-    else if (err->code == LARDER_EINVAL)
-        type = PyExc_ValueError;
     PyErr_SetString(type, err->message);
     return NULL;
 }
@@ -71,7 +69,7 @@ static PyObject *larder_py_zstd_decompress(PyObject *self, PyObject *args)
     larder_error err;
     if (!PyArg_ParseTuple(args, "y*n:zstd_decompress", &view, &max_size))
         return NULL;
-    if (max_size < 0) {
+    if (max_size < 0) {  /* an argument error, not a load failure */
         PyBuffer_Release(&view);
         PyErr_SetString(PyExc_ValueError, "max_size must be >= 0");
         return NULL;

@@ -5,7 +5,12 @@
  * needs: application/wasm, and COOP/COEP so pages are cross-origin isolated.
  *
  *   const srv = await serve({ routes: { '/runtime/': dir, '/': pages }, port: 0 })
- *   srv.url, srv.close()
+ *   srv.url, srv.close(), srv.log (every request: "GET /path 200")
+ *
+ * Faults, for the hostile-mirror tests: srv.faults[urlPath] = { kind, times }
+ * makes the next `times` requests of urlPath fail: kind 404 or 500 (that
+ * status), 'cut' (full Content-Length, half the bytes, then the connection
+ * is dropped) or 'flip' (one byte of the body altered).
  */
 'use strict';
 const http = require('http');
@@ -32,6 +37,12 @@ function resolve(routes, urlPath) {
 }
 
 function serve({ routes, port = 0, host = '127.0.0.1', log = null }) {
+  const requests = [];
+  const faults = {};
+  const record = (line) => {
+    requests.push(line);
+    if (log) log(line);
+  };
   const server = http.createServer((req, res) => {
     let urlPath;
     try {
@@ -47,18 +58,41 @@ function serve({ routes, port = 0, host = '127.0.0.1', log = null }) {
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Cache-Control': 'no-cache',
     };
+    const fault = faults[urlPath];
+    let kind = null;
+    if (fault && fault.times > 0) {
+      kind = fault.kind;
+      if (--fault.times === 0) delete faults[urlPath];
+    }
+    if (kind === 404 || kind === 500) {
+      res.writeHead(kind, headers).end(kind === 404 ? 'not found\n' : 'internal error\n');
+      record(`${req.method} ${urlPath} ${kind}`);
+      return;
+    }
     fs.stat(file || '', (err, st) => {
       if (!file || err || !st.isFile()) {
         res.writeHead(404, headers).end('not found\n');
-        if (log) log(`${req.method} ${urlPath} 404`);
+        record(`${req.method} ${urlPath} 404`);
         return;
       }
       headers['Content-Type'] = TYPES[path.extname(file)] || 'application/octet-stream';
       headers['Content-Length'] = st.size;
       res.writeHead(200, headers);
-      if (log) log(`${req.method} ${urlPath} 200 ${st.size}`);
-      if (req.method === 'HEAD') res.end();
-      else fs.createReadStream(file).pipe(res);
+      record(`${req.method} ${urlPath} 200 ${st.size}${kind ? ' ' + kind : ''}`);
+      if (req.method === 'HEAD') {
+        res.end();
+      } else if (kind === 'cut' || kind === 'flip') {
+        const body = fs.readFileSync(file);
+        if (kind === 'flip') {
+          body[body.length >> 1] ^= 1;
+          res.end(body);
+        } else {
+          res.write(body.subarray(0, body.length >> 1));
+          setTimeout(() => res.socket.destroy(), 20);
+        }
+      } else {
+        fs.createReadStream(file).pipe(res);
+      }
     });
   });
   return new Promise((resolvePromise, reject) => {
@@ -67,6 +101,8 @@ function serve({ routes, port = 0, host = '127.0.0.1', log = null }) {
       const { port: p } = server.address();
       resolvePromise({
         url: `http://${host}:${p}`,
+        log: requests,
+        faults,
         close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
       });
     });

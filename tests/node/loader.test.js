@@ -1,0 +1,276 @@
+/*
+ * loader.test.js - imports that install packages, in the wasm runtime under
+ * Node, from a real HTTP server on 127.0.0.1 serving a signed repository:
+ * cold imports, the cache, offline starts, every stdlib module, and a
+ * hostile mirror.
+ */
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { root, runtime } = require('../lib/paths');
+const { serve } = require('../lib/static-server');
+const { makeKey, readEntries, writeRepo } = require('../lib/repo');
+
+const CLI = path.join(runtime, 'larder-python');
+const BUILD = path.join(root, 'build', 'bin', 'larder-build');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-loader-'));
+const corpus = path.join(work, 'corpus');
+const repo = path.join(work, 'repo');
+const key = makeKey();
+let entries;
+let server;
+
+/* Run the runtime's command line; asynchronous, because the HTTP server
+ * lives in this process and must keep answering. */
+function run(argv) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...argv]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+function python(args, { cache, indexUrl = `${server.url}/index.json`, keyText = key.text } = {}) {
+  const opts = ['--index', indexUrl];
+  if (keyText) opts.push('--key', keyText);
+  if (cache) opts.push('--cache', cache);
+  return run([...opts, ...args]);
+}
+
+const archiveGets = () => server.log.filter((l) => l.startsWith('GET /') && l.includes('.tar.zst'));
+
+test.before(async () => {
+  fs.mkdirSync(corpus);
+  execFileSync(BUILD, ['dist', '-q', '-o', corpus, 'six', 'pyparsing']);
+  execFileSync(BUILD, ['dist', '-q', '-o', corpus, '--depends', 'six', 'python-dateutil']);
+  entries = readEntries(path.join(root, 'build', 'stdlib'), corpus);
+  writeRepo(repo, entries, { key, serial: 5 });
+  server = await serve({ routes: { '/': repo } });
+});
+
+test.after(async () => {
+  if (server) await server.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('cold imports: six, dateutil.parser (pulls six), pyparsing; each archive fetched once', async () => {
+  server.log.length = 0;
+  const r = await python(['-c', `
+import six, dateutil.parser, pyparsing, larder
+print(six.__version__, dateutil.parser.parse('2026-11-25 12:30').isoformat(), pyparsing.__version__)
+print(pyparsing.Word(pyparsing.nums).parseString('1234')[0])
+print(sorted(n for n in larder.installed() if n in ('six', 'python-dateutil', 'pyparsing')))
+print(larder.info('six')['version'], 'numpy' in larder.available())
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "1.16.0 2026-11-25T12:30:00 3.0.9\n1234\n['pyparsing', 'python-dateutil', 'six']\n1.16.0 False\n");
+  const gets = archiveGets();
+  assert.equal(new Set(gets).size, gets.length, `an archive was fetched twice: ${gets}`);
+  for (const f of ['six-1.16.0-0', 'python_dateutil-2.8.2-0', 'pyparsing-3.0.9-0']) {
+    assert.ok(gets.some((l) => l.startsWith(`GET /${f}.tar.zst 200`)), `${f} fetched`);
+  }
+});
+
+test('a module no package provides is still ModuleNotFoundError', async () => {
+  const r = await python(['-c', `
+try:
+    import no_such_module_anywhere
+except ModuleNotFoundError as e:
+    print(type(e).__name__, e.name)
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'ModuleNotFoundError no_such_module_anywhere\n');
+});
+
+test('the cache: a second start fetches no archive; with the server gone imports still work', async () => {
+  const cache = path.join(work, 'cache-offline');
+  let r = await python(['-c', 'import dateutil.parser, json; print("cold")'], { cache });
+  assert.equal(r.code, 0, r.err);
+  server.log.length = 0;
+  r = await python(['-c', 'import dateutil.parser, json; print("warm")'], { cache });
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(archiveGets(), [], 'no archive request on a warm start');
+  // the mirror goes away: a port where nothing listens
+  const other = await serve({ routes: { '/': repo } });
+  const url = `${other.url}/index.json`;
+  await other.close();
+  r = await python(['-c', 'import dateutil.parser; print(dateutil.parser.parse("2020-01-02").year)'],
+    { cache, indexUrl: url });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '2020\n');
+  assert.match(r.err, /using the index kept in the cache/);
+});
+
+test('import everything: every stdlib module of the full build imports through the loader', async () => {
+  // the list comes from the full-stdlib build: every top-level module that imports there
+  const full = await run(['-c', `
+import sys, zipfile, io, contextlib
+names = {n.split('/')[0].removesuffix('.pyc') for n in zipfile.ZipFile('/usr/local/lib/stdlib-full.zip').namelist()}
+names |= {n.split('.')[0] for n in __import__('os').listdir('/usr/local/lib/python3.11/lib-dynload')}
+ok = []
+for name in sorted(names):
+    if name.startswith('_sysconfigdata') or name in ('antigravity', 'this'):
+        continue  # build data; modules with side effects (a browser, printing)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            __import__(name)
+        ok.append(name)
+    except Exception:
+        pass
+print(' '.join(ok))
+`]);
+  assert.equal(full.code, 0, full.err);
+  const names = full.out.trim().split(' ');
+  assert.ok(names.length > 150, `${names.length} modules`);
+  const r = await python(['-c', `
+import sys
+failed = []
+for name in ${JSON.stringify(names)}:
+    try:
+        __import__(name)
+    except Exception as e:
+        failed.append(f'{name}: {type(e).__name__}: {e}')
+print(len(${JSON.stringify(names)}), 'tried')
+print('\\n'.join(failed) or 'all imported')
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, `${names.length} tried\nall imported\n`);
+});
+
+/* A hostile mirror: each fault ends in the right exception, and the same
+ * process recovers once the fault is gone. */
+const FAULTS = [
+  ['one flipped byte', 'flip', 'IntegrityError', /sha256 mismatch/],
+  ['a response cut in half', 'cut', 'FetchError', /cannot load package 'six' 1\.16\.0 from http:\/\/127\.0\.0\.1:\d+\/six-1\.16\.0-0\.tar\.zst: network error/],
+  ['404', 404, 'FetchError', /HTTP 404/],
+  ['500', 500, 'FetchError', /HTTP 500/],
+];
+for (const [label, kind, exc, message] of FAULTS) {
+  test(`hostile mirror: ${label} -> larder.${exc}, then recovery`, async () => {
+    server.faults['/six-1.16.0-0.tar.zst'] = { kind, times: 1 };
+    const r = await python(['-c', `
+import larder, sys
+try:
+    import six
+    print('imported?!')
+except larder.${exc} as e:
+    print('${exc}', isinstance(e, ImportError), 'six' in sys.modules)
+    print(e, file=sys.stderr)
+import six
+print(six.__version__)
+`]);
+    delete server.faults['/six-1.16.0-0.tar.zst'];
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, `${exc} True False\n1.16.0\n`);
+    assert.match(r.err, message);
+  });
+}
+
+test('hostile mirror: an index altered without a new signature is refused', async () => {
+  const altered = path.join(repo, 'altered');
+  writeRepo(altered, {}, { key, serial: 6 });
+  const doc = fs.readFileSync(path.join(altered, 'index.json'), 'utf8').replace('"serial": 6', '"serial": 7');
+  fs.writeFileSync(path.join(altered, 'index.json'), doc);
+  const r = await python(['-c', `
+import larder
+try:
+    import six
+except larder.IndexError as e:
+    print('IndexError')
+larder.init('${server.url}/index.json', key='${key.text}')
+import six
+print(six.__version__)
+`], { indexUrl: `${server.url}/altered/index.json` });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'IndexError\n1.16.0\n');
+  assert.match(r.err, /packages cannot be loaded: index signature does not verify with key/);
+});
+
+test('hostile mirror: a validly signed but older index is a rollback', async () => {
+  const cache = path.join(work, 'cache-rollback');
+  let r = await python(['-c', 'import six'], { cache });
+  assert.equal(r.code, 0, r.err);
+  const older = path.join(repo, 'old');
+  writeRepo(older, {}, { key, serial: 4 });
+  r = await python(['-c', `
+import larder
+try:
+    import six
+except larder.IndexError as e:
+    print('IndexError:', e)
+`], { cache, indexUrl: `${server.url}/old/index.json` });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^IndexError: cannot import 'six': the package index is not available \(index serial 4 is older than serial 5 seen before/);
+  assert.match(r.err, /packages cannot be loaded: index serial 4 is older than serial 5/);
+});
+
+/* Archives that a compromised builder or mirror signed into the index: the
+ * signature is valid, the contents are hostile. */
+test('hostile archives: ../ entry, absolute path, symlink, decompression bomb', async () => {
+  const evil = path.join(repo, 'evil');
+  fs.mkdirSync(evil, { recursive: true });
+  const made = execFileSync('python3', ['-c', `
+import hashlib, io, json, subprocess, sys, tarfile
+out, packages = sys.argv[1], {}
+def archive(name, members, unpacked):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as t:
+        for m, data in members:
+            t.addfile(m, io.BytesIO(data) if data else None)
+    open(f'{out}/{name}.tar', 'wb').write(buf.getvalue())  # a file, so the frame records its size
+    z = subprocess.run(['zstd', '-q', '-c', f'{out}/{name}.tar'], capture_output=True, check=True).stdout
+    open(f'{out}/{name}.tar.zst', 'wb').write(z)
+    packages[name] = {'name': name, 'version': '1', 'file_name': f'{name}.tar.zst', 'install_dir': 'site',
+                      'sha256': hashlib.sha256(z).hexdigest(), 'size': len(z), 'unpacked_size': unpacked,
+                      'imports': [name], 'depends': []}
+def file(path, data):
+    info = tarfile.TarInfo(path); info.size = len(data); return info, data
+link = tarfile.TarInfo('evil_link/__init__.py'); link.type = tarfile.SYMTYPE; link.linkname = '/etc/passwd'
+archive('evil_dotdot', [file('evil_dotdot/__init__.py', b'x = 1'), file('../../escaped.py', b'x = 1')], 10)
+archive('evil_abs', [file('/tmp/larder-evil-abs.py', b'x = 1')], 5)
+archive('evil_link', [(link, None)], 0)
+archive('evil_bomb', [file('evil_bomb/__init__.py', b'\\\\0' * 3000000)], 100)
+print(json.dumps(packages))
+`, evil], { encoding: 'utf8' });
+  const evilEntries = JSON.parse(made);
+  for (const e of Object.values(evilEntries)) e._dir = evil;
+  const mixed = path.join(repo, 'mixed');
+  writeRepo(mixed, { ...entries, ...evilEntries }, { key, serial: 9 });
+  const r = await python(['-c', `
+import larder, os, sys
+for name in ('evil_dotdot', 'evil_abs', 'evil_link', 'evil_bomb'):
+    try:
+        __import__(name)
+        print(name, 'imported?!')
+    except larder.LoadError as e:
+        print(name, type(e).__name__, isinstance(e, ImportError), name in sys.modules)
+        print(e, file=sys.stderr)
+site = larder.SITE_DIR
+print(sorted(os.listdir(site)), os.path.exists('/tmp/larder-evil-abs.py'), os.path.exists(site + '/../../escaped.py'))
+import six
+print(six.__version__)
+`], { indexUrl: `${server.url}/mixed/index.json` });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, [
+    'evil_dotdot LoadError True False',
+    'evil_abs LoadError True False',
+    'evil_link LoadError True False',
+    'evil_bomb CorruptError True False',
+    "[] False False",
+    '1.16.0', ''].join('\n'));
+  assert.match(r.err, /cannot load package 'evil_dotdot' 1 from .*: archive entry "\.\.\/\.\.\/escaped\.py" has an unsafe path/);
+  assert.match(r.err, /archive entry "\/tmp\/larder-evil-abs\.py" has an unsafe path/);
+  assert.match(r.err, /archive entry "evil_link\/__init__\.py" is a symbolic link/);
+  assert.match(r.err, /evil_bomb.*(above the limit|more than the 100 bytes the index declares)/);
+});
