@@ -180,7 +180,7 @@ static int add_exception(PyObject *m, PyObject **slot, const char *name, PyObjec
                          const char *doc)
 {
     char qualified[64];
-    snprintf(qualified, sizeof qualified, "_larder.%s", name);
+    snprintf(qualified, sizeof qualified, "larder.%s", name);  /* the public name */
     *slot = PyErr_NewExceptionWithDoc(qualified, doc, base, NULL);
     if (!*slot)
         return -1;

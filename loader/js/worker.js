@@ -1,10 +1,15 @@
 /*
  * worker.js - the Web Worker that hosts the larder interpreter.
  *
- * Messages in:   {type: 'init', baseUrl?, bundles?, sideModules?}
+ * Messages in:   {type: 'init', baseUrl?, bundles?, sideModules?,
+ *                 indexUrl?, key?, allowUnsigned?, cache?}
  *                {type: 'run', id, code}
  * Messages out:  {type: 'ready'} | {type: 'stdout'|'stderr', text}
- *                {type: 'done', id, ok} | {type: 'error', message}
+ *                {type: 'progress', package, done, total}
+ *                {type: 'done', id, ok} | {type: 'persisted', id}
+ *                {type: 'error', message}
+ * 'persisted' follows 'done' once the cache is written back (IndexedDB):
+ * the run never waits for it.
  */
 /* global LarderRuntime */
 importScripts('larder-runtime.js');
@@ -19,6 +24,11 @@ self.onmessage = async (event) => {
         baseUrl: msg.baseUrl,
         bundles: msg.bundles,
         sideModules: msg.sideModules,
+        indexUrl: msg.indexUrl,
+        key: msg.key,
+        allowUnsigned: msg.allowUnsigned,
+        cache: msg.cache,
+        progress: (pkg, done, total) => postMessage({ type: 'progress', package: pkg, done, total }),
         stdout: (text) => postMessage({ type: 'stdout', text }),
         stderr: (text) => postMessage({ type: 'stderr', text }),
       });
@@ -27,6 +37,7 @@ self.onmessage = async (event) => {
       if (!python) throw new Error('larder worker: run before init');
       const ok = python.run(msg.code);
       postMessage({ type: 'done', id: msg.id, ok });
+      python.persisted().then(() => postMessage({ type: 'persisted', id: msg.id }));
     } else {
       throw new Error(`larder worker: unknown message type ${msg.type}`);
     }

@@ -1,0 +1,88 @@
+/*
+ * loader.test.js - the loader in a Web Worker in headless Chromium: a lazy
+ * import with progress events, then a reload served from the IndexedDB
+ * cache with no archive request, then the same with the mirror gone.
+ */
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { serve } = require('../lib/static-server');
+const { launch } = require('../lib/browser');
+const { root, runtime } = require('../lib/paths');
+const { makeKey, readEntries, writeRepo } = require('../lib/repo');
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-browser-loader-'));
+const key = makeKey();
+let browser, page, pages;
+
+test.before(async () => {
+  const corpus = path.join(work, 'corpus');
+  fs.mkdirSync(corpus);
+  execFileSync(path.join(root, 'build', 'bin', 'larder-build'),
+    ['dist', '-q', '-o', corpus, '--depends', 'six', 'six', 'python-dateutil']);
+  writeRepo(path.join(work, 'repo'), readEntries(path.join(root, 'build', 'stdlib'), corpus), { key, serial: 2 });
+  // the page, the runtime and the mirror on one origin
+  pages = await serve({ routes: { '/runtime/': runtime, '/mirror/': path.join(work, 'repo'), '/': path.join(__dirname, 'pages') } });
+  browser = await launch();
+  page = await browser.context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+
+test.after(async () => {
+  if (browser) await browser.close();
+  if (pages) await pages.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+const options = () => ({ indexUrl: '/mirror/index.json', key: key.text });
+const archiveGets = () => pages.log.filter((l) => l.includes('.tar.zst'));
+
+test('a lazy import in the Worker: progress events, then the import succeeds', async () => {
+  await page.goto(`${pages.url}/loader.html`);
+  await page.evaluate((o) => window.start(o), options());
+  pages.log.length = 0;
+  const r = await page.evaluate(() => window.runPython(
+    'import dateutil.parser\nprint(dateutil.parser.parse("2026-11-25").strftime("%A"))'));
+  assert.deepEqual(r.stderr, []);
+  assert.deepEqual(r.stdout, ['Wednesday']);
+  const packages = new Set(r.progress.map((p) => p[0]));
+  assert.ok(packages.has('six') && packages.has('python-dateutil'), [...packages].join(' '));
+  const six = r.progress.filter((p) => p[0] === 'six');
+  assert.equal(six[six.length - 1][1], six[six.length - 1][2], 'progress reaches the total');
+  assert.ok(archiveGets().some((l) => l.startsWith('GET /mirror/six-1.16.0-0.tar.zst 200')));
+  await page.evaluate(() => window.saved);  // the cache reached IndexedDB
+});
+
+test('after a reload the same import comes from the cache: no archive request', async () => {
+  pages.log.length = 0;
+  await page.reload();
+  await page.evaluate((o) => window.start(o), options());
+  const r = await page.evaluate(() => window.runPython(
+    'import dateutil.parser\nprint(dateutil.parser.parse("2026-11-26").day)'));
+  assert.deepEqual(r.stdout, ['26'], r.stderr.join('\n'));
+  assert.deepEqual(archiveGets(), []);
+});
+
+test('with the mirror gone the import still works from the cache', async () => {
+  await page.route('**/mirror/**', (route) => route.abort('connectionrefused'));
+  await page.reload();
+  await page.evaluate((o) => window.start(o), options());
+  const r = await page.evaluate(() => window.runPython('import six, dateutil.tz\nprint(six.__version__)'));
+  assert.deepEqual(r.stdout, ['1.16.0'], r.stderr.join('\n'));
+  assert.ok(r.stderr.some((l) => /using the index kept in the cache/.test(l)), r.stderr.join('\n'));
+  await page.unroute('**/mirror/**');
+});
+
+test('a load failure reaches the page as a readable ImportError, and a retry recovers', async () => {
+  pages.faults['/mirror/fractions-3.11.2-0.tar.zst'] = { kind: 500, times: 1 };
+  let r = await page.evaluate(() => window.runPython('import fractions'));
+  assert.equal(r.ok, false);
+  const last = r.stderr[r.stderr.length - 1];
+  assert.match(last, /^larder\.FetchError: cannot load package 'fractions' 3\.11\.2 from http:\/\/127\.0\.0\.1:\d+\/mirror\/fractions-3\.11\.2-0\.tar\.zst: HTTP 500/);
+  r = await page.evaluate(() => window.runPython('import fractions\nprint(fractions.Fraction(1, 3) * 3)'));
+  assert.deepEqual(r.stdout, ['1'], r.stderr.join('\n'));
+});
