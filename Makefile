@@ -99,7 +99,16 @@ $(B)/gen/stdlib_plan.h: builder/stdlib_plan.py builder/embed.sh
 $(B)/bin/larder-build: $(patsubst %.c,$(HOST_OBJ)/%.o,$(BUILDER_SRCS)) $(INDEX_HOST_OBJS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -larchive -lzstd $(HOST_LIBS)
-tools: $(B)/bin/larder-build
+# larder-mirror
+MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror/maintenance.c mirror/serve.c
+$(HOST_OBJ)/mirror/%.o: mirror/%.c mirror/mirror.h mirror/internal.h index/index.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -c $< -o $@
+$(B)/bin/larder-mirror: $(patsubst %.c,$(HOST_OBJ)/%.o,$(MIRROR_SRCS)) $(INDEX_HOST_OBJS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -lmicrohttpd -lsqlite3 -lz -lzstd -lpthread $(HOST_LIBS)
+
+tools: $(B)/bin/larder-build $(B)/bin/larder-mirror
 
 LOADER_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,loader/pipeline.c loader/untar.c loader/cache.c loader/install.c)
 $(B)/tests/test_loader: tests/unit/test_loader.c tests/unit/tap.h $(LOADER_HOST_OBJS) $(INDEX_HOST_OBJS) \

@@ -1,0 +1,327 @@
+/* repo.c - repository layout, catalog, configuration and signing keys. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_FILE "larder-mirror.conf"
+#define KEY_FILE "keys/signing.pem"
+
+static const char SCHEMA[] =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS packages ("
+    "  name TEXT PRIMARY KEY,"       /* normalised */
+    "  version TEXT NOT NULL,"
+    "  file_name TEXT NOT NULL UNIQUE,"
+    "  sha256 TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  entry TEXT NOT NULL,"         /* the index entry, JSON */
+    "  published TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+    ");"
+    "INSERT OR IGNORE INTO meta VALUES ('serial', '0');";
+
+static const char DEFAULT_CONFIG[] =
+    "# larder-mirror settings (key = value); command-line options override them.\n"
+    "# days an index stays valid after `sign`; clients refuse it afterwards\n"
+    "expires_days = 30\n"
+    "# address for `serve`\n"
+    "listen = 127.0.0.1:8000\n"
+    "# a private mirror: clients must send 'Authorization: Bearer TOKEN'. Put the\n"
+    "# sha256 (hex) of each accepted token here, comma-separated.\n"
+    "# token_sha256 =\n";
+
+larder_code repo_path(const larder_repo *repo, const char *rel, char *out, size_t size, larder_error *err)
+{
+    int n = snprintf(out, size, "%s/%s", repo->dir, rel);
+    if (n < 0 || (size_t)n >= size)
+        return larder_fail(err, LARDER_EINVAL, "path too long: %s/%s", repo->dir, rel);
+    return LARDER_OK;
+}
+
+larder_code repo_store_path(const larder_repo *repo, const char *sha, char *out, size_t size, larder_error *err)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "store/%.2s/%s", sha, sha);
+    return repo_path(repo, rel, out, size, err);
+}
+
+larder_code write_file_atomic(const char *path, const void *data, size_t len, larder_error *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return larder_fail(err, LARDER_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, (const char *)data + off, len - off);
+        if (w < 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return larder_fail(err, LARDER_EIO, "cannot write %s: %s", tmp, strerror(e));
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return larder_fail(err, LARDER_EIO, "cannot write %s: %s", path, strerror(e));
+    }
+    return LARDER_OK;
+}
+
+larder_code read_file_all(const char *path, size_t max, unsigned char **data, size_t *len, larder_error *err)
+{
+    struct stat st;
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return larder_fail(err, errno == ENOENT ? LARDER_ENOTFOUND : LARDER_EIO, "cannot open %s: %s", path,
+                           strerror(errno));
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size > max) {
+        close(fd);
+        return larder_fail(err, LARDER_ETOOBIG, "%s is larger than %zu bytes", path, max);
+    }
+    *data = malloc((size_t)st.st_size + 1);
+    size_t off = 0;
+    while (*data && off < (size_t)st.st_size) {
+        ssize_t r = read(fd, *data + off, (size_t)st.st_size - off);
+        if (r <= 0)
+            break;
+        off += (size_t)r;
+    }
+    close(fd);
+    if (!*data || off != (size_t)st.st_size) {
+        free(*data);
+        *data = NULL;
+        return larder_fail(err, LARDER_EIO, "cannot read %s", path);
+    }
+    (*data)[off] = '\0';
+    *len = off;
+    return LARDER_OK;
+}
+
+larder_code file_sha256(const char *path, char hex[65], uint64_t *size, larder_error *err)
+{
+    unsigned char buf[65536], digest[32];
+    crypto_hash_sha256_state st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return larder_fail(err, LARDER_EIO, "cannot open %s: %s", path, strerror(errno));
+    crypto_hash_sha256_init(&st);
+    uint64_t total = 0;
+    ssize_t r;
+    while ((r = read(fd, buf, sizeof buf)) > 0) {
+        crypto_hash_sha256_update(&st, buf, (size_t)r);
+        total += (uint64_t)r;
+    }
+    close(fd);
+    if (r < 0)
+        return larder_fail(err, LARDER_EIO, "cannot read %s: %s", path, strerror(errno));
+    crypto_hash_sha256_final(&st, digest);
+    sodium_bin2hex(hex, 65, digest, sizeof digest);
+    if (size)
+        *size = total;
+    return LARDER_OK;
+}
+
+larder_code db_exec(larder_repo *repo, const char *sql, larder_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(repo->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        larder_code rc = larder_fail(err, LARDER_EIO, "catalog: %s", msg ? msg : sqlite3_errmsg(repo->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return LARDER_OK;
+}
+
+static void load_config(larder_repo *repo)
+{
+    char path[4096], line[1024];
+    if (repo_path(repo, CONFIG_FILE, path, sizeof path, NULL) != LARDER_OK)
+        return;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f) && repo->n_config < MAX_CONFIG) {
+        char *p = line + strspn(line, " \t");
+        if (*p == '#' || *p == '\n' || !*p)
+            continue;
+        char *eq = strchr(p, '=');
+        if (!eq)
+            continue;
+        char *k = p, *v = eq + 1;
+        *eq = '\0';
+        for (char *e = eq - 1; e >= k && (*e == ' ' || *e == '\t'); e--)
+            *e = '\0';
+        v += strspn(v, " \t");
+        v[strcspn(v, "\r\n")] = '\0';
+        repo->config_keys[repo->n_config] = strdup(k);
+        repo->config_values[repo->n_config++] = strdup(v);
+    }
+    fclose(f);
+}
+
+const char *larder_repo_config(const larder_repo *repo, const char *key, const char *def)
+{
+    for (int i = 0; i < repo->n_config; i++)
+        if (repo->config_keys[i] && strcmp(repo->config_keys[i], key) == 0)
+            return repo->config_values[i];
+    return def;
+}
+
+const char *larder_repo_dir(const larder_repo *repo) { return repo->dir; }
+
+static larder_code open_db(larder_repo *repo, int create, larder_error *err)
+{
+    char path[4096];
+    larder_code rc = repo_path(repo, "catalog.sqlite", path, sizeof path, err);
+    if (rc != LARDER_OK)
+        return rc;
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &repo->db, flags, NULL) != SQLITE_OK) {
+        rc = larder_fail(err, create ? LARDER_EIO : LARDER_ENOTFOUND, "cannot open catalog %s: %s", path,
+                         repo->db ? sqlite3_errmsg(repo->db) : "out of memory");
+        return rc;
+    }
+    sqlite3_busy_timeout(repo->db, 10000);
+    return create ? db_exec(repo, SCHEMA, err) : db_exec(repo, "PRAGMA foreign_keys=ON;", err);
+}
+
+larder_code larder_repo_init(const char *dir, larder_error *err)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return larder_fail(err, LARDER_EIO, "cannot create %s: %s", dir, strerror(errno));
+    larder_repo repo = {.dir = (char *)dir};
+    char path[4096];
+    larder_code rc;
+    if ((rc = repo_path(&repo, "catalog.sqlite", path, sizeof path, err)) != LARDER_OK)
+        return rc;
+    if (access(path, F_OK) == 0)
+        return larder_fail(err, LARDER_EINVAL, "%s is already a repository", dir);
+    static const char *const dirs[] = {"store", "keys"};
+    for (size_t i = 0; i < 2; i++) {
+        if ((rc = repo_path(&repo, dirs[i], path, sizeof path, err)) != LARDER_OK)
+            return rc;
+        if (mkdir(path, i == 1 ? 0700 : 0755) != 0 && errno != EEXIST)
+            return larder_fail(err, LARDER_EIO, "cannot create %s: %s", path, strerror(errno));
+    }
+    if ((rc = repo_path(&repo, KEY_FILE, path, sizeof path, err)) != LARDER_OK
+        || (rc = larder_key_generate(path, err)) != LARDER_OK)
+        return rc;
+    if ((rc = repo_path(&repo, CONFIG_FILE, path, sizeof path, err)) != LARDER_OK
+        || (rc = write_file_atomic(path, DEFAULT_CONFIG, strlen(DEFAULT_CONFIG), err)) != LARDER_OK)
+        return rc;
+    if ((rc = open_db(&repo, 1, err)) != LARDER_OK) {
+        sqlite3_close(repo.db);
+        return rc;
+    }
+    sqlite3_close(repo.db);
+    larder_repo *r = larder_repo_open(dir, err);
+    if (!r)
+        return err->code;
+    larder_pubkey pub;
+    char text[LARDER_PUBKEY_TEXT + 1];
+    if ((rc = larder_repo_public_key(r, &pub, err)) == LARDER_OK) {
+        larder_pubkey_format(&pub, text);
+        strcat(text, "\n");
+        if ((rc = repo_path(r, "keys/public.txt", path, sizeof path, err)) == LARDER_OK)
+            rc = write_file_atomic(path, text, strlen(text), err);
+    }
+    larder_repo_close(r);
+    return rc;
+}
+
+larder_repo *larder_repo_open(const char *dir, larder_error *err)
+{
+    larder_repo *repo = calloc(1, sizeof *repo);
+    char path[4096];
+    if (!repo || !(repo->dir = strdup(dir))) {
+        free(repo);
+        larder_fail(err, LARDER_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (repo_path(repo, "catalog.sqlite", path, sizeof path, err) != LARDER_OK || access(path, F_OK) != 0) {
+        larder_fail(err, LARDER_ENOTFOUND, "%s is not a larder repository (no catalog.sqlite); create one "
+                    "with `larder-mirror init %s`", dir, dir);
+        larder_repo_close(repo);
+        return NULL;
+    }
+    if (open_db(repo, 0, err) != LARDER_OK) {
+        larder_repo_close(repo);
+        return NULL;
+    }
+    load_config(repo);
+    return repo;
+}
+
+void larder_repo_close(larder_repo *repo)
+{
+    if (!repo)
+        return;
+    sqlite3_close(repo->db);
+    for (int i = 0; i < repo->n_config; i++) {
+        free(repo->config_keys[i]);
+        free(repo->config_values[i]);
+    }
+    free(repo->dir);
+    free(repo);
+}
+
+static larder_signing_key *load_key(larder_repo *repo, larder_error *err)
+{
+    char path[4096];
+    if (repo_path(repo, KEY_FILE, path, sizeof path, err) != LARDER_OK)
+        return NULL;
+    return larder_key_load(path, err);
+}
+
+larder_code larder_repo_public_key(larder_repo *repo, larder_pubkey *pub, larder_error *err)
+{
+    larder_signing_key *key = load_key(repo, err);
+    if (!key)
+        return err->code;
+    larder_code rc = larder_key_public(key, pub, err);
+    larder_key_free(key);
+    return rc;
+}
+
+larder_signing_key *repo_signing_key(larder_repo *repo, larder_error *err) { return load_key(repo, err); }
+
+larder_code larder_repo_rotate_key(larder_repo *repo, larder_error *err)
+{
+    char path[4096], old[4200], pubpath[4096];
+    larder_code rc = repo_path(repo, KEY_FILE, path, sizeof path, err);
+    if (rc != LARDER_OK)
+        return rc;
+    for (int n = 1;; n++) {
+        snprintf(old, sizeof old, "%s.%d", path, n);
+        if (access(old, F_OK) != 0)
+            break;
+    }
+    if (rename(path, old) != 0)
+        return larder_fail(err, LARDER_EIO, "cannot keep the old key as %s: %s", old, strerror(errno));
+    if ((rc = larder_key_generate(path, err)) != LARDER_OK) {
+        rename(old, path);
+        return rc;
+    }
+    larder_pubkey pub;
+    char text[LARDER_PUBKEY_TEXT + 1];
+    if ((rc = larder_repo_public_key(repo, &pub, err)) != LARDER_OK)
+        return rc;
+    larder_pubkey_format(&pub, text);
+    strcat(text, "\n");
+    if ((rc = repo_path(repo, "keys/public.txt", pubpath, sizeof pubpath, err)) != LARDER_OK)
+        return rc;
+    return write_file_atomic(pubpath, text, strlen(text), err);
+}
