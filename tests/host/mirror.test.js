@@ -1,0 +1,243 @@
+/*
+ * mirror.test.js - larder-mirror on 127.0.0.1: init, publish, sign, serve
+ * (checked with curl), the loader importing through it, export, verify, gc,
+ * keys, private mirrors, and bad input.
+ */
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn, execFileSync, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { root, runtime } = require('../lib/paths');
+
+const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
+const BUILD = path.join(root, 'build', 'bin', 'larder-build');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-mirror-test-'));
+const repo = path.join(work, 'repo');
+const corpus = path.join(work, 'corpus');
+let server, base;
+
+const mirror = (...args) => spawnSync(MIRROR, ['--repo', repo, ...args], { encoding: 'utf8' });
+
+function curl(args) {
+  const r = spawnSync('curl', ['-s', '--max-time', '20', ...args], { encoding: 'utf8' });
+  return r.stdout;
+}
+const headers = (...args) => curl(['-D', '-', '-o', '/dev/null', ...args]);
+const status = (...args) => curl(['-o', '/dev/null', '-w', '%{http_code}', ...args]);
+
+/* Start `serve` on a free port; resolves when it prints its address. */
+function startServe(dir, extra = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(MIRROR, ['--repo', dir, 'serve', '--listen', '127.0.0.1:0', '--runtime', runtime,
+      '--access-log', path.join(work, 'access.log'), ...extra]);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/on (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+  });
+}
+
+function stop(s) {
+  return new Promise((resolve) => {
+    s.child.removeAllListeners('exit');
+    s.child.on('exit', (code, signal) => resolve({ code, signal }));
+    s.child.kill('SIGTERM');
+  });
+}
+
+test.before(async () => {
+  fs.mkdirSync(corpus);
+  execFileSync(BUILD, ['dist', '-q', '-o', corpus, 'six', 'pyparsing']);
+  execFileSync(BUILD, ['dist', '-q', '-o', corpus, '--depends', 'six', 'python-dateutil']);
+});
+
+test.after(async () => {
+  if (server) await stop(server);
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('init creates a repository with a private key only its owner reads', () => {
+  const r = spawnSync(MIRROR, ['init', repo], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.statSync(path.join(repo, 'keys', 'signing.pem')).mode & 0o777, 0o600);
+  assert.ok(fs.existsSync(path.join(repo, 'catalog.sqlite')));
+  assert.equal(spawnSync(MIRROR, ['init', repo], { encoding: 'utf8' }).status, 1, 'init twice fails');
+  const key = mirror('keys', '--public');
+  assert.match(key.stdout, /^ed25519:[A-Za-z0-9+/]{43}=\n$/);
+  assert.equal(fs.readFileSync(path.join(repo, 'keys', 'public.txt'), 'utf8'), key.stdout);
+});
+
+test('publish refuses bad input and changes nothing', () => {
+  const bad = path.join(work, 'bad');
+  fs.mkdirSync(bad);
+  const six = fs.readdirSync(corpus).find((f) => f.startsWith('six-') && f.endsWith('.tar.zst'));
+  fs.copyFileSync(path.join(corpus, six), path.join(bad, six));
+  fs.copyFileSync(path.join(corpus, six.replace('.tar.zst', '.json')), path.join(bad, six.replace('.tar.zst', '.json')));
+  const data = fs.readFileSync(path.join(bad, six));
+  data[data.length >> 1] ^= 1;
+  fs.writeFileSync(path.join(bad, six), data);
+  const good = path.join(corpus, fs.readdirSync(corpus).find((f) => f.startsWith('pyparsing-') && f.endsWith('.tar.zst')));
+  let r = mirror('publish', good, path.join(bad, six));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /six-1\.16\.0-0\.tar\.zst: sha256 [0-9a-f]{64}, but its entry says/);
+  r = mirror('publish', path.join(work, 'nothing-0-0.tar.zst'));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /its index entry is missing/);
+  const count = execFileSync('sqlite3', [path.join(repo, 'catalog.sqlite'), 'select count(*) from packages'], { encoding: 'utf8' });
+  assert.equal(count.trim(), '0', 'the good archive of the failed batch was not published either');
+  assert.equal(mirror('publish').status, 2, 'usage error');
+});
+
+test('publish + sign: an incomplete index is refused, then a complete one is signed', () => {
+  const archives = (dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.tar.zst')).map((f) => path.join(dir, f));
+  let r = mirror('publish', ...archives(corpus).filter((f) => !f.includes('/six-')));
+  assert.equal(r.status, 0, r.stderr);
+  r = mirror('sign');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /not signing an incomplete index: package 'six' is not in the index \(needed by python-dateutil -> six\)/);
+  r = mirror('publish', ...archives(corpus), ...archives(path.join(root, 'build', 'stdlib')));
+  assert.equal(r.status, 0, r.stderr);
+  r = mirror('sign');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /signed index serial 1/);
+  const index = JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8'));
+  assert.equal(index.info.serial, 1);
+  assert.ok(Date.parse(index.info.expires) > Date.now() + 29 * 86400e3);
+  assert.ok(index.packages.six && index.packages.json);
+  // the signature verifies with the public key (node:crypto, independently)
+  const raw = Buffer.from(mirror('keys', '--public').stdout.trim().slice(8), 'base64');
+  const key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+  assert.ok(crypto.verify(null, fs.readFileSync(path.join(repo, 'public', 'index.json')), key,
+    Buffer.from(fs.readFileSync(path.join(repo, 'public', 'index.json.sig'), 'utf8'), 'base64')));
+  assert.match(mirror('sign').stdout, /serial 2/, 'the serial only grows');
+  assert.equal(mirror('verify').status, 0);
+});
+
+test('serve: headers, conditional and range requests, encodings, traversal', async () => {
+  server = await startServe(repo);
+  base = server.url;
+  let h = headers(`${base}/six-1.16.0-0.tar.zst`);
+  assert.match(h, /^HTTP\/1\.1 200/);
+  assert.match(h, /Cache-Control: public, max-age=31536000, immutable/i);
+  assert.match(h, /Content-Type: application\/zstd/i);
+  assert.match(h, /Access-Control-Allow-Origin: \*/i);
+  assert.match(h, /Cross-Origin-Opener-Policy: same-origin/i);
+  assert.match(h, /Cross-Origin-Embedder-Policy: require-corp/i);
+  assert.match(h, /Cross-Origin-Resource-Policy: cross-origin/i);
+  const etag = h.match(/ETag: (".*")/i)[1];
+  assert.equal(status('-H', `If-None-Match: ${etag}`, `${base}/six-1.16.0-0.tar.zst`), '304');
+  h = headers('-H', 'Range: bytes=10-19', `${base}/six-1.16.0-0.tar.zst`);
+  assert.match(h, /^HTTP\/1\.1 206/);
+  assert.match(h, /Content-Range: bytes 10-19\/\d+/i);
+  assert.match(h, /Content-Length: 10/i);
+  assert.equal(status('-H', 'Range: bytes=99999999-', `${base}/six-1.16.0-0.tar.zst`), '416');
+  h = headers('-I', `${base}/index.json`);
+  assert.match(h, /Cache-Control: no-cache/i);
+  const size = fs.statSync(path.join(repo, 'public', 'index.json')).size;
+  assert.match(h, new RegExp(`Content-Length: ${size}`, 'i'), 'HEAD gives the length');
+  h = headers('-H', 'Accept-Encoding: zstd', `${base}/index.json`);
+  assert.match(h, /Content-Encoding: zstd/i);
+  assert.match(headers('-H', 'Accept-Encoding: gzip', `${base}/index.json`), /Content-Encoding: gzip/i);
+  assert.equal(JSON.parse(curl(['--compressed', `${base}/index.json`])).info.serial, 2);
+  assert.equal(status('--path-as-is', `${base}/../catalog.sqlite`), '404');
+  assert.equal(status('--path-as-is', `${base}/runtime/../../keys/signing.pem`), '404');
+  assert.equal(status(`${base}/keys/signing.pem`), '404');
+  assert.equal(status('-X', 'POST', `${base}/index.json`), '405');
+  assert.equal(status(`${base}/runtime/python.wasm`), '200');
+  assert.match(headers(`${base}/runtime/python.wasm`), /Content-Type: application\/wasm/i);
+  assert.match(fs.readFileSync(path.join(work, 'access.log'), 'utf8'), /"GET \/six-1\.16\.0-0\.tar\.zst" 206 10/);
+});
+
+test('the loader imports through the mirror', async () => {
+  const key = mirror('keys', '--public').stdout.trim();
+  const r = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(runtime, 'larder-python'), '--index', `${base}/index.json`,
+      '--key', key, '-c', 'import dateutil.parser, json, six; print(json.dumps([six.__version__, dateutil.parser.parse("2026-11-25").day]))']);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '["1.16.0", 25]\n');
+});
+
+test('export: a static copy that verifies and loads', () => {
+  const dest = path.join(work, 'export');
+  const r = mirror('export', dest);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(fs.readFileSync(path.join(dest, 'index.json')), fs.readFileSync(path.join(repo, 'public', 'index.json')));
+  const index = JSON.parse(fs.readFileSync(path.join(dest, 'index.json'), 'utf8'));
+  for (const e of Object.values(index.packages)) {
+    const sha = crypto.createHash('sha256').update(fs.readFileSync(path.join(dest, e.file_name))).digest('hex');
+    assert.equal(sha, e.sha256, e.file_name);
+  }
+});
+
+test('verify finds a damaged store file; gc removes what nothing references', () => {
+  const store = path.join(repo, 'store');
+  const sub = fs.readdirSync(store)[0];
+  const victim = path.join(store, sub, fs.readdirSync(path.join(store, sub))[0]);
+  const saved = fs.readFileSync(victim);
+  const damaged = Buffer.from(saved);
+  damaged[0] ^= 0xff;
+  fs.writeFileSync(victim + '.new', damaged);
+  fs.renameSync(victim + '.new', victim);  // a new inode: the public tree keeps the good copy
+  let r = mirror('verify');
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /does not hash to its sha256/);
+  fs.writeFileSync(victim, saved);
+  assert.equal(mirror('verify').status, 0);
+  fs.mkdirSync(path.join(store, 'ff'), { recursive: true });
+  fs.writeFileSync(path.join(store, 'ff', 'f'.repeat(64)), 'orphan');
+  fs.writeFileSync(path.join(repo, 'junk.tmp.123'), 'left by a crash');
+  r = mirror('gc');
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(!fs.existsSync(path.join(store, 'ff', 'f'.repeat(64))));
+  assert.ok(!fs.existsSync(path.join(repo, 'junk.tmp.123')));
+  assert.ok(!fs.existsSync(path.join(repo, 'public-1')), 'the old tree is gone');
+  assert.ok(fs.existsSync(path.join(repo, 'public-2', 'index.json')), 'the current tree stays');
+  assert.equal(mirror('verify').status, 0);
+});
+
+test('a private mirror: no token, 401 that says nothing; the right token, 200', async () => {
+  const token = 'secret-token-for-tests';
+  const sha = crypto.createHash('sha256').update(token).digest('hex');
+  fs.appendFileSync(path.join(repo, 'larder-mirror.conf'), `token_sha256 = ${sha}\n`);
+  const priv = await startServe(repo);
+  try {
+    const body = curl([`${priv.url}/index.json`]);
+    assert.equal(status(`${priv.url}/index.json`), '401');
+    assert.ok(!body.includes('six'), 'nothing about the packages leaks');
+    assert.equal(status(`${priv.url}/no-such-package.tar.zst`), '401', 'not even whether a file exists');
+    assert.equal(status('-H', 'Authorization: Bearer wrong', `${priv.url}/index.json`), '401');
+    assert.equal(status('-H', `Authorization: Bearer ${token}`, `${priv.url}/index.json`), '200');
+  } finally {
+    await stop(priv);
+  }
+});
+
+test('keys --rotate: a new key signs from then on', () => {
+  const before = mirror('keys', '--public').stdout;
+  assert.equal(mirror('keys', '--rotate').status, 0);
+  const after = mirror('keys', '--public').stdout;
+  assert.notEqual(after, before);
+  assert.ok(fs.existsSync(path.join(repo, 'keys', 'signing.pem.1')));
+  assert.equal(mirror('sign').status, 0);
+  assert.equal(mirror('verify').status, 0);
+});
+
+test('SIGTERM stops serve cleanly', async () => {
+  const { code, signal } = await stop(server);
+  server = null;
+  assert.equal(signal, null);
+  assert.equal(code, 0);
+});
