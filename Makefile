@@ -147,11 +147,31 @@ fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar
 test: runtime tools unit fuzz
 	tests/run.sh
 
-# Interim demo until the mirror serves the playground: the runtime and a
-# minimal page on http://127.0.0.1:8000, served by the test server.
-demo: runtime
-	@echo "larder demo: http://127.0.0.1:8000/ (Ctrl-C stops)"
-	@exec node tests/lib/static-server.js 8000 /runtime/=$(RUNTIME) /=loader/web
+# The package corpus: Debian's wheels and installed pure-Python packages.
+CORPUS := $(B)/corpus
+$(CORPUS)/.ok: $(B)/bin/larder-build builder/packages.txt
+	@rm -rf $(@D) && mkdir -p $(@D)
+	$(B)/bin/larder-build wheel -q -o $(@D) $$(ls /usr/share/python-wheels/{pip,setuptools,wheel}-*.whl)
+	$(B)/bin/larder-build dist -q -o $(@D) six pyparsing cycler packaging fonttools idna attrs 2>/dev/null
+	$(B)/bin/larder-build dist -q -o $(@D) --depends six python-dateutil
+	@touch $@
+
+# The demo: a mirror holding the split stdlib and the corpus, serving the
+# runtime and the page on http://127.0.0.1:8000 (Ctrl-C stops).
+DEMO := $(B)/demo
+$(DEMO)/repo/.ok: $(B)/bin/larder-mirror $(B)/stdlib/.ok $(CORPUS)/.ok
+	@rm -rf $(@D) && mkdir -p $(DEMO)
+	$(B)/bin/larder-mirror init $(@D) >/dev/null
+	$(B)/bin/larder-mirror --repo $(@D) publish $(B)/stdlib/*.tar.zst $(CORPUS)/*.tar.zst >/dev/null
+	$(B)/bin/larder-mirror --repo $(@D) sign
+	@touch $@
+$(DEMO)/site/config.js: $(DEMO)/repo/.ok $(wildcard loader/web/*)
+	@rm -rf $(@D) && mkdir -p $(@D)
+	cp loader/web/* $(@D)/
+	echo "window.LARDER_CONFIG = { indexUrl: '/index.json', key: '$$($(B)/bin/larder-mirror --repo $(DEMO)/repo keys --public)' };" > $@
+demo: runtime tools $(DEMO)/site/config.js
+	@exec $(B)/bin/larder-mirror --repo $(DEMO)/repo serve --listen 127.0.0.1:8000 \
+		--runtime $(RUNTIME) --site $(DEMO)/site --access-log $(DEMO)/access.log
 
 clean:
 	rm -rf $(B)
