@@ -23,6 +23,9 @@ static const char *const HELP[][2] = {
     {"serve", "larder-mirror serve [--repo DIR] [--listen IP:PORT] [--runtime DIR] [--site DIR]\n"
               "                    [--access-log FILE|-] [--max-connections N] [--timeout S]\n"
               "  Serve the public tree at /, the runtime at /runtime/, a site (the playground) at /.\n"},
+    {"sync", "larder-mirror sync [--repo DIR] UPSTREAM_URL --key UPSTREAM_PUBKEY [--token T] [--parallel N]\n"
+             "  Copy an upstream mirror's packages (verified against its signed index), resuming\n"
+             "  partial downloads, then re-sign with this repository's key.\n"},
     {"export", "larder-mirror export [--repo DIR] DEST\n"
                "  Copy the public tree to DEST, for nginx, a CDN or an object store.\n"},
     {"verify", "larder-mirror verify [--repo DIR]\n"
@@ -55,7 +58,9 @@ int main(int argc, char **argv)
         {"runtime", required_argument, NULL, 'R'}, {"site", required_argument, NULL, 'S'},
         {"access-log", required_argument, NULL, 'a'}, {"max-connections", required_argument, NULL, 'm'},
         {"timeout", required_argument, NULL, 't'}, {"public", no_argument, NULL, 'p'},
-        {"rotate", no_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"rotate", no_argument, NULL, 'o'}, {"key", required_argument, NULL, 'k'},
+        {"token", required_argument, NULL, 'T'}, {"parallel", required_argument, NULL, 'P'},
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *repo_dir = ".";
     /* --repo DIR may also come before the command */
     while (argc > 2 && !strcmp(argv[1], "--repo")) {
@@ -69,6 +74,7 @@ int main(int argc, char **argv)
     }
     const char *command = argv[1];
     larder_serve_options so = {0};
+    larder_sync_options sync = {0};
     int want_public = 0, want_rotate = 0, c;
     argv++;
     argc--;
@@ -83,6 +89,10 @@ int main(int argc, char **argv)
         case 't': so.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'p': want_public = 1; break;
         case 'o': want_rotate = 1; break;
+        case 'k': sync.upstream_key = optarg; break;
+        case 'T': sync.token = optarg; break;
+        case 'P': sync.parallel = (int)strtol(optarg, NULL, 10); break;
+        case 'q': sync.quiet = 1; break;
         case 'h': usage(stdout, command); return 0;
         default: usage(stderr, command); return 2;
         }
@@ -106,9 +116,10 @@ int main(int argc, char **argv)
         printf("larder-mirror: repository created in %s\n", argv[optind]);
         return 0;
     }
-    int need_args = !strcmp(command, "publish") || !strcmp(command, "export");
+    int need_args = !strcmp(command, "publish") || !strcmp(command, "export") || !strcmp(command, "sync");
     if ((need_args && optind >= argc) || (!need_args && optind < argc)
-        || (!strcmp(command, "export") && optind != argc - 1)
+        || ((!strcmp(command, "export") || !strcmp(command, "sync")) && optind != argc - 1)
+        || (!strcmp(command, "sync") && !sync.upstream_key)
         || (!strcmp(command, "keys") && want_public == want_rotate)) {
         usage(stderr, command);
         return 2;
@@ -132,6 +143,17 @@ int main(int argc, char **argv)
     } else if (!strcmp(command, "serve")) {
         if (larder_repo_serve(repo, &so, &err) != LARDER_OK)
             status = fail(&err);
+    } else if (!strcmp(command, "sync")) {
+        larder_sync_result r;
+        sync.upstream = argv[optind];
+        if (larder_repo_sync(repo, &sync, &r, &err) != LARDER_OK)
+            status = fail(&err);
+        else if (r.changed)
+            printf("larder-mirror: sync: %zu package(s) new or updated, %zu downloaded (%zu resumed), "
+                   "%.1f MB; signed serial %llu\n", r.changed, r.downloaded, r.resumed, (double)r.bytes / 1e6,
+                   (unsigned long long)r.serial);
+        else
+            printf("larder-mirror: sync: up to date (%llu bytes transferred)\n", (unsigned long long)r.bytes);
     } else if (!strcmp(command, "export")) {
         if (larder_repo_export(repo, argv[optind], &err) != LARDER_OK)
             status = fail(&err);

@@ -61,6 +61,33 @@ larder_code larder_repo_gc(larder_repo *repo, int *removed, larder_error *err);
 larder_code larder_repo_public_key(larder_repo *repo, larder_pubkey *key, larder_error *err);
 larder_code larder_repo_rotate_key(larder_repo *repo, larder_error *err);
 
+/* Follow an upstream mirror. */
+typedef struct larder_sync_options {
+    const char *upstream;      /* its URL (index.json, or the directory holding it) */
+    const char *upstream_key;  /* its public key, "ed25519:..." */
+    const char *token;         /* bearer token for a private upstream, or NULL */
+    int parallel;              /* transfers at once (default 8) */
+    int quiet;
+} larder_sync_options;
+
+typedef struct larder_sync_result {
+    size_t changed;     /* packages new or updated */
+    size_t downloaded;  /* archives fetched */
+    size_t resumed;     /* of which resumed from a partial download */
+    uint64_t bytes;     /* transferred, index included */
+    uint64_t serial;    /* our new serial (0 when nothing changed) */
+} larder_sync_result;
+
+/* Fetch the upstream's signed index, verify it with upstream_key (and
+ * refuse a serial older than the last sync saw), download the archives this
+ * repository lacks in parallel with libcurl, resuming partial downloads,
+ * verify each against the index, then publish them all in one transaction
+ * and sign with our key. With nothing new, only the index is transferred
+ * and nothing changes. A failed download leaves the catalog untouched and
+ * its partial file for the next run. */
+larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, larder_sync_result *result,
+                             larder_error *err);
+
 /* Serve the repository over HTTP until SIGINT/SIGTERM. */
 typedef struct larder_serve_options {
     const char *listen;       /* "127.0.0.1:8000" */

@@ -235,6 +235,68 @@ test('keys --rotate: a new key signs from then on', () => {
   assert.equal(mirror('verify').status, 0);
 });
 
+function runMirror(args) {
+  return new Promise((resolve) => {
+    const child = spawn(MIRROR, args);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code, signal) => resolve({ code, signal, out, err }));
+  });
+}
+
+test('sync: a second mirror copies the first, verified, re-signed with its own key', async () => {
+  const down = path.join(work, 'down');
+  assert.equal(spawnSync(MIRROR, ['init', down]).status, 0);
+  const upKey = mirror('keys', '--public').stdout.trim();
+  let r = await runMirror(['--repo', down, 'sync', `${base}/index.json`, '--key', upKey, '--quiet']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /sync: \d+ package\(s\) new or updated, \d+ downloaded \(0 resumed\)/);
+  const upIndex = JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8'));
+  const downIndex = JSON.parse(fs.readFileSync(path.join(down, 'public', 'index.json'), 'utf8'));
+  assert.deepEqual(Object.keys(downIndex.packages).sort(), Object.keys(upIndex.packages).sort());
+  assert.notEqual(downIndex.info.key_id, upIndex.info.key_id, 're-signed with the downstream key');
+  assert.equal(spawnSync(MIRROR, ['--repo', down, 'verify']).status, 0);
+  // incremental: nothing new -> only the index and its signature travel
+  const log = path.join(work, 'access.log');
+  const before = fs.readFileSync(log, 'utf8').split('\n').length;
+  r = await runMirror(['--repo', down, 'sync', base, '--key', upKey, '--quiet']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /sync: up to date/);
+  const requests = fs.readFileSync(log, 'utf8').trim().split('\n').slice(before - 1);
+  assert.deepEqual(requests.map((l) => l.match(/"GET (\S+)"/)[1]).sort(), ['/index.json', '/index.json.sig']);
+  // a wrong upstream key is refused before anything is downloaded
+  r = await runMirror(['--repo', down, 'sync', base, '--key', spawnSync(MIRROR, ['--repo', down, 'keys', '--public'], { encoding: 'utf8' }).stdout.trim()]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /index signature does not verify with key|names key .* but the pinned key is/);
+});
+
+test('sync resumes a partial download and survives kill -9', async () => {
+  const upKey = mirror('keys', '--public').stdout.trim();
+  const down = path.join(work, 'down2');
+  assert.equal(spawnSync(MIRROR, ['init', down]).status, 0);
+  // an interrupted earlier run left half of six's archive
+  const index = JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8'));
+  const six = index.packages.six;
+  const whole = fs.readFileSync(path.join(repo, 'public', six.file_name));
+  fs.mkdirSync(path.join(down, 'store', 'partial'), { recursive: true });
+  fs.writeFileSync(path.join(down, 'store', 'partial', `${six.sha256}.part`), whole.subarray(0, whole.length >> 1));
+  // kill -9 in the middle of a sync: nothing published, verify is clean
+  const child = spawn(MIRROR, ['--repo', down, 'sync', base, '--key', upKey, '--parallel', '1', '--quiet']);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(spawnSync(MIRROR, ['--repo', down, 'verify']).status, 0, 'verify after kill -9');
+  const r = await runMirror(['--repo', down, 'sync', base, '--key', upKey, '--quiet']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /\(\d+ resumed\)/);
+  assert.equal(spawnSync(MIRROR, ['--repo', down, 'verify']).status, 0);
+  const copy = fs.readFileSync(path.join(down, 'public', six.file_name));
+  assert.ok(copy.equals(whole), 'the resumed archive is whole');
+  assert.match(fs.readFileSync(path.join(work, 'access.log'), 'utf8'), new RegExp(`"GET /${six.file_name.replace(/\./g, '\\.')}" 206`));
+});
+
 test('SIGTERM stops serve cleanly', async () => {
   const { code, signal } = await stop(server);
   server = null;
