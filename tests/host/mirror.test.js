@@ -297,6 +297,111 @@ test('sync resumes a partial download and survives kill -9', async () => {
   assert.match(fs.readFileSync(path.join(work, 'access.log'), 'utf8'), new RegExp(`"GET /${six.file_name.replace(/\./g, '\\.')}" 206`));
 });
 
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = require('node:net').createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+test('export served by nginx, used by the loader', async () => {
+  const dest = path.join(work, 'nginx-root');
+  const exported = mirror('export', dest);
+  assert.equal(exported.status, 0, exported.stderr);
+  const port = await freePort();
+  const conf = path.join(work, 'nginx.conf');
+  fs.writeFileSync(conf, `user root;
+worker_processes 1;
+daemon off;
+pid ${work}/nginx.pid;
+error_log ${work}/nginx-error.log;
+events {}
+http {
+  types { application/json json; application/zstd zst; text/plain sig; }
+  access_log ${work}/nginx-access.log;
+  client_body_temp_path ${work}/nginx-tmp;
+  server { listen 127.0.0.1:${port}; root ${dest}; }
+}
+`);
+  const nginx = spawn('nginx', ['-c', conf, '-p', work]);
+  try {
+    for (let i = 0; i < 50 && status(`http://127.0.0.1:${port}/index.json`) !== '200'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const key = mirror('keys', '--public').stdout.trim();
+    const r = await new Promise((resolve) => {
+      const child = spawn(process.execPath, [path.join(runtime, 'larder-python'), '--index',
+        `http://127.0.0.1:${port}/index.json`, '--key', key, '-c', 'import six, json; print(json.dumps(six.__version__))']);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { err += d; });
+      child.on('close', (code) => resolve({ code, out, err }));
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, '"1.16.0"\n');
+    assert.match(fs.readFileSync(path.join(work, 'nginx-access.log'), 'utf8'), /GET \/six-1\.16\.0-0\.tar\.zst/);
+  } finally {
+    nginx.kill('SIGTERM');
+    await new Promise((r) => nginx.on('close', r));
+  }
+});
+
+test('kill -9 during publish: the catalog and the index stay the old valid ones; a rerun completes', async () => {
+  const before = fs.readFileSync(path.join(repo, 'public', 'index.json'));
+  const archives = fs.readdirSync(path.join(root, 'build', 'stdlib')).filter((f) => f.endsWith('.tar.zst'))
+    .map((f) => path.join(root, 'build', 'stdlib', f));
+  const extra = path.join(work, 'republish');
+  fs.mkdirSync(extra);
+  execFileSync(BUILD, ['dist', '-q', '-o', extra, '--build', '7', 'idna']);
+  const all = [...archives, ...fs.readdirSync(extra).filter((f) => f.endsWith('.tar.zst')).map((f) => path.join(extra, f))];
+  // a long batch (the list ten times over) so that the kill lands in the middle of it
+  const batch = Array(10).fill(all).flat();
+  const child = spawn(MIRROR, ['--repo', repo, 'publish', ...batch]);
+  await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGKILL');
+  const [, signal] = await new Promise((r) => child.on('close', (...a) => r(a)));
+  assert.equal(signal, 'SIGKILL', 'publish was still running when killed');
+  assert.ok(fs.readFileSync(path.join(repo, 'public', 'index.json')).equals(before), 'the public index is unchanged');
+  assert.equal(mirror('verify').status, 0, 'verify is clean');
+  const idna = execFileSync('sqlite3', [path.join(repo, 'catalog.sqlite'), "select count(*) from packages where name='idna'"], { encoding: 'utf8' });
+  assert.equal(idna.trim(), '0', 'nothing of the interrupted batch is in the catalog');
+  const r = mirror('publish', ...all);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(mirror('sign').status, 0);
+  assert.ok(JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8')).packages.idna);
+  assert.equal(mirror('verify').status, 0);
+});
+
+test('a full disk or a read-only store: a clear error, nothing changed', () => {
+  const mnt = path.join(work, 'tiny');
+  fs.mkdirSync(mnt);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', mnt]);
+  try {
+    const small = path.join(mnt, 'repo');
+    assert.equal(spawnSync(MIRROR, ['init', small]).status, 0);
+    const big = path.join(corpus, fs.readdirSync(corpus).find((f) => f.startsWith('pyparsing-') && f.endsWith('.tar.zst')));
+    const filler = path.join(mnt, 'filler');
+    fs.writeFileSync(filler, Buffer.alloc(300 * 1024));  // leave less room than the archive needs
+    let r = spawnSync(MIRROR, ['--repo', small, 'publish', big], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /No space left on device/);
+    fs.rmSync(filler);
+    const count = () => execFileSync('sqlite3', [`file:${path.join(small, 'catalog.sqlite')}?immutable=1`,
+      'select count(*) from packages'], { encoding: 'utf8' }).trim();
+    assert.equal(count(), '0');
+    execFileSync('mount', ['-o', 'remount,ro', mnt]);
+    r = spawnSync(MIRROR, ['--repo', small, 'publish', big], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /Read-only file system|readonly|read-only/i);
+    assert.equal(count(), '0');
+  } finally {
+    spawnSync('umount', [mnt]);
+  }
+});
+
 test('SIGTERM stops serve cleanly', async () => {
   const { code, signal } = await stop(server);
   server = null;
