@@ -133,6 +133,14 @@ static void drop(larder_cache *c, const char *sha)
         *e = c->entries[--c->n];
 }
 
+int larder_cache_has(const larder_cache *c, const char *sha)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->entries[i].sha, sha) == 0)
+            return 1;
+    return 0;
+}
+
 int larder_cache_get(larder_cache *c, const char *sha, unsigned char **data, size_t *len)
 {
     char path[1024], name[96];

@@ -35,6 +35,15 @@ EM_JS(void, larder_js_progress, (const char *package, double done, double total)
         Module.larderProgress(UTF8ToString(package), done, total);
 });
 
+EM_JS(void, larder_js_prefetch, (const char *const *urls, int n), {
+    if (!Module.larderPrefetch)
+        return;
+    const list = [];
+    for (let i = 0; i < n; i++)
+        list.push(UTF8ToString(HEAPU32[(urls >> 2) + i]));
+    Module.larderPrefetch(list);
+});
+
 EM_JS(void, larder_js_persist, (void), {
     if (Module.larderPersist)
         Module.larderPersist();
@@ -61,6 +70,12 @@ void larder_platform_progress(void *ctx, const char *package, uint64_t done, uin
 {
     (void)ctx;
     larder_js_progress(package, (double)done, (double)total);
+}
+
+void larder_platform_prefetch(void *ctx, const char *const *urls, size_t n)
+{
+    (void)ctx;
+    larder_js_prefetch(urls, (int)n);
 }
 
 void larder_platform_persist(void *ctx)

@@ -228,15 +228,19 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
     return rc;
 }
 
+static void archive_url(const larder_loader *l, const larder_package *p, char *url, size_t size)
+{
+    const char *base = l->cfg.base_url ? l->cfg.base_url : "";
+    snprintf(url, size, "%s%s%s", base, (*base && base[strlen(base) - 1] != '/') ? "/" : "", p->file_name);
+}
+
 static larder_code install_one(larder_loader *l, const larder_package *p, int *from_cache, larder_error *err)
 {
     char url[4096];
     unsigned char *data = NULL;
     size_t len = 0;
     const char *root = install_root(l, p->install_dir);
-    const char *base = l->cfg.base_url ? l->cfg.base_url : "";
-    snprintf(url, sizeof url, "%s%s%s", base, (*base && base[strlen(base) - 1] != '/') ? "/" : "",
-             p->file_name);
+    archive_url(l, p, url, sizeof url);
     larder_code rc;
     if (!root)
         rc = larder_fail(err, LARDER_EINVAL, "unknown install_dir \"%s\"", p->install_dir);
@@ -267,6 +271,26 @@ larder_code larder_loader_install(larder_loader *l, const char *const *names, si
     larder_code rc = larder_index_resolve(l->index, names, n, &order, &n_order, err);
     if (rc != LARDER_OK)
         return rc;
+    /* tell the platform everything it will fetch, so it can download the
+     * whole closure at once where it can */
+    if (l->cfg.prefetch) {
+        char **urls = calloc(n_order + 1, sizeof *urls);
+        size_t n_urls = 0;
+        for (size_t i = 0; urls && i < n_order; i++) {
+            const larder_package *p = order[i];
+            if (larder_loader_is_installed(l, p->key) || (l->cache && larder_cache_has(l->cache, p->sha256)))
+                continue;
+            char url[4096];
+            archive_url(l, p, url, sizeof url);
+            if ((urls[n_urls] = strdup(url)))
+                n_urls++;
+        }
+        if (n_urls > 1)
+            l->cfg.prefetch(l->cfg.hook_ctx, (const char *const *)urls, n_urls);
+        for (size_t i = 0; i < n_urls; i++)
+            free(urls[i]);
+        free(urls);
+    }
     for (size_t i = 0; i < n_order && rc == LARDER_OK; i++) {
         const larder_package *p = order[i];
         if (larder_loader_is_installed(l, p->key))

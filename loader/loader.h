@@ -69,6 +69,8 @@ void larder_cache_close(larder_cache *cache);
 /* 1 and a malloc'd copy when an entry with that sha256 is cached and its
  * bytes still hash to it; a damaged entry is dropped and 0 returned. */
 int larder_cache_get(larder_cache *cache, const char *sha, unsigned char **data, size_t *len);
+/* 1 when the cache lists an entry for sha (not re-verified: a cheap look). */
+int larder_cache_has(const larder_cache *cache, const char *sha);
 /* Store an archive (already verified) and evict the least recently used
  * entries beyond the cap. */
 larder_code larder_cache_put(larder_cache *cache, const char *sha, const unsigned char *data, size_t len,
@@ -102,6 +104,8 @@ typedef struct larder_loader_config {
     void *hook_ctx;
     void (*progress)(void *ctx, const char *package, uint64_t done, uint64_t total);
     void (*persist)(void *ctx);                   /* after packages were installed */
+    /* the archives an install is about to fetch, before the first fetch */
+    void (*prefetch)(void *ctx, const char *const *urls, size_t n);
     void (*warn)(void *ctx, const char *message); /* a non-fatal problem (cache write) */
 } larder_loader_config;
 

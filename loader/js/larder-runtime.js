@@ -32,6 +32,8 @@
  *                  (default: IndexedDB, survives reloads) or 'memory'; under
  *                  Node, a host directory (default: memory only)
  *   progress(package, done, total)   download progress
+ *   parallel       false to fetch one archive after another even where the
+ *                  page is cross-origin isolated
  */
 (function (root) {
   'use strict';
@@ -40,12 +42,42 @@
   const LIB = '/usr/local/lib';
   const CACHE_ROOT = '/larder';
 
-  /* Synchronous fetch for the loader. In a Worker: synchronous XHR (allowed
-   * there). Under Node: a helper thread does the fetch while this thread
-   * blocks on Atomics.wait, and the bytes come back through
-   * receiveMessageOnPort. */
-  function browserFetcher() {
-    return (url) => {
+  /* Synchronous fetch for the loader, three ways:
+   * - a cross-origin isolated Worker: fetch-helper.js downloads in parallel
+   *   (prefetch of the whole closure) while this thread waits on
+   *   Atomics.wait, and the bytes arrive through a SharedArrayBuffer;
+   * - any other Worker: synchronous XHR, one archive after another;
+   * - Node: a helper thread fetches (in parallel after a prefetch) while this
+   *   thread waits on Atomics.wait; the bytes come back through
+   *   receiveMessageOnPort.
+   * Each returns {fetch(url) -> Uint8Array, prefetch(urls), parallel}. */
+  async function isolatedFetcher(base) {
+    const helper = new Worker(new URL('fetch-helper.js', base).href);
+    await new Promise((resolve, reject) => {
+      helper.onmessage = () => resolve();
+      helper.onerror = (e) => reject(new Error(`larder: the fetch helper failed to start: ${e.message}`));
+    });
+    const control = new Int32Array(new SharedArrayBuffer(4 * (4 + 400)));
+    return {
+      parallel: true,
+      prefetch: (urls) => helper.postMessage({ prefetch: urls }),
+      fetch: (url) => {
+        Atomics.store(control, 0, 0);
+        helper.postMessage({ fetch: url, control });
+        Atomics.wait(control, 0, 0);
+        if (Atomics.load(control, 0) === 3) {
+          throw new Error(String.fromCharCode(...control.subarray(4, 4 + Atomics.load(control, 2))));
+        }
+        const data = new SharedArrayBuffer(Atomics.load(control, 1));
+        helper.postMessage({ deliver: url, data, control });
+        Atomics.wait(control, 0, 1);
+        return new Uint8Array(data).slice();
+      },
+    };
+  }
+
+  function xhrFetcher() {
+    const fetchOne = (url) => {
       const xhr = new XMLHttpRequest();
       xhr.open('GET', url, false);
       xhr.responseType = 'arraybuffer';
@@ -57,6 +89,7 @@
       if (xhr.status !== 200) throw new Error(`HTTP ${xhr.status}${xhr.statusText ? ' ' + xhr.statusText : ''}`);
       return new Uint8Array(xhr.response);
     };
+    return { parallel: false, prefetch: () => {}, fetch: fetchOne };
   }
 
   function nodeFetcher() {
@@ -66,29 +99,42 @@
     const worker = new Worker(`
       const { workerData } = require('worker_threads');
       const { port, signal } = workerData;
-      port.on('message', async ({ url }) => {
-        let msg;
-        try {
-          const r = await fetch(url);
-          if (!r.ok) msg = { error: 'HTTP ' + r.status + (r.statusText ? ' ' + r.statusText : '') };
-          else msg = { data: new Uint8Array(await r.arrayBuffer()) };
-        } catch (e) {
-          msg = { error: 'network error (' + ((e.cause && e.cause.message) || e.message) + ')' };
+      const pending = new Map();
+      const download = (url) => {
+        if (!pending.has(url)) {
+          const p = fetch(url).then(async (r) => {
+            if (!r.ok) return { error: 'HTTP ' + r.status + (r.statusText ? ' ' + r.statusText : '') };
+            return { data: new Uint8Array(await r.arrayBuffer()) };
+          }).catch((e) => ({ error: 'network error (' + ((e.cause && e.cause.message) || e.message) + ')' }));
+          pending.set(url, p);
         }
+        return pending.get(url);
+      };
+      port.on('message', async ({ url, prefetch }) => {
+        if (prefetch) {
+          for (const u of prefetch) download(u);
+          return;
+        }
+        const msg = await download(url);
+        pending.delete(url);
         port.postMessage(msg, msg.data ? [msg.data.buffer] : []);
         Atomics.store(signal, 0, 1);
         Atomics.notify(signal, 0);
       });`, { eval: true, workerData: { port: port2, signal }, transferList: [port2] });
     worker.unref();
     port1.unref();
-    return (url) => {
-      Atomics.store(signal, 0, 0);
-      port1.postMessage({ url });
-      Atomics.wait(signal, 0, 0);
-      const reply = receiveMessageOnPort(port1);
-      if (!reply) throw new Error('the fetch helper thread did not answer');
-      if (reply.message.error) throw new Error(reply.message.error);
-      return reply.message.data;
+    return {
+      parallel: true,
+      prefetch: (urls) => port1.postMessage({ prefetch: urls }),
+      fetch: (url) => {
+        Atomics.store(signal, 0, 0);
+        port1.postMessage({ url });
+        Atomics.wait(signal, 0, 0);
+        const reply = receiveMessageOnPort(port1);
+        if (!reply) throw new Error('the fetch helper thread did not answer');
+        if (reply.message.error) throw new Error(reply.message.error);
+        return reply.message.data;
+      },
     };
   }
 
@@ -135,6 +181,13 @@
     }
 
     const loaderOn = Boolean(options.indexUrl);
+    let fetcher = null;
+    if (loaderOn) {
+      if (isNode) fetcher = nodeFetcher();
+      else if (self.crossOriginIsolated && typeof SharedArrayBuffer === 'function' && options.parallel !== false) {
+        fetcher = await isolatedFetcher(base);
+      } else fetcher = xhrFetcher();
+    }
     const cacheMode = options.cache || (isNode ? 'memory' : 'idbfs');
     let syncing = Promise.resolve();
     let persistTimer = null;
@@ -143,7 +196,8 @@
       noInitialRun: true,
       print: out,
       printErr: err,
-      larderFetch: loaderOn ? (isNode ? nodeFetcher() : browserFetcher()) : undefined,
+      larderFetch: fetcher ? fetcher.fetch : undefined,
+      larderPrefetch: fetcher ? fetcher.prefetch : undefined,
       larderProgress: options.progress,
       larderWarn: (message) => err(`larder: ${message}`),
       /* write the cache back to IndexedDB after installs, off the import's path */
@@ -203,6 +257,8 @@
         }
         return module.ccall('larder_run', 'number', ['string'], [code]) === 0;
       },
+      /* How archives are fetched: 'parallel' or 'sequential' (null: no loader). */
+      fetchMode: fetcher ? (fetcher.parallel ? 'parallel' : 'sequential') : null,
       /* Resolves when the cache has been written back to IndexedDB. */
       persisted() {
         return new Promise((resolve) => setTimeout(resolve, 0)).then(() => syncing);

@@ -4,7 +4,7 @@
  * Messages in:   {type: 'init', baseUrl?, bundles?, sideModules?,
  *                 indexUrl?, key?, allowUnsigned?, cache?}
  *                {type: 'run', id, code}
- * Messages out:  {type: 'ready'} | {type: 'stdout'|'stderr', text}
+ * Messages out:  {type: 'ready', fetchMode} | {type: 'stdout'|'stderr', text}
  *                {type: 'progress', package, done, total}
  *                {type: 'done', id, ok} | {type: 'persisted', id}
  *                {type: 'error', message}
@@ -32,7 +32,7 @@ self.onmessage = async (event) => {
         stdout: (text) => postMessage({ type: 'stdout', text }),
         stderr: (text) => postMessage({ type: 'stderr', text }),
       });
-      postMessage({ type: 'ready' });
+      postMessage({ type: 'ready', fetchMode: python.fetchMode });
     } else if (msg.type === 'run') {
       if (!python) throw new Error('larder worker: run before init');
       const ok = python.run(msg.code);

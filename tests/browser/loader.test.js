@@ -41,12 +41,16 @@ test.after(async () => {
 const options = () => ({ indexUrl: '/mirror/index.json', key: key.text });
 const archiveGets = () => pages.log.filter((l) => l.includes('.tar.zst'));
 
-test('a lazy import in the Worker: progress events, then the import succeeds', async () => {
+test('a lazy import in the Worker: progress events, parallel downloads, then the import succeeds', async () => {
   await page.goto(`${pages.url}/loader.html`);
-  await page.evaluate((o) => window.start(o), options());
+  assert.equal(await page.evaluate((o) => window.start(o), options()), 'parallel', 'the page is cross-origin isolated');
   pages.log.length = 0;
+  pages.stats.delayMs = 150;  // slow archives make overlapping downloads visible
+  pages.stats.maxInFlight = 0;
   const r = await page.evaluate(() => window.runPython(
     'import dateutil.parser\nprint(dateutil.parser.parse("2026-11-25").strftime("%A"))'));
+  pages.stats.delayMs = 0;
+  assert.ok(pages.stats.maxInFlight > 1, `the closure downloads in parallel (max in flight ${pages.stats.maxInFlight})`);
   assert.deepEqual(r.stderr, []);
   assert.deepEqual(r.stdout, ['Wednesday']);
   const packages = new Set(r.progress.map((p) => p[0]));
@@ -85,4 +89,22 @@ test('a load failure reaches the page as a readable ImportError, and a retry rec
   assert.match(last, /^larder\.FetchError: cannot load package 'fractions' 3\.11\.2 from http:\/\/127\.0\.0\.1:\d+\/mirror\/fractions-3\.11\.2-0\.tar\.zst: HTTP 500/);
   r = await page.evaluate(() => window.runPython('import fractions\nprint(fractions.Fraction(1, 3) * 3)'));
   assert.deepEqual(r.stdout, ['1'], r.stderr.join('\n'));
+});
+
+test('a page that is not cross-origin isolated loads one archive after another (synchronous XHR)', async () => {
+  const plain = await serve({ isolated: false, routes: { '/runtime/': runtime, '/mirror/': path.join(work, 'repo'), '/': path.join(__dirname, 'pages') } });
+  const other = await browser.context.newPage();
+  try {
+    await other.goto(`${plain.url}/loader.html`);
+    assert.equal(await other.evaluate(() => self.crossOriginIsolated), false);
+    assert.equal(await other.evaluate((o) => window.start({ ...o, cache: 'memory' }), options()), 'sequential');
+    plain.stats.delayMs = 100;
+    const r = await other.evaluate(() => window.runPython('import dateutil.parser, six\nprint(six.__version__)'));
+    assert.deepEqual(r.stdout, ['1.16.0'], r.stderr.join('\n'));
+    assert.equal(plain.stats.maxInFlight, 1);
+    assert.ok(plain.log.filter((l) => l.includes('.tar.zst')).length > 1);
+  } finally {
+    await other.close();
+    await plain.close();
+  }
 });

@@ -7,6 +7,11 @@
  *   const srv = await serve({ routes: { '/runtime/': dir, '/': pages }, port: 0 })
  *   srv.url, srv.close(), srv.log (every request: "GET /path 200")
  *
+ * isolated: false leaves out COOP/COEP (a page that is not cross-origin
+ * isolated). srv.delayMs delays every archive (.tar.zst) response, and
+ * srv.maxInFlight records the most archive requests served at once, to
+ * observe parallel downloads.
+ *
  * Faults, for the hostile-mirror tests: srv.faults[urlPath] = { kind, times }
  * makes the next `times` requests of urlPath fail: kind 404 or 500 (that
  * status), 'cut' (full Content-Length, half the bytes, then the connection
@@ -36,9 +41,10 @@ function resolve(routes, urlPath) {
   return null;
 }
 
-function serve({ routes, port = 0, host = '127.0.0.1', log = null }) {
+function serve({ routes, port = 0, host = '127.0.0.1', log = null, isolated = true }) {
   const requests = [];
   const faults = {};
+  const stats = { delayMs: 0, inFlight: 0, maxInFlight: 0 };
   const record = (line) => {
     requests.push(line);
     if (log) log(line);
@@ -52,12 +58,12 @@ function serve({ routes, port = 0, host = '127.0.0.1', log = null }) {
       return;
     }
     const file = resolve(routes, urlPath);
-    const headers = {
+    const headers = isolated ? {
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Embedder-Policy': 'require-corp',
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Cache-Control': 'no-cache',
-    };
+    } : { 'Cache-Control': 'no-cache' };
     const fault = faults[urlPath];
     let kind = null;
     if (fault && fault.times > 0) {
@@ -69,7 +75,13 @@ function serve({ routes, port = 0, host = '127.0.0.1', log = null }) {
       record(`${req.method} ${urlPath} ${kind}`);
       return;
     }
-    fs.stat(file || '', (err, st) => {
+    const archive = urlPath.endsWith('.tar.zst');
+    if (archive) {
+      stats.inFlight++;
+      stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+      res.on('close', () => { stats.inFlight--; });
+    }
+    setTimeout(() => fs.stat(file || '', (err, st) => {
       if (!file || err || !st.isFile()) {
         res.writeHead(404, headers).end('not found\n');
         record(`${req.method} ${urlPath} 404`);
@@ -93,7 +105,7 @@ function serve({ routes, port = 0, host = '127.0.0.1', log = null }) {
       } else {
         fs.createReadStream(file).pipe(res);
       }
-    });
+    }), archive ? stats.delayMs : 0);
   });
   return new Promise((resolvePromise, reject) => {
     server.once('error', reject);
@@ -103,6 +115,7 @@ function serve({ routes, port = 0, host = '127.0.0.1', log = null }) {
         url: `http://${host}:${p}`,
         log: requests,
         faults,
+        stats,
         close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
       });
     });

@@ -1,0 +1,60 @@
+/*
+ * fetch-helper.js - the loader's download helper, a Worker started by the
+ * interpreter's Worker when the page is cross-origin isolated.
+ *
+ * The interpreter blocks (Atomics.wait) while Python imports, so it cannot
+ * await a fetch. It posts {prefetch: [urls]} when it knows what it will
+ * need — the helper starts all those downloads at once — and then, for each
+ * archive in turn, {fetch: url, control}: the helper waits for that
+ * download, stores its length (or an error) in the shared control array and
+ * wakes the interpreter, which allocates a SharedArrayBuffer of that size
+ * and posts {deliver: url, data}; the helper copies the bytes in and wakes
+ * it again. control: Int32Array [state, length, error length], state 0 =
+ * waiting, 1 = length ready, 2 = bytes copied, 3 = failed (error text
+ * follows in control as UTF-16 code units from index 4).
+ */
+'use strict';
+const pending = new Map();  // url -> Promise<Uint8Array>
+
+function download(url) {
+  if (!pending.has(url)) {
+    pending.set(url, fetch(url).then(async (r) => {
+      if (!r.ok) throw new Error(`HTTP ${r.status}${r.statusText ? ' ' + r.statusText : ''}`);
+      return new Uint8Array(await r.arrayBuffer());
+    }).catch((e) => {
+      throw new Error(/^HTTP /.test(e.message) ? e.message : `network error (${e.message})`);
+    }));
+    pending.get(url).catch(() => {});  // reported when asked for
+  }
+  return pending.get(url);
+}
+
+function wake(control, state) {
+  Atomics.store(control, 0, state);
+  Atomics.notify(control, 0);
+}
+
+self.onmessage = async (event) => {
+  const m = event.data;
+  if (m.prefetch) {
+    for (const url of m.prefetch) download(url);
+  } else if (m.fetch) {
+    try {
+      const bytes = await download(m.fetch);
+      Atomics.store(m.control, 1, bytes.length);
+      wake(m.control, 1);
+    } catch (e) {
+      const text = String(e.message).slice(0, 400);
+      Atomics.store(m.control, 2, text.length);
+      for (let i = 0; i < text.length; i++) m.control[4 + i] = text.charCodeAt(i);
+      pending.delete(m.fetch);  // a later attempt fetches again
+      wake(m.control, 3);
+    }
+  } else if (m.deliver) {
+    const bytes = await download(m.deliver);
+    new Uint8Array(m.data).set(bytes);
+    pending.delete(m.deliver);  // delivered once; the loader caches it itself
+    wake(m.control, 2);
+  }
+};
+self.postMessage('ready');
