@@ -45,7 +45,7 @@ DEPS := $(LARDER_CACHE)/wasm-deps-$(DEPS_KEY)
 CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime tools unit fuzz test demo clean
+.PHONY: all sources deps cpython runtime tools unit fuzz test demo bench clean
 all: runtime tools
 
 sources: $(SOURCE_STAMPS)
@@ -173,6 +173,13 @@ $(DEMO)/site/config.js: $(DEMO)/repo/.ok $(wildcard loader/web/*)
 demo: runtime tools $(DEMO)/site/config.js
 	@exec $(B)/bin/larder-mirror --repo $(DEMO)/repo serve --listen 127.0.0.1:8000 \
 		--runtime $(RUNTIME) --site $(DEMO)/site --access-log $(DEMO)/access.log
+
+# Benchmarks: ratios against a baseline measured in the same run (not tests).
+bench: runtime tools $(B)/stdlib/.ok
+	bench/index.sh
+	bench/corpus.sh
+	bench/loader.sh
+	node bench/idbfs-memory.js
 
 clean:
 	rm -rf $(B)

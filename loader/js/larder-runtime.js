@@ -255,7 +255,9 @@
           if (module._larder_start() !== 0) throw new Error('larder: the interpreter failed to start');
           started = true;
         }
-        return module.ccall('larder_run', 'number', ['string'], [code]) === 0;
+        const ok = module.ccall('larder_run', 'number', ['string'], [code]) === 0;
+        module.larderPersist();  /* whatever the run wrote under /larder, too */
+        return ok;
       },
       /* How archives are fetched: 'parallel' or 'sequential' (null: no loader). */
       fetchMode: fetcher ? (fetcher.parallel ? 'parallel' : 'sequential') : null,
