@@ -180,6 +180,7 @@ bench: runtime tools $(B)/stdlib/.ok
 	bench/corpus.sh
 	bench/loader.sh
 	node bench/idbfs-memory.js
+	bench/mirror.sh
 
 clean:
 	rm -rf $(B)
