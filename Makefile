@@ -101,13 +101,15 @@ $(B)/bin/larder-build: $(patsubst %.c,$(HOST_OBJ)/%.o,$(BUILDER_SRCS)) $(INDEX_H
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -larchive -lzstd $(HOST_LIBS)
 # larder-mirror
 MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror/maintenance.c mirror/serve.c \
-	mirror/sync.c
+	mirror/sync.c mirror/lockfile.c
+# the mirror converts wheels with the builder's library
+BUILDER_LIB_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(filter-out builder/main.c,$(BUILDER_SRCS)))
 $(HOST_OBJ)/mirror/%.o: mirror/%.c mirror/mirror.h mirror/internal.h index/index.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -c $< -o $@
-$(B)/bin/larder-mirror: $(patsubst %.c,$(HOST_OBJ)/%.o,$(MIRROR_SRCS)) $(INDEX_HOST_OBJS)
+$(B)/bin/larder-mirror: $(patsubst %.c,$(HOST_OBJ)/%.o,$(MIRROR_SRCS)) $(BUILDER_LIB_OBJS) $(INDEX_HOST_OBJS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -lmicrohttpd -lcurl -lsqlite3 -lz -lzstd -lpthread $(HOST_LIBS)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -lmicrohttpd -lcurl -lsqlite3 -larchive -lz -lzstd -lpthread $(HOST_LIBS)
 
 tools: $(B)/bin/larder-build $(B)/bin/larder-mirror
 

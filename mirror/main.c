@@ -25,7 +25,9 @@ static const char *const HELP[][2] = {
               "  Serve the public tree at /, the runtime at /runtime/, a site (the playground) at /.\n"},
     {"sync", "larder-mirror sync [--repo DIR] UPSTREAM_URL --key UPSTREAM_PUBKEY [--token T] [--parallel N]\n"
              "  Copy an upstream mirror's packages (verified against its signed index), resuming\n"
-             "  partial downloads, then re-sign with this repository's key.\n"},
+             "  partial downloads, then re-sign with this repository's key.\n"
+             "larder-mirror sync [--repo DIR] --from-lockfile pyodide-lock.json --base-url URL\n"
+             "  Convert the pure-Python wheels of a Pyodide-style distribution, publish and sign.\n"},
     {"export", "larder-mirror export [--repo DIR] DEST\n"
                "  Copy the public tree to DEST, for nginx, a CDN or an object store.\n"},
     {"verify", "larder-mirror verify [--repo DIR]\n"
@@ -60,7 +62,8 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'}, {"public", no_argument, NULL, 'p'},
         {"rotate", no_argument, NULL, 'o'}, {"key", required_argument, NULL, 'k'},
         {"token", required_argument, NULL, 'T'}, {"parallel", required_argument, NULL, 'P'},
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"quiet", no_argument, NULL, 'q'}, {"from-lockfile", required_argument, NULL, 'F'},
+        {"base-url", required_argument, NULL, 'B'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *repo_dir = ".";
     /* --repo DIR may also come before the command */
     while (argc > 2 && !strcmp(argv[1], "--repo")) {
@@ -76,6 +79,7 @@ int main(int argc, char **argv)
     larder_serve_options so = {0};
     larder_sync_options sync = {0};
     int want_public = 0, want_rotate = 0, c;
+    const char *lockfile = NULL, *lock_base = NULL;
     argv++;
     argc--;
     while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
@@ -93,6 +97,8 @@ int main(int argc, char **argv)
         case 'T': sync.token = optarg; break;
         case 'P': sync.parallel = (int)strtol(optarg, NULL, 10); break;
         case 'q': sync.quiet = 1; break;
+        case 'F': lockfile = optarg; break;
+        case 'B': lock_base = optarg; break;
         case 'h': usage(stdout, command); return 0;
         default: usage(stderr, command); return 2;
         }
@@ -116,10 +122,11 @@ int main(int argc, char **argv)
         printf("larder-mirror: repository created in %s\n", argv[optind]);
         return 0;
     }
-    int need_args = !strcmp(command, "publish") || !strcmp(command, "export") || !strcmp(command, "sync");
+    int from_lock = !strcmp(command, "sync") && lockfile;
+    int need_args = !strcmp(command, "publish") || !strcmp(command, "export") || (!strcmp(command, "sync") && !from_lock);
     if ((need_args && optind >= argc) || (!need_args && optind < argc)
-        || ((!strcmp(command, "export") || !strcmp(command, "sync")) && optind != argc - 1)
-        || (!strcmp(command, "sync") && !sync.upstream_key)
+        || ((!strcmp(command, "export") || (!strcmp(command, "sync") && !from_lock)) && optind != argc - 1)
+        || (!strcmp(command, "sync") && !from_lock && !sync.upstream_key) || (from_lock && !lock_base)
         || (!strcmp(command, "keys") && want_public == want_rotate)) {
         usage(stderr, command);
         return 2;
@@ -143,6 +150,15 @@ int main(int argc, char **argv)
     } else if (!strcmp(command, "serve")) {
         if (larder_repo_serve(repo, &so, &err) != LARDER_OK)
             status = fail(&err);
+    } else if (from_lock) {
+        size_t converted, skipped;
+        uint64_t serial;
+        if (larder_repo_sync_lockfile(repo, lockfile, lock_base, sync.quiet, &converted, &skipped, &err) != LARDER_OK
+            || larder_repo_sign(repo, &serial, &err) != LARDER_OK)
+            status = fail(&err);
+        else
+            printf("larder-mirror: sync: %zu pure-Python wheel(s) converted, %zu left out; signed serial %llu\n",
+                   converted, skipped, (unsigned long long)serial);
     } else if (!strcmp(command, "sync")) {
         larder_sync_result r;
         sync.upstream = argv[optind];

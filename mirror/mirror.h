@@ -88,6 +88,14 @@ typedef struct larder_sync_result {
 larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, larder_sync_result *result,
                              larder_error *err);
 
+/* Import a Pyodide-style distribution: the pure-Python wheels a
+ * pyodide-lock.json lists (and whose dependencies are pure too), fetched from
+ * base_url, checked against the lockfile's sha256, converted with the
+ * builder and published (all or none; run sign after). Wheels compiled for
+ * Pyodide's runtime cannot load here and are counted in *skipped. */
+larder_code larder_repo_sync_lockfile(larder_repo *repo, const char *lockfile, const char *base_url, int quiet,
+                                      size_t *converted, size_t *skipped, larder_error *err);
+
 /* Serve the repository over HTTP until SIGINT/SIGTERM. */
 typedef struct larder_serve_options {
     const char *listen;       /* "127.0.0.1:8000" */

@@ -402,6 +402,51 @@ test('a full disk or a read-only store: a clear error, nothing changed', () => {
   }
 });
 
+test('sync --from-lockfile: the pure-Python wheels of a Pyodide-style distribution', async () => {
+  const dist = path.join(work, 'pyodide-dist');
+  fs.mkdirSync(dist);
+  const wheels = ['wheel-0.38.4-py3-none-any.whl', 'setuptools-66.1.1-py3-none-any.whl'];
+  const packages = {};
+  for (const w of wheels) {
+    fs.copyFileSync(path.join('/usr/share/python-wheels', w), path.join(dist, w));
+    const [name, version] = w.split('-');
+    packages[name] = { name, version, file_name: w, install_dir: 'site', package_type: 'package',
+      sha256: crypto.createHash('sha256').update(fs.readFileSync(path.join(dist, w))).digest('hex'),
+      imports: [name], depends: [] };
+  }
+  const sha = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+  packages.numpy = { name: 'numpy', version: '1.25.2', file_name: 'numpy-1.25.2-cp311-cp311-emscripten_3_1_45_wasm32.whl',
+    install_dir: 'site', sha256: sha, imports: ['numpy'], depends: [], unvendored_tests: true };
+  packages['needs-numpy'] = { name: 'needs-numpy', version: '1.0', file_name: 'needs_numpy-1.0-py3-none-any.whl',
+    install_dir: 'site', sha256: sha, imports: ['needs_numpy'], depends: ['numpy'] };
+  fs.writeFileSync(path.join(dist, 'pyodide-lock.json'), JSON.stringify({
+    info: { arch: 'wasm32', platform: 'emscripten_3_1_45', version: '0.24.1', python: '3.11.3' }, packages }));
+  const { serve } = require('../lib/static-server');
+  const web = await serve({ routes: { '/': dist } });
+  const target = path.join(work, 'from-lock');
+  assert.equal(spawnSync(MIRROR, ['init', target]).status, 0);
+  try {
+    const r = await runMirror(['--repo', target, 'sync', '--from-lockfile', path.join(dist, 'pyodide-lock.json'),
+      '--base-url', `${web.url}/`]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /skip needs-numpy 1\.0: needs a package compiled for Pyodide/);
+    assert.match(r.out, /skip numpy 1\.25\.2: compiled for Pyodide's runtime/);
+    assert.match(r.out, /2 pure-Python wheel\(s\) converted, 2 left out; signed serial 1/);
+    const index = JSON.parse(fs.readFileSync(path.join(target, 'public', 'index.json'), 'utf8'));
+    assert.deepEqual(Object.keys(index.packages).sort(), ['setuptools', 'wheel']);
+    assert.match(index.packages.wheel.file_name, /^wheel-0\.38\.4-0\.tar\.zst$/);
+    assert.equal(spawnSync(MIRROR, ['--repo', target, 'verify']).status, 0);
+    // a wheel that does not match the lockfile is refused, and nothing is published
+    fs.writeFileSync(path.join(dist, 'wheel-0.38.4-py3-none-any.whl'), 'not the wheel');
+    const bad = await runMirror(['--repo', target, 'sync', '--from-lockfile', path.join(dist, 'pyodide-lock.json'),
+      '--base-url', web.url]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /wheel-0\.38\.4-py3-none-any\.whl: sha256 [0-9a-f]{64}, but the lockfile says/);
+  } finally {
+    await web.close();
+  }
+});
+
 test('SIGTERM stops serve cleanly', async () => {
   const { code, signal } = await stop(server);
   server = null;
