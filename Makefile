@@ -73,7 +73,7 @@ HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_OBJ := $(B)/host-obj
 UNIT_TESTS := $(B)/tests/test_pipeline $(B)/tests/test_index $(B)/tests/test_metadata $(B)/tests/test_loader
-INDEX_SRCS := index/error.c index/model.c index/resolve.c index/verify.c
+INDEX_SRCS := index/error.c index/path.c index/model.c index/resolve.c index/verify.c
 INDEX_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(INDEX_SRCS) index/sign.c)
 HOST_LIBS := -lcjson -lsodium -lcrypto
 
@@ -141,7 +141,7 @@ $(B)/fuzz/fuzz_index: tests/fuzz/fuzz_index.c $(INDEX_SRCS) index/index.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
 		-o $@ $(filter %.c,$^) -lcjson -lsodium
-$(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c index/error.c loader/loader.h
+$(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c index/error.c index/path.c loader/loader.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
 		-o $@ $(filter %.c,$^)

@@ -23,25 +23,6 @@ void larder_fileset_free(larder_fileset *set)
     free(set);
 }
 
-/* A relative path whose every component is a plain name. */
-static int path_is_safe(const char *path)
-{
-    if (!path[0] || path[0] == '/' || strchr(path, '\\') || strlen(path) > 4000)
-        return 0;
-    const char *p = path;
-    while (*p) {
-        size_t n = strcspn(p, "/");
-        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return 0;
-        p += n;
-        if (*p == '/')
-            p++;
-        if (!*p && p[-1] == '/')
-            return 0;
-    }
-    return 1;
-}
-
 larder_file *larder_fileset_find(const larder_fileset *set, const char *path)
 {
     for (size_t i = 0; i < set->n; i++)
@@ -53,7 +34,7 @@ larder_file *larder_fileset_find(const larder_fileset *set, const char *path)
 larder_code larder_fileset_add(larder_fileset *set, const char *path, const void *data, size_t size,
                                unsigned mode, larder_error *err)
 {
-    if (!path_is_safe(path))
+    if (!larder_path_is_safe(path))
         return larder_fail(err, LARDER_EINVAL,
                            "unsafe path \"%s\": absolute paths, \"..\" and \".\" components are refused",
                            path);

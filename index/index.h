@@ -49,6 +49,11 @@ larder_code larder_fail(larder_error *err, larder_code code, const char *fmt, ..
 /* A short, stable name for a code ("integrity", "corrupt", ...). */
 const char *larder_code_name(larder_code code);
 
+/* 1 when path (inside a package) is relative, at most 4000 bytes, without
+ * backslashes and without empty, "." or ".." components: the rule the
+ * builder writes archives by and the loader unpacks them by. */
+int larder_path_is_safe(const char *path);
+
 
 /* ------------------------------------------------------------------------
  * The index model

@@ -54,9 +54,6 @@ larder_code larder_tar_parse(const unsigned char *tar, size_t len, uint64_t max_
                              larder_tar_entry **out, size_t *n_out, larder_error *err);
 void larder_tar_free(larder_tar_entry *entries, size_t n);
 
-/* 1 when path is relative and has no empty, "." or ".." component. */
-int larder_path_is_safe(const char *path);
-
 /* ------------------------------------------------------------------------
  * The archive cache (cache.c)
  * ------------------------------------------------------------------------ */

@@ -55,24 +55,6 @@ static int checksum_ok(const unsigned char *h)
     return want >= 0 && sum == want;
 }
 
-/* The path rules shared with the builder's file sets. */
-int larder_path_is_safe(const char *path)
-{
-    size_t len = strlen(path);
-    if (!len || len > 4000 || path[0] == '/' || strchr(path, '\\'))
-        return 0;
-    const char *p = path;
-    while (*p) {
-        size_t n = strcspn(p, "/");
-        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return 0;
-        p += n;
-        if (*p == '/')
-            p++;
-    }
-    return 1;
-}
-
 /* The "path" record of a pax extended header; other keys are ignored
  * (mtime, atime, uid: the loader does not use them). */
 static larder_code pax_path(const unsigned char *data, size_t size, char **path, larder_error *err)

@@ -33,6 +33,11 @@ larder_code file_sha256(const char *path, char hex[65], uint64_t *size, larder_e
 /* 1 when name ends in .tar.zst (a content-addressed archive). */
 int larder_ends_with_zst(const char *name);
 
+/* Insert or replace a package in the catalog (inside the caller's
+ * transaction). */
+larder_code catalog_put(larder_repo *repo, const char *name, const char *version, const char *file_name,
+                        const char *sha256, uint64_t size, const char *entry, larder_error *err);
+
 /* The repository's private key (keys/signing.pem). */
 larder_signing_key *repo_signing_key(larder_repo *repo, larder_error *err);
 

@@ -146,28 +146,10 @@ larder_code larder_repo_publish(larder_repo *repo, const char *const *archives, 
     for (; staged_n < n && rc == LARDER_OK; staged_n++)
         rc = stage(repo, archives[staged_n], &items[staged_n], err);
     if (rc == LARDER_OK && (rc = db_exec(repo, "BEGIN IMMEDIATE", err)) == LARDER_OK) {
-        sqlite3_stmt *st = NULL;
-        /* a new version of a name replaces the old; a file name is one package's */
-        const char *sql = "INSERT INTO packages (name, version, file_name, sha256, size, entry) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
-                          "version=?2, file_name=?3, sha256=?4, size=?5, entry=?6, "
-                          "published=strftime('%Y-%m-%dT%H:%M:%SZ','now')";
-        if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK)
-            rc = larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
         for (int i = 0; rc == LARDER_OK && i < n; i++) {
             staged *s = &items[i];
-            sqlite3_reset(st);
-            sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, s->version, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, s->file_name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, s->sha256, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 5, (sqlite3_int64)s->size);
-            sqlite3_bind_text(st, 6, s->entry, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                rc = larder_fail(err, LARDER_EIO, "catalog: cannot record %s: %s", s->name,
-                                 sqlite3_errmsg(repo->db));
+            rc = catalog_put(repo, s->name, s->version, s->file_name, s->sha256, s->size, s->entry, err);
         }
-        sqlite3_finalize(st);
         if (rc == LARDER_OK)
             rc = db_exec(repo, "COMMIT", err);
         if (rc != LARDER_OK)

@@ -145,6 +145,30 @@ larder_code db_exec(larder_repo *repo, const char *sql, larder_error *err)
     return LARDER_OK;
 }
 
+larder_code catalog_put(larder_repo *repo, const char *name, const char *version, const char *file_name,
+                        const char *sha256, uint64_t size, const char *entry, larder_error *err)
+{
+    /* a new version of a name replaces the old; a file name is one package's */
+    static const char sql[] = "INSERT INTO packages (name, version, file_name, sha256, size, entry) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
+                              "version=?2, file_name=?3, sha256=?4, size=?5, entry=?6, "
+                              "published=strftime('%Y-%m-%dT%H:%M:%SZ','now')";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, file_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
+    sqlite3_bind_text(st, 6, entry, -1, SQLITE_STATIC);
+    larder_code rc = LARDER_OK;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = larder_fail(err, LARDER_EIO, "catalog: cannot record %s: %s", name, sqlite3_errmsg(repo->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static void load_config(larder_repo *repo)
 {
     char path[4096], line[1024];

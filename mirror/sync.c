@@ -176,13 +176,6 @@ static void finish_job(larder_repo *repo, job *j, CURL *h, CURLcode result)
 static larder_code record(larder_repo *repo, const larder_index *index, const cJSON *packages, larder_error *err)
 {
     larder_code rc = db_exec(repo, "BEGIN IMMEDIATE", err);
-    sqlite3_stmt *st = NULL;
-    const char *sql = "INSERT INTO packages (name, version, file_name, sha256, size, entry) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
-                      "version=?2, file_name=?3, sha256=?4, size=?5, entry=?6, "
-                      "published=strftime('%Y-%m-%dT%H:%M:%SZ','now')";
-    if (rc == LARDER_OK && sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK)
-        rc = larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
     for (size_t i = 0; rc == LARDER_OK && i < larder_index_count(index); i++) {
         const larder_package *p = larder_index_at(index, i);
         const cJSON *entry = cJSON_GetObjectItemCaseSensitive(packages, p->name);
@@ -196,18 +189,12 @@ static larder_code record(larder_repo *repo, const larder_index *index, const cJ
             }
         }
         char *text = entry ? cJSON_PrintUnformatted(entry) : NULL;
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, p->key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, p->version, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, p->file_name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, p->sha256, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)p->size);
-        sqlite3_bind_text(st, 6, text ? text : "{}", -1, SQLITE_TRANSIENT);
+        if (!text)
+            rc = larder_fail(err, LARDER_EINVAL, "upstream index: no entry text for %s", p->name);
+        else
+            rc = catalog_put(repo, p->key, p->version, p->file_name, p->sha256, p->size, text, err);
         free(text);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = larder_fail(err, LARDER_EIO, "catalog: cannot record %s: %s", p->name, sqlite3_errmsg(repo->db));
     }
-    sqlite3_finalize(st);
     if (rc == LARDER_OK)
         rc = db_exec(repo, "COMMIT", err);
     else

@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { root, runtime } = require('../lib/paths');
+const { run } = require('../lib/run');
 
 const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
 const BUILD = path.join(root, 'build', 'bin', 'larder-build');
@@ -157,15 +158,8 @@ test('serve: headers, conditional and range requests, encodings, traversal', asy
 
 test('the loader imports through the mirror', async () => {
   const key = mirror('keys', '--public').stdout.trim();
-  const r = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(runtime, 'larder-python'), '--index', `${base}/index.json`,
-      '--key', key, '-c', 'import dateutil.parser, json, six; print(json.dumps([six.__version__, dateutil.parser.parse("2026-11-25").day]))']);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+  const r = await run(process.execPath, [path.join(runtime, 'larder-python'), '--index', `${base}/index.json`,
+    '--key', key, '-c', 'import dateutil.parser, json, six; print(json.dumps([six.__version__, dateutil.parser.parse("2026-11-25").day]))']);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '["1.16.0", 25]\n');
 });
@@ -235,16 +229,7 @@ test('keys --rotate: a new key signs from then on', () => {
   assert.equal(mirror('verify').status, 0);
 });
 
-function runMirror(args) {
-  return new Promise((resolve) => {
-    const child = spawn(MIRROR, args);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code, signal) => resolve({ code, signal, out, err }));
-  });
-}
+const runMirror = (args) => run(MIRROR, args);
 
 test('sync: a second mirror copies the first, verified, re-signed with its own key', async () => {
   const down = path.join(work, 'down');
@@ -331,15 +316,8 @@ http {
       await new Promise((r) => setTimeout(r, 100));
     }
     const key = mirror('keys', '--public').stdout.trim();
-    const r = await new Promise((resolve) => {
-      const child = spawn(process.execPath, [path.join(runtime, 'larder-python'), '--index',
-        `http://127.0.0.1:${port}/index.json`, '--key', key, '-c', 'import six, json; print(json.dumps(six.__version__))']);
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => { out += d; });
-      child.stderr.on('data', (d) => { err += d; });
-      child.on('close', (code) => resolve({ code, out, err }));
-    });
+    const r = await run(process.execPath, [path.join(runtime, 'larder-python'), '--index',
+      `http://127.0.0.1:${port}/index.json`, '--key', key, '-c', 'import six, json; print(json.dumps(six.__version__))']);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out, '"1.16.0"\n');
     assert.match(fs.readFileSync(path.join(work, 'nginx-access.log'), 'utf8'), /GET \/six-1\.16\.0-0\.tar\.zst/);

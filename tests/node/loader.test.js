@@ -7,13 +7,14 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { root, runtime } = require('../lib/paths');
 const { serve } = require('../lib/static-server');
 const { makeKey, readEntries, writeRepo } = require('../lib/repo');
+const { run } = require('../lib/run');
 
 const CLI = path.join(runtime, 'larder-python');
 const BUILD = path.join(root, 'build', 'bin', 'larder-build');
@@ -24,28 +25,15 @@ const key = makeKey();
 let entries;
 let server;
 
-/* Run the runtime's command line; asynchronous, because the HTTP server
- * lives in this process and must keep answering. */
-function run(argv) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...argv]);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+/* The runtime's command line, run asynchronously: the HTTP server lives in
+ * this process and must keep answering. */
+const runCli = (argv) => run(process.execPath, [CLI, ...argv]);
 
 function python(args, { cache, indexUrl = `${server.url}/index.json`, keyText = key.text } = {}) {
   const opts = ['--index', indexUrl];
   if (keyText) opts.push('--key', keyText);
   if (cache) opts.push('--cache', cache);
-  return run([...opts, ...args]);
+  return runCli([...opts, ...args]);
 }
 
 const archiveGets = () => server.log.filter((l) => l.startsWith('GET /') && l.includes('.tar.zst'));
@@ -114,7 +102,7 @@ test('the cache: a second start fetches no archive; with the server gone imports
 
 test('import everything: every stdlib module of the full build imports through the loader', async () => {
   // the list comes from the full-stdlib build: every top-level module that imports there
-  const full = await run(['-c', `
+  const full = await runCli(['-c', `
 import sys, zipfile, io, contextlib
 names = {n.split('/')[0].removesuffix('.pyc') for n in zipfile.ZipFile('/usr/local/lib/stdlib-full.zip').namelist()}
 names |= {n.split('.')[0] for n in __import__('os').listdir('/usr/local/lib/python3.11/lib-dynload')}
