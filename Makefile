@@ -45,8 +45,8 @@ DEPS := $(LARDER_CACHE)/wasm-deps-$(DEPS_KEY)
 CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime tools unit fuzz test demo bench clean
-all: runtime tools
+.PHONY: all sources deps cpython runtime tools site unit fuzz test demo bench clean
+all: runtime tools site
 
 sources: $(SOURCE_STAMPS)
 $(SRC)/.%.ok: $(RT)/sources.txt $(RT)/fetch-source.sh
@@ -147,7 +147,7 @@ $(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c index/error.c index
 		-o $@ $(filter %.c,$^)
 fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar
 
-test: runtime tools unit fuzz
+test: runtime tools site unit fuzz
 	tests/run.sh
 
 # The package corpus: Debian's wheels and installed pure-Python packages.
@@ -159,6 +159,17 @@ $(CORPUS)/.ok: $(B)/bin/larder-build builder/packages.txt
 	$(B)/bin/larder-build dist -q -o $(@D) --depends six python-dateutil
 	@touch $@
 
+# The playground page, bundled (CodeMirror from npm) with esbuild.
+SITE := $(B)/site
+SITE_FILES := $(SITE)/index.html $(SITE)/style.css $(SITE)/playground.js
+$(SITE)/playground.js: loader/web/playground.js package-lock.json
+	@mkdir -p $(@D)
+	node_modules/.bin/esbuild $< --bundle --minify --format=iife --target=es2020 --log-level=warning --outfile=$@
+$(SITE)/%: loader/web/%
+	@mkdir -p $(@D)
+	cp $< $@
+site: $(SITE_FILES)
+
 # The demo: a mirror holding the split stdlib and the corpus, serving the
 # runtime and the page on http://127.0.0.1:8000 (Ctrl-C stops).
 DEMO := $(B)/demo
@@ -168,9 +179,9 @@ $(DEMO)/repo/.ok: $(B)/bin/larder-mirror $(B)/stdlib/.ok $(CORPUS)/.ok
 	$(B)/bin/larder-mirror --repo $(@D) publish $(B)/stdlib/*.tar.zst $(CORPUS)/*.tar.zst >/dev/null
 	$(B)/bin/larder-mirror --repo $(@D) sign
 	@touch $@
-$(DEMO)/site/config.js: $(DEMO)/repo/.ok $(wildcard loader/web/*)
+$(DEMO)/site/config.js: $(DEMO)/repo/.ok $(SITE_FILES)
 	@rm -rf $(@D) && mkdir -p $(@D)
-	cp loader/web/* $(@D)/
+	cp $(SITE_FILES) $(@D)/
 	echo "window.LARDER_CONFIG = { indexUrl: '/index.json', key: '$$($(B)/bin/larder-mirror --repo $(DEMO)/repo keys --public)' };" > $@
 demo: runtime tools $(DEMO)/site/config.js
 	@exec $(B)/bin/larder-mirror --repo $(DEMO)/repo serve --listen 127.0.0.1:8000 \

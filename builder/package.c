@@ -76,7 +76,7 @@ larder_code larder_package_write(larder_fileset *set, const char *name, const ch
     larder_sha256_hex(archive, archive_len, sha);
 
     cJSON *entry = cJSON_CreateObject();
-    cJSON_AddStringToObject(entry, "name", key);
+    cJSON_AddStringToObject(entry, "name", name);  /* as written; lookups normalise */
     cJSON_AddStringToObject(entry, "version", version);
     cJSON_AddStringToObject(entry, "file_name", file_name);
     cJSON_AddStringToObject(entry, "install_dir", install_dir);

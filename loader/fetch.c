@@ -49,6 +49,11 @@ EM_JS(void, larder_js_persist, (void), {
         Module.larderPersist();
 });
 
+EM_JS(void, larder_js_installed, (const char *package, int from_cache), {
+    if (Module.larderInstalled)
+        Module.larderInstalled(UTF8ToString(package), from_cache != 0);
+});
+
 EM_JS(void, larder_js_warn, (const char *message), {
     if (Module.larderWarn)
         Module.larderWarn(UTF8ToString(message));
@@ -82,6 +87,12 @@ void larder_platform_persist(void *ctx)
 {
     (void)ctx;
     larder_js_persist();
+}
+
+void larder_platform_installed(void *ctx, const char *package, int from_cache)
+{
+    (void)ctx;
+    larder_js_installed(package, from_cache);
 }
 
 void larder_platform_warn(void *ctx, const char *message)

@@ -63,7 +63,7 @@ static int Loader_init(LoaderObject *self, PyObject *args, PyObject *kwargs)
         .site_dir = self->site_dir, .stdlib_dir = self->stdlib_dir, .dynlib_dir = self->dynlib_dir,
         .fetch = larder_platform_fetch, .progress = larder_platform_progress,
         .persist = larder_platform_persist, .warn = larder_platform_warn,
-        .prefetch = larder_platform_prefetch,
+        .prefetch = larder_platform_prefetch, .installed = larder_platform_installed,
     };
     larder_error err = {0};
     self->loader = larder_loader_new(&cfg, ix, &err);

@@ -30,6 +30,9 @@ static PyStatus configure(PyConfig *config, int argc, char **argv)
         return status;
     /* there is no use for .pyc files written into a MEMFS that vanishes */
     config->write_bytecode = 0;
+    /* output goes to JS as it is written (a page shows it while it runs);
+     * the JS side assembles lines */
+    config->buffered_stdio = 0;
     if (argv)
         status = PyConfig_SetBytesArgv(config, argc, argv);
     return status;
@@ -75,6 +78,16 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc;
     return Py_RunMain();
+}
+
+/* CPython's emscripten signal hook (Python/emscripten_signal.c): once on,
+ * the eval loop polls Module.Py_EmscriptenSignalBuffer, which the page
+ * writes SIGINT into to interrupt a running program (KeyboardInterrupt). */
+extern int Py_EMSCRIPTEN_SIGNAL_HANDLING;
+
+EMSCRIPTEN_KEEPALIVE void larder_enable_interrupts(void)
+{
+    Py_EMSCRIPTEN_SIGNAL_HANDLING = 1;
 }
 
 /* Start the interpreter without running anything; 0 on success. */

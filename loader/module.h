@@ -24,6 +24,7 @@ larder_code larder_platform_fetch(void *ctx, const char *url, uint64_t expected_
 void larder_platform_progress(void *ctx, const char *package, uint64_t done, uint64_t total);
 void larder_platform_persist(void *ctx);
 void larder_platform_prefetch(void *ctx, const char *const *urls, size_t n);
+void larder_platform_installed(void *ctx, const char *package, int from_cache);
 void larder_platform_warn(void *ctx, const char *message);
 
 #endif

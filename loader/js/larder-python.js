@@ -16,6 +16,37 @@
 const path = require('path');
 const { start } = require(path.join(__dirname, 'larder-runtime.js'));
 
+/* A line of this process's standard input, read synchronously (the
+ * interpreter is synchronous); null at end of input. */
+const fs = require('fs');
+let pending = Buffer.alloc(0);
+let stdinDone = false;
+function readLine() {
+  for (;;) {
+    const nl = pending.indexOf(10);
+    if (nl >= 0) {
+      const line = pending.subarray(0, nl + 1).toString('utf8');
+      pending = pending.subarray(nl + 1);
+      return line;
+    }
+    if (stdinDone) {
+      const rest = pending.length ? pending.toString('utf8') : null;
+      pending = Buffer.alloc(0);
+      return rest;
+    }
+    const chunk = Buffer.alloc(65536);
+    let n = 0;
+    try {
+      n = fs.readSync(0, chunk, 0, chunk.length, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') continue;
+      if (e.code !== 'EOF') throw e;
+    }
+    if (n === 0) stdinDone = true;
+    pending = Buffer.concat([pending, chunk.subarray(0, n)]);
+  }
+}
+
 async function main() {
   let args = process.argv.slice(2);
   let bundles = ['python311.zip', 'stdlib-full.zip'];
@@ -36,8 +67,9 @@ async function main() {
     bundles,
     ...loader,
     sideModules: bundles.length > 1,
-    stdout: (line) => process.stdout.write(line + '\n'),
-    stderr: (line) => process.stderr.write(line + '\n'),
+    stdout: (text, flags) => process.stdout.write(flags && flags.partial ? text : text + '\n'),
+    stderr: (text, flags) => process.stderr.write(flags && flags.partial ? text : text + '\n'),
+    stdin: readLine,
   });
   const cwd = process.cwd();
   py.FS.mkdirTree(cwd);

@@ -21,7 +21,14 @@
  *   sideModules  true to also install the stdlib's extension modules from
  *             lib-dynload/ (listed in lib-dynload/index.txt): the interim
  *             full-stdlib mode, until the loader installs them on import
- *   stdout, stderr   called with each line of output (default: console)
+ *   stdout, stderr   called with each line of output (default: console), and
+ *             with a partial line, flagged {partial: true}, when the program
+ *             waits for input (its prompt)
+ *   stdin     called when the program reads standard input; returns the next
+ *             line (with or without its newline), or null for end of input
+ *   interruptBuffer  a Uint8Array over a SharedArrayBuffer: writing 2 (SIGINT)
+ *             into element 0 raises KeyboardInterrupt in the running program
+ *   installed(package, fromCache)    after each package the loader installs
  *   env       extra environment variables for the interpreter
  *
  * The loader (packages installed on import) is on when indexUrl is given:
@@ -170,6 +177,49 @@
     const bundles = options.bundles || ['python311.zip'];
     const out = options.stdout || ((line) => console.log(line));
     const err = options.stderr || ((line) => console.error(line));
+    /* output arrives byte by byte; lines are decoded and passed on whole,
+     * and a pending partial line is flushed before the program reads input */
+    const stream = (sink) => {
+      let bytes = [];
+      const flush = (partial) => {
+        if (!bytes.length && partial) return;
+        const text = new TextDecoder().decode(new Uint8Array(bytes));
+        bytes = [];
+        sink(text, partial ? { partial: true } : undefined);
+      };
+      return {
+        put: (code) => {
+          if (code === null || code === undefined) return;
+          if (code === 10) flush(false);
+          else bytes.push(code < 0 ? code + 256 : code);
+        },
+        flush,
+      };
+    };
+    const stdoutStream = stream(out);
+    const stderrStream = stream(err);
+    /* Emscripten calls stdin() for each byte until it returns null, which
+     * ends that read(). A line is asked for only when a read starts with
+     * nothing left; after its last byte one null ends the read. */
+    let stdinBytes = [];
+    let midRead = false;
+    const stdin = () => {
+      if (stdinBytes.length) {
+        midRead = true;
+        return stdinBytes.shift();
+      }
+      if (midRead) {
+        midRead = false;
+        return null;
+      }
+      stdoutStream.flush(true);
+      stderrStream.flush(true);
+      const line = options.stdin ? options.stdin() : null;
+      if (line === null || line === undefined) return null;  /* end of input */
+      stdinBytes = Array.from(new TextEncoder().encode(line.endsWith('\n') ? line : line + '\n'));
+      midRead = true;
+      return stdinBytes.shift();
+    };
     const factory = loadFactory(base);
     const [wasmBinary, ...zips] = await Promise.all(
       ['python.wasm', ...bundles].map((name) => readFile(base, name)));
@@ -194,8 +244,10 @@
     const module = await factory({
       wasmBinary,
       noInitialRun: true,
-      print: out,
-      printErr: err,
+      stdout: stdoutStream.put,
+      stderr: stderrStream.put,
+      stdin,
+      larderInstalled: options.installed,
       larderFetch: fetcher ? fetcher.fetch : undefined,
       larderPrefetch: fetcher ? fetcher.prefetch : undefined,
       larderProgress: options.progress,
@@ -245,7 +297,11 @@
       }],
     });
 
+    if (options.interruptBuffer) module.Py_EmscriptenSignalBuffer = options.interruptBuffer;
     let started = false;
+    const begin = () => {
+      if (options.interruptBuffer) module._larder_enable_interrupts();
+    };
     return {
       module,
       FS: module.FS,
@@ -254,8 +310,11 @@
         if (!started) {
           if (module._larder_start() !== 0) throw new Error('larder: the interpreter failed to start');
           started = true;
+          begin();
         }
         const ok = module.ccall('larder_run', 'number', ['string'], [code]) === 0;
+        stdoutStream.flush(true);
+        stderrStream.flush(true);
         module.larderPersist();  /* whatever the run wrote under /larder, too */
         return ok;
       },
@@ -269,7 +328,13 @@
       main(args) {
         if (started) throw new Error('larder: main() cannot follow run() in the same runtime');
         started = true;
-        return module.callMain(args);
+        begin();
+        try {
+          return module.callMain(args);
+        } finally {
+          stdoutStream.flush(true);
+          stderrStream.flush(true);
+        }
       },
     };
   }

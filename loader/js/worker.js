@@ -2,10 +2,19 @@
  * worker.js - the Web Worker that hosts the larder interpreter.
  *
  * Messages in:   {type: 'init', baseUrl?, bundles?, sideModules?,
- *                 indexUrl?, key?, allowUnsigned?, cache?}
+ *                 indexUrl?, key?, allowUnsigned?, cache?,
+ *                 interruptBuffer?, inputBuffer?}
+ *                interruptBuffer: SharedArrayBuffer; the page writes 2 into
+ *                byte 0 to interrupt (KeyboardInterrupt).
+ *                inputBuffer: SharedArrayBuffer; Int32 [state, length] then
+ *                the bytes: on 'input-request' the page writes a line there,
+ *                sets length (-1: end of input) and state 1, and notifies.
  *                {type: 'run', id, code}
  * Messages out:  {type: 'ready', fetchMode} | {type: 'stdout'|'stderr', text}
  *                {type: 'progress', package, done, total}
+ *                {type: 'installed', package, fromCache}
+ *                {type: 'input-request'}
+ *                stdout/stderr carry partial: true for a prompt without newline
  *                {type: 'done', id, ok} | {type: 'persisted', id}
  *                {type: 'error', message}
  * 'persisted' follows 'done' once the cache is written back (IndexedDB):
@@ -15,6 +24,19 @@
 importScripts('larder-runtime.js');
 
 let python = null;
+
+/* input() in the program: ask the page, sleep until it answers. */
+function inputFrom(buffer) {
+  const control = new Int32Array(buffer, 0, 2);
+  const data = new Uint8Array(buffer, 8);
+  return () => {
+    Atomics.store(control, 0, 0);
+    postMessage({ type: 'input-request' });
+    Atomics.wait(control, 0, 0);
+    const n = Atomics.load(control, 1);
+    return n < 0 ? null : new TextDecoder().decode(data.slice(0, n));
+  };
+}
 
 self.onmessage = async (event) => {
   const msg = event.data;
@@ -29,8 +51,11 @@ self.onmessage = async (event) => {
         allowUnsigned: msg.allowUnsigned,
         cache: msg.cache,
         progress: (pkg, done, total) => postMessage({ type: 'progress', package: pkg, done, total }),
-        stdout: (text) => postMessage({ type: 'stdout', text }),
-        stderr: (text) => postMessage({ type: 'stderr', text }),
+        stdout: (text, flags) => postMessage({ type: 'stdout', text, partial: Boolean(flags && flags.partial) }),
+        stderr: (text, flags) => postMessage({ type: 'stderr', text, partial: Boolean(flags && flags.partial) }),
+        stdin: msg.inputBuffer ? inputFrom(msg.inputBuffer) : undefined,
+        interruptBuffer: msg.interruptBuffer ? new Uint8Array(msg.interruptBuffer) : undefined,
+        installed: (pkg, fromCache) => postMessage({ type: 'installed', package: pkg, fromCache }),
       });
       postMessage({ type: 'ready', fetchMode: python.fetchMode });
     } else if (msg.type === 'run') {

@@ -1,0 +1,137 @@
+/*
+ * playground.js - the playground page: a CodeMirror editor, the interpreter
+ * in a Web Worker (larder's worker.js), output streamed as it is printed,
+ * input() answered in the page, Stop (KeyboardInterrupt), download progress
+ * and which packages came from the cache. Bundled by esbuild at build time.
+ */
+import { EditorView, basicSetup } from 'codemirror';
+import { keymap } from '@codemirror/view';
+import { python } from '@codemirror/lang-python';
+
+const $ = (id) => document.getElementById(id);
+const out = $('out');
+const config = window.LARDER_CONFIG || null;
+const SAMPLE = `# Packages load on import: nothing was declared up front.
+import sqlite3, dateutil.parser
+db = sqlite3.connect(":memory:")
+print("sqlite", sqlite3.sqlite_version, "says", db.execute("select 6 * 7").fetchone()[0])
+print("2026-11-25 is a", dateutil.parser.parse("2026-11-25").strftime("%A"))
+name = input("Your name? ")
+print(f"Hello, {name}!")
+`;
+
+const editor = new EditorView({
+  doc: SAMPLE,
+  parent: $('editor'),
+  extensions: [basicSetup, python(), keymap.of([{ key: 'Mod-Enter', run: () => { run(); return true; } }])],
+});
+
+// Shared memory with the worker: interrupts and input() (the mirror's
+// COOP/COEP headers make the page cross-origin isolated).
+const shared = self.crossOriginIsolated;
+const interruptBuffer = shared ? new SharedArrayBuffer(1) : null;
+const inputBuffer = shared ? new SharedArrayBuffer(8 + 65536) : null;
+
+let worker = null;
+let running = false;
+let ran = { downloaded: [], cached: [] };
+let partial = null;  // the span holding a prompt printed without a newline
+
+function write(text, cls, isPartial) {
+  const span = partial || document.createElement('span');
+  if (cls) span.className = cls;
+  span.textContent += text + (isPartial ? '' : '\n');
+  if (!partial) out.appendChild(span);
+  partial = isPartial ? span : null;
+  out.scrollTop = out.scrollHeight;
+}
+
+function askInput() {
+  const field = document.createElement('input');
+  field.setAttribute('aria-label', 'input');
+  out.appendChild(field);
+  partial = null;
+  field.focus();
+  field.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    const text = field.value;
+    field.replaceWith(document.createTextNode(text + '\n'));
+    answer(text);
+  });
+}
+
+function answer(text) {
+  const control = new Int32Array(inputBuffer, 0, 2);
+  const bytes = new TextEncoder().encode(text === null ? '' : text);
+  new Uint8Array(inputBuffer, 8).set(bytes.subarray(0, 65536));
+  Atomics.store(control, 1, text === null ? -1 : Math.min(bytes.length, 65536));
+  Atomics.store(control, 0, 1);
+  Atomics.notify(control, 0);
+}
+
+function setRunning(on) {
+  running = on;
+  $('run').disabled = on;
+  $('stop').disabled = !on || !shared;
+}
+
+function start() {
+  const t0 = performance.now();
+  worker = new Worker('/runtime/worker.js');
+  worker.onmessage = (e) => {
+    const m = e.data;
+    if (m.type === 'ready') {
+      $('status').textContent = `Ready in ${Math.round(performance.now() - t0)} ms.`;
+      $('run').disabled = false;
+    } else if (m.type === 'stdout') write(m.text, null, m.partial);
+    else if (m.type === 'stderr') write(m.text, 'err', m.partial);
+    else if (m.type === 'input-request') askInput();
+    else if (m.type === 'progress') {
+      $('progress').hidden = m.done === m.total;
+      $('progress').max = m.total || 1;
+      $('progress').value = m.done;
+      $('loading').textContent = m.done === m.total ? '' : `loading ${m.package} (${(m.total / 1024).toFixed(0)} KB)`;
+    } else if (m.type === 'installed') {
+      (m.fromCache ? ran.cached : ran.downloaded).push(m.package);
+    } else if (m.type === 'done') {
+      setRunning(false);
+      const parts = [];
+      if (ran.downloaded.length) parts.push(`downloaded: ${ran.downloaded.join(', ')}`);
+      if (ran.cached.length) parts.push(`from the cache: ${ran.cached.join(', ')}`);
+      $('cache').textContent = parts.length ? `Packages ${parts.join('; ')}.` : '';
+    } else if (m.type === 'error') {
+      write(m.message, 'err');
+      setRunning(false);
+    }
+  };
+  worker.postMessage({
+    type: 'init', interruptBuffer, inputBuffer,
+    ...(config ? config : { bundles: ['python311.zip', 'stdlib-full.zip'], sideModules: true }),
+  });
+}
+
+function run() {
+  if (running || $('run').disabled) return;
+  out.textContent = '';
+  partial = null;
+  ran = { downloaded: [], cached: [] };
+  $('cache').textContent = '';
+  if (interruptBuffer) new Uint8Array(interruptBuffer)[0] = 0;
+  setRunning(true);
+  worker.postMessage({ type: 'run', id: Date.now(), code: editor.state.doc.toString() });
+}
+
+function stop() {
+  if (!running || !interruptBuffer) return;
+  new Uint8Array(interruptBuffer)[0] = 2;  // SIGINT: KeyboardInterrupt in the program
+  const pending = out.querySelector('input');
+  if (pending) {  // waiting in input(): end it
+    pending.replaceWith(document.createTextNode('\n'));
+    answer(null);
+  }
+}
+
+$('run').onclick = run;
+$('stop').onclick = stop;
+window.playground = { editor, run, stop, setCode: (code) => editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: code } }) };
+start();

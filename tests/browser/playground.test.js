@@ -1,0 +1,127 @@
+/*
+ * playground.test.js - the playground page in headless Chromium, served by
+ * larder-mirror from a signed repository: output, input(), Stop, lazy
+ * imports with progress, the cache after a reload, a load error.
+ */
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { launch } = require('../lib/browser');
+const { root, runtime } = require('../lib/paths');
+
+const BIN = path.join(root, 'build', 'bin');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-playground-'));
+const repo = path.join(work, 'repo');
+let server, url, browser, page;
+
+test.before(async () => {
+  const corpus = path.join(work, 'corpus');
+  fs.mkdirSync(corpus);
+  execFileSync(path.join(BIN, 'larder-build'), ['dist', '-q', '-o', corpus, '--depends', 'six', 'six', 'python-dateutil']);
+  execFileSync(path.join(BIN, 'larder-mirror'), ['init', repo]);
+  const stdlib = path.join(root, 'build', 'stdlib');
+  const archives = [...fs.readdirSync(stdlib).map((f) => path.join(stdlib, f)), ...fs.readdirSync(corpus).map((f) => path.join(corpus, f))]
+    .filter((f) => f.endsWith('.tar.zst'));
+  execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'publish', ...archives]);
+  execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'sign']);
+  const site = path.join(work, 'site');
+  fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
+  const key = execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
+  fs.writeFileSync(path.join(site, 'config.js'), `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n`);
+  server = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0', '--runtime', runtime, '--site', site]);
+  url = await new Promise((resolve) => {
+    let text = '';
+    server.stdout.on('data', (d) => {
+      text += d;
+      const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+\/)/);
+      if (m) resolve(m[1]);
+    });
+  });
+  browser = await launch();
+  page = await browser.context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+
+test.after(async () => {
+  if (browser) await browser.close();
+  if (server) server.kill('SIGTERM');
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+const output = () => page.evaluate(() => document.getElementById('out').textContent);
+const runCode = async (code) => {
+  await page.evaluate((c) => window.playground.setCode(c), code);
+  await page.click('#run');
+};
+const finished = () => page.waitForFunction(() => !document.getElementById('run').disabled);
+
+test('the page starts the interpreter in a Worker and shows output as it is printed', async () => {
+  await page.goto(url);
+  await page.waitForSelector('#run:not([disabled])', { timeout: 30000 });
+  assert.match(await page.textContent('#status'), /^Ready in \d+ ms\.$/);
+  assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
+  await runCode('import time\nprint("first")\ntime.sleep(0.5)\nprint("second")');
+  await page.waitForFunction(() => document.getElementById('out').textContent.includes('first'));
+  assert.doesNotMatch(await output(), /second/, 'the first line is shown before the program ends');
+  await finished();
+  assert.equal(await output(), 'first\nsecond\n');
+});
+
+test('input() is answered in the page', async () => {
+  await runCode('name = input("Your name? ")\nprint(f"Hello, {name}!")');
+  await page.waitForSelector('#out input');
+  assert.equal(await output(), 'Your name? ');
+  await page.fill('#out input', 'Ada');
+  await page.press('#out input', 'Enter');
+  await finished();
+  assert.equal(await output(), 'Your name? Ada\nHello, Ada!\n');
+});
+
+test('Stop interrupts a running loop with KeyboardInterrupt; the interpreter stays usable', async () => {
+  await runCode('n = 0\nwhile True:\n    n += 1');
+  await page.waitForTimeout(300);
+  assert.equal(await page.isEnabled('#stop'), true);
+  await page.click('#stop');
+  await finished();
+  assert.match(await output(), /KeyboardInterrupt/);
+  await runCode('print("still here", n > 0)');
+  await finished();
+  assert.equal(await output(), 'still here True\n');
+});
+
+test('a lazy import downloads its packages with progress, then works', async () => {
+  await runCode('import dateutil.parser\nprint(dateutil.parser.parse("2026-11-25").strftime("%A"))');
+  await finished();
+  assert.equal(await output(), 'Wednesday\n');
+  const line = await page.textContent('#cache');
+  assert.match(line, /^Packages downloaded: .*python-dateutil/);
+  assert.match(line, /six/);
+  fs.mkdirSync(path.join(root, 'build'), { recursive: true });
+  await page.screenshot({ path: path.join(root, 'build', 'playground.png') });
+});
+
+test('after a reload the same import comes from the cache', async () => {
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 500)));  // the background write to IndexedDB
+  await page.reload();
+  await page.waitForSelector('#run:not([disabled])', { timeout: 30000 });
+  await runCode('import dateutil.parser\nprint(dateutil.parser.parse("2026-11-26").day)');
+  await finished();
+  assert.equal(await output(), '26\n');
+  assert.match(await page.textContent('#cache'), /^Packages from the cache: .*python-dateutil/);
+});
+
+test('a load error is shown with its cause', async () => {
+  const index = JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8'));
+  const file = path.join(repo, 'public', index.packages.fractions.file_name);
+  const bytes = fs.readFileSync(file);
+  bytes[bytes.length >> 1] ^= 1;
+  fs.unlinkSync(file);  // a new file: the store keeps the good copy
+  fs.writeFileSync(file, bytes);
+  await runCode('import fractions');
+  await finished();
+  assert.match(await output(), /larder\.IntegrityError: cannot load package 'fractions' 3\.11\.2 from http:\/\/127\.0\.0\.1:\d+\/fractions-3\.11\.2-0\.tar\.zst: .*sha256 mismatch/);
+});
