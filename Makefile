@@ -194,6 +194,7 @@ bench: runtime tools $(B)/stdlib/.ok
 	bench/loader.sh
 	node bench/idbfs-memory.js
 	bench/mirror.sh
+	node bench/firstload.js
 
 clean:
 	rm -rf $(B)

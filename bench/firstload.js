@@ -1,0 +1,82 @@
+/*
+ * firstload.js - the first load of a page running Python, larder against
+ * Pyodide 0.24.1 (npm), in one Chromium run, both served by the same
+ * larder-mirror serve (identity encoding, the same headers). For each of
+ * 5 repetitions, with a fresh profile: cold load (empty HTTP cache) then a
+ * reload (warm HTTP cache): time to a ready interpreter, time to the first
+ * output of print('hello'), bytes served until then (from the access log).
+ * Writes bench/results/firstload-DATE.json and prints a table.
+ */
+'use strict';
+const { execFileSync, spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { launch } = require('../tests/lib/browser');
+const { root, runtime } = require('../tests/lib/paths');
+
+const BIN = path.join(root, 'build', 'bin');
+const REPS = 5;
+
+function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >> 1]; }
+
+(async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-firstload-'));
+  const repo = path.join(work, 'repo');
+  execFileSync(path.join(BIN, 'larder-mirror'), ['init', repo]);
+  const stdlib = path.join(root, 'build', 'stdlib');
+  execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'publish',
+    ...fs.readdirSync(stdlib).filter((f) => f.endsWith('.tar.zst')).map((f) => path.join(stdlib, f))]);
+  execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'sign']);
+  const site = path.join(work, 'site');
+  fs.cpSync(path.join(__dirname, 'firstload'), site, { recursive: true });
+  fs.cpSync(path.join(root, 'node_modules', 'pyodide'), path.join(site, 'pyodide'), { recursive: true });
+  const key = execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
+  fs.writeFileSync(path.join(site, 'config.js'), `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n`);
+  const log = path.join(work, 'access.log');
+  const server = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0',
+    '--runtime', runtime, '--site', site, '--access-log', log]);
+  const url = await new Promise((resolve) => {
+    let text = '';
+    server.stdout.on('data', (d) => { text += d; const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+)\//); if (m) resolve(m[1]); });
+  });
+  const logBytes = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : [])
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const rows = { larder: { cold: [], warm: [] }, pyodide: { cold: [], warm: [] } };
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const which of ['larder', 'pyodide']) {
+      const browser = await launch();
+      const page = await browser.context.newPage();
+      for (const phase of ['cold', 'warm']) {
+        const before = logBytes();
+        if (phase === 'cold') await page.goto(`${url}/${which}.html`);
+        else await page.reload();
+        const result = await page.waitForFunction(() => window.result, null, { timeout: 120000 }).then((h) => h.jsonValue());
+        await new Promise((r) => setTimeout(r, 200));  // let the access log catch up
+        rows[which][phase].push({ ...result, bytes: logBytes() - before });
+      }
+      await browser.close();
+    }
+  }
+  server.kill('SIGTERM');
+  const summary = {};
+  console.log('first load, median of 5 (min-max); bytes served until the first output');
+  for (const phase of ['cold', 'warm']) {
+    for (const which of ['larder', 'pyodide']) {
+      const r = rows[which][phase];
+      const pick = (k) => r.map((x) => x[k]);
+      summary[`${which}_${phase}`] = { ready_ms: median(pick('ready')), output_ms: median(pick('output')), bytes: median(pick('bytes')) };
+      console.log(`${phase} ${which.padEnd(8)} ready ${median(pick('ready')).toFixed(0)} ms, first output ${median(pick('output')).toFixed(0)} ms `
+        + `(${Math.min(...pick('output')).toFixed(0)}-${Math.max(...pick('output')).toFixed(0)}), ${(median(pick('bytes')) / 1e6).toFixed(2)} MB`);
+    }
+    const l = summary[`larder_${phase}`], p = summary[`pyodide_${phase}`];
+    const bytes = p.bytes ? `${(l.bytes / p.bytes).toFixed(2)}x` : `${l.bytes} vs ${p.bytes} (revalidated, nothing sent)`;
+    console.log(`${phase} ratios larder/pyodide: time to first output ${(l.output_ms / p.output_ms).toFixed(2)}x, bytes ${bytes}`);
+  }
+  const out = path.join(root, 'bench', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  fs.writeFileSync(path.join(out, `firstload-${date}.json`), JSON.stringify({ date, machine: { cores: os.cpus().length,
+    model: os.cpus()[0].model }, encoding: 'identity', reps: REPS, rows, summary }, null, 1));
+  fs.rmSync(work, { recursive: true, force: true });
+})().catch((e) => { console.error(e); process.exit(1); });
