@@ -17,7 +17,8 @@ LOADER_HDRS := loader/loader.h loader/module.h index/index.h $(GEN)/selftest_vec
 
 RUNTIME_FILES := $(RUNTIME)/python.js $(RUNTIME)/python.wasm \
 	$(RUNTIME)/python311.zip $(RUNTIME)/stdlib-full.zip $(RUNTIME)/lib-dynload/index.txt \
-	$(RUNTIME)/larder-runtime.js $(RUNTIME)/worker.js $(RUNTIME)/fetch-helper.js $(RUNTIME)/larder-python
+	$(RUNTIME)/larder-runtime.js $(RUNTIME)/worker.js $(RUNTIME)/fetch-helper.js $(RUNTIME)/larder.js \
+	$(RUNTIME)/larder-python
 
 runtime: $(RUNTIME_FILES) $(B)/stdlib/.ok
 
@@ -64,6 +65,9 @@ $(RUNTIME)/stdlib-full.zip: $(RT)/stdlib-bundle.py $(CPY)/.ok
 	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@
 
 $(RUNTIME)/larder-runtime.js: loader/js/larder-runtime.js
+	@mkdir -p $(@D)
+	cp $< $@
+$(RUNTIME)/larder.js: loader/js/larder.js
 	@mkdir -p $(@D)
 	cp $< $@
 $(RUNTIME)/fetch-helper.js: loader/js/fetch-helper.js

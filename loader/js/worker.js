@@ -43,7 +43,7 @@ self.onmessage = async (event) => {
   try {
     if (msg.type === 'init') {
       python = await LarderRuntime.start({
-        baseUrl: msg.baseUrl,
+        baseUrl: msg.baseUrl,  /* default: where worker.js is */
         bundles: msg.bundles,
         sideModules: msg.sideModules,
         indexUrl: msg.indexUrl,

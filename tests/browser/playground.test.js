@@ -125,3 +125,16 @@ test('a load error is shown with its cause', async () => {
   await finished();
   assert.match(await output(), /larder\.IntegrityError: cannot load package 'fractions' 3\.11\.2 from http:\/\/127\.0\.0\.1:\d+\/fractions-3\.11\.2-0\.tar\.zst: .*sha256 mismatch/);
 });
+
+test('the embedding example: larder.js in another page, from the mirror', async () => {
+  const key = execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
+  const other = await browser.context.newPage();
+  await other.addInitScript((k) => { window.LARDER_KEY = k; }, key);
+  await other.route('**/embed.html', (route) => route.fulfill({
+    path: path.join(root, 'examples', 'embed.html'), contentType: 'text/html',
+    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } }));
+  await other.goto(`${url}embed.html`);
+  await other.waitForFunction(() => document.getElementById('out').textContent.includes('python'), null, { timeout: 30000 });
+  assert.equal(await other.textContent('#out'), '{"python": "3.11.2"}\n');
+  await other.close();
+});
