@@ -94,8 +94,16 @@ test('Stop interrupts a running loop with KeyboardInterrupt; the interpreter sta
 });
 
 test('a lazy import downloads its packages with progress, then works', async () => {
+  // record what the progress line says while the packages download
+  await page.evaluate(() => {
+    window.loadingSeen = [];
+    new MutationObserver(() => window.loadingSeen.push(document.getElementById('loading').textContent))
+      .observe(document.getElementById('loading'), { childList: true, characterData: true, subtree: true });
+  });
   await runCode('import dateutil.parser\nprint(dateutil.parser.parse("2026-11-25").strftime("%A"))');
   await finished();
+  const seen = await page.evaluate(() => window.loadingSeen);
+  assert.ok(seen.some((t) => /^loading python-dateutil \(\d+ KB\)$/.test(t)), seen.join(' | '));
   assert.equal(await output(), 'Wednesday\n');
   const line = await page.textContent('#cache');
   assert.match(line, /^Packages downloaded: .*python-dateutil/);
