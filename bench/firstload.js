@@ -1,10 +1,12 @@
 /*
- * firstload.js - the first load of a page running Python, larder against
- * Pyodide 0.24.1 (npm), in one Chromium run, both served by the same
- * larder-mirror serve (identity encoding, the same headers). For each of
- * 5 repetitions, with a fresh profile: cold load (empty HTTP cache) then a
- * reload (warm HTTP cache): time to a ready interpreter, time to the first
- * output of print('hello'), bytes served until then (from the access log).
+ * firstload.js - the first load of the playground page, larder against the
+ * same page on Pyodide 0.24.1 (npm; its worker speaks larder's worker
+ * protocol, bench/firstload/pyodide-runtime/worker.js), in one Chromium run,
+ * both served by larder-mirror serve (identity encoding, the same headers).
+ * For each of 5 repetitions, with a fresh profile: cold load (empty HTTP
+ * cache) then a reload (warm HTTP cache): time from navigation to an enabled
+ * Run button, to the first output of print('hello') (Run clicked as soon as
+ * it is enabled), and the bytes served until then (from the access log).
  * Writes bench/results/firstload-DATE.json and prints a table.
  */
 'use strict';
@@ -28,19 +30,31 @@ function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >
   execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'publish',
     ...fs.readdirSync(stdlib).filter((f) => f.endsWith('.tar.zst')).map((f) => path.join(stdlib, f))]);
   execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'sign']);
-  const site = path.join(work, 'site');
-  fs.cpSync(path.join(__dirname, 'firstload'), site, { recursive: true });
-  fs.cpSync(path.join(root, 'node_modules', 'pyodide'), path.join(site, 'pyodide'), { recursive: true });
+  // the playground, twice: with larder's runtime and the mirror's index, and
+  // with the Pyodide worker and no index
   const key = execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
-  fs.writeFileSync(path.join(site, 'config.js'), `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n`);
-  const log = path.join(work, 'access.log');
-  const server = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0',
-    '--runtime', runtime, '--site', site, '--access-log', log]);
-  const url = await new Promise((resolve) => {
-    let text = '';
-    server.stdout.on('data', (d) => { text += d; const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+)\//); if (m) resolve(m[1]); });
-  });
-  const logBytes = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : [])
+  const sites = {};
+  for (const which of ['larder', 'pyodide']) {
+    const site = path.join(work, `site-${which}`);
+    fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
+    fs.writeFileSync(path.join(site, 'config.js'), which === 'larder'
+      ? `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n` : 'window.LARDER_CONFIG = {};\n');
+    if (which === 'pyodide') fs.cpSync(path.join(root, 'node_modules', 'pyodide'), path.join(site, 'pyodide'), { recursive: true });
+    sites[which] = site;
+  }
+  const servers = {};
+  for (const which of ['larder', 'pyodide']) {
+    const log = path.join(work, `access-${which}.log`);
+    const rt = which === 'larder' ? runtime : path.join(__dirname, 'firstload', 'pyodide-runtime');
+    const child = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0',
+      '--runtime', rt, '--site', sites[which], '--access-log', log]);
+    const url = await new Promise((resolve) => {
+      let text = '';
+      child.stdout.on('data', (d) => { text += d; const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+)\//); if (m) resolve(m[1]); });
+    });
+    servers[which] = { child, url, log };
+  }
+  const logBytes = (which) => (fs.existsSync(servers[which].log) ? fs.readFileSync(servers[which].log, 'utf8').trim().split('\n').filter(Boolean) : [])
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
   const rows = { larder: { cold: [], warm: [] }, pyodide: { cold: [], warm: [] } };
   for (let rep = 0; rep < REPS; rep++) {
@@ -48,19 +62,23 @@ function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >
       const browser = await launch();
       const page = await browser.context.newPage();
       for (const phase of ['cold', 'warm']) {
-        const before = logBytes();
-        if (phase === 'cold') await page.goto(`${url}/${which}.html`);
+        const before = logBytes(which);
+        if (phase === 'cold') await page.goto(`${servers[which].url}/`);
         else await page.reload();
-        const result = await page.waitForFunction(() => window.result, null, { timeout: 120000 }).then((h) => h.jsonValue());
+        const ready = await page.waitForFunction(() => !document.getElementById('run').disabled && performance.now(),
+          null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
+        await page.evaluate(() => { window.playground.setCode("print('hello')"); window.playground.run(); });
+        const output = await page.waitForFunction(() => document.getElementById('out').textContent === 'hello\n' && performance.now(),
+          null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
         await new Promise((r) => setTimeout(r, 200));  // let the access log catch up
-        rows[which][phase].push({ ...result, bytes: logBytes() - before });
+        rows[which][phase].push({ ready, output, bytes: logBytes(which) - before });
       }
       await browser.close();
     }
   }
-  server.kill('SIGTERM');
+  for (const s of Object.values(servers)) s.child.kill('SIGTERM');
   const summary = {};
-  console.log('first load, median of 5 (min-max); bytes served until the first output');
+  console.log('first load of the playground, median of 5 (min-max); ready = Run enabled; bytes served until the first output');
   for (const phase of ['cold', 'warm']) {
     for (const which of ['larder', 'pyodide']) {
       const r = rows[which][phase];

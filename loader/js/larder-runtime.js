@@ -302,16 +302,21 @@
     const begin = () => {
       if (options.interruptBuffer) module._larder_enable_interrupts();
     };
+    const init = () => {
+      if (started) return;
+      if (module._larder_start() !== 0) throw new Error('larder: the interpreter failed to start');
+      started = true;
+      begin();
+    };
     return {
       module,
       FS: module.FS,
+      /* Initialise the interpreter (and the loader: the index is fetched and
+       * verified) now rather than at the first run(). */
+      init,
       /* Run code in the persistent __main__; true when it raised nothing. */
       run(code) {
-        if (!started) {
-          if (module._larder_start() !== 0) throw new Error('larder: the interpreter failed to start');
-          started = true;
-          begin();
-        }
+        init();
         const ok = module.ccall('larder_run', 'number', ['string'], [code]) === 0;
         stdoutStream.flush(true);
         stderrStream.flush(true);

@@ -57,6 +57,7 @@ self.onmessage = async (event) => {
         interruptBuffer: msg.interruptBuffer ? new Uint8Array(msg.interruptBuffer) : undefined,
         installed: (pkg, fromCache) => postMessage({ type: 'installed', package: pkg, fromCache }),
       });
+      python.init();  /* 'ready' means the interpreter and the index are ready */
       postMessage({ type: 'ready', fetchMode: python.fetchMode });
     } else if (msg.type === 'run') {
       if (!python) throw new Error('larder worker: run before init');
