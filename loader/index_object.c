@@ -16,25 +16,11 @@ typedef struct {
     larder_index *index;
 } IndexObject;
 
-static PyObject *string_tuple(const char **items, size_t n)
-{
-    PyObject *t = PyTuple_New((Py_ssize_t)n);
-    for (size_t i = 0; t && i < n; i++) {
-        PyObject *s = PyUnicode_FromString(items[i]);
-        if (!s) {
-            Py_DECREF(t);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(t, (Py_ssize_t)i, s);
-    }
-    return t;
-}
-
 static PyObject *package_dict(const larder_package *p)
 {
-    PyObject *imports = string_tuple(p->imports, p->n_imports);
-    PyObject *depends = string_tuple(p->depends, p->n_depends);
-    PyObject *shlibs = string_tuple(p->shared_libraries, p->n_shared_libraries);
+    PyObject *imports = larder_py_strings(p->imports, p->n_imports, 1);
+    PyObject *depends = larder_py_strings(p->depends, p->n_depends, 1);
+    PyObject *shlibs = larder_py_strings(p->shared_libraries, p->n_shared_libraries, 1);
     PyObject *d = NULL;
     if (imports && depends && shlibs)
         d = Py_BuildValue("{s:s,s:s,s:s,s:s,s:s,s:s,s:K,s:K,s:O,s:O,s:O}", "name", p->key, "version",

@@ -152,16 +152,7 @@ static PyObject *Loader_installed(LoaderObject *self, PyObject *unused)
         return NULL;
     const char *const *names;
     size_t n = larder_loader_installed(self->loader, &names);
-    PyObject *list = PyList_New((Py_ssize_t)n);
-    for (size_t i = 0; list && i < n; i++) {
-        PyObject *s = PyUnicode_FromString(names[i]);
-        if (!s) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, (Py_ssize_t)i, s);
-    }
-    return list;
+    return larder_py_strings(names, n, 0);
 }
 
 static PyObject *Loader_cache_bytes(LoaderObject *self, PyObject *unused)

@@ -34,6 +34,23 @@ PyObject *larder_raise(const larder_error *err)
     return NULL;
 }
 
+PyObject *larder_py_strings(const char *const *items, size_t n, int as_tuple)
+{
+    PyObject *seq = as_tuple ? PyTuple_New((Py_ssize_t)n) : PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; seq && i < n; i++) {
+        PyObject *s = PyUnicode_FromString(items[i]);
+        if (!s) {
+            Py_DECREF(seq);
+            return NULL;
+        }
+        if (as_tuple)
+            PyTuple_SET_ITEM(seq, (Py_ssize_t)i, s);
+        else
+            PyList_SET_ITEM(seq, (Py_ssize_t)i, s);
+    }
+    return seq;
+}
+
 PyObject *larder_raise_index(const larder_error *err)
 {
     if (err->code == LARDER_ENOMEM)

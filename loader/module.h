@@ -12,6 +12,9 @@ PyObject *larder_raise(const larder_error *err);
 /* Raise _larder.IndexError (or MemoryError) for a failure to open an index. */
 PyObject *larder_raise_index(const larder_error *err);
 
+/* A Python tuple (as_tuple) or list of n UTF-8 strings. */
+PyObject *larder_py_strings(const char *const *items, size_t n, int as_tuple);
+
 extern PyTypeObject larder_IndexType;
 extern PyTypeObject larder_LoaderType;
 

@@ -64,16 +64,7 @@ $(RUNTIME)/stdlib-full.zip: $(RT)/stdlib-bundle.py $(CPY)/.ok
 	@mkdir -p $(@D)
 	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@
 
-$(RUNTIME)/larder-runtime.js: loader/js/larder-runtime.js
-	@mkdir -p $(@D)
-	cp $< $@
-$(RUNTIME)/larder.js: loader/js/larder.js
-	@mkdir -p $(@D)
-	cp $< $@
-$(RUNTIME)/fetch-helper.js: loader/js/fetch-helper.js
-	@mkdir -p $(@D)
-	cp $< $@
-$(RUNTIME)/worker.js: loader/js/worker.js
+$(RUNTIME)/%.js: loader/js/%.js
 	@mkdir -p $(@D)
 	cp $< $@
 $(RUNTIME)/larder-python: loader/js/larder-python.js
