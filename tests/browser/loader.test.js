@@ -24,6 +24,7 @@ test.before(async () => {
   fs.mkdirSync(corpus);
   execFileSync(path.join(root, 'build', 'bin', 'larder-build'),
     ['dist', '-q', '-o', corpus, '--depends', 'six', 'six', 'python-dateutil']);
+  execFileSync(path.join(root, 'build', 'bin', 'larder-build'), ['dist', '-q', '-o', corpus, 'pyparsing']);
   writeRepo(path.join(work, 'repo'), readEntries(path.join(root, 'build', 'stdlib'), corpus), { key, serial: 2 });
   // the page, the runtime and the mirror on one origin
   pages = await serve({ routes: { '/runtime/': runtime, '/mirror/': path.join(work, 'repo'), '/': path.join(__dirname, 'pages') } });
@@ -48,11 +49,17 @@ test('a lazy import in the Worker: progress events, parallel downloads, then the
   pages.stats.delayMs = 150;  // slow archives make overlapping downloads visible
   pages.stats.maxInFlight = 0;
   const r = await page.evaluate(() => window.runPython(
-    'import dateutil.parser\nprint(dateutil.parser.parse("2026-11-25").strftime("%A"))'));
+    'import six, dateutil.parser, pyparsing\nprint(dateutil.parser.parse("2026-11-25").strftime("%A"))\n'
+    + 'print(six.__version__, pyparsing.Word(pyparsing.nums).parseString("42")[0])'));
   pages.stats.delayMs = 0;
   assert.ok(pages.stats.maxInFlight > 1, `the closure downloads in parallel (max in flight ${pages.stats.maxInFlight})`);
   assert.deepEqual(r.stderr, []);
-  assert.deepEqual(r.stdout, ['Wednesday']);
+  assert.deepEqual(r.stdout, ['Wednesday', '1.16.0 42']);
+  const gets = archiveGets();
+  assert.equal(new Set(gets).size, gets.length, `each archive is fetched once: ${gets}`);
+  for (const f of ['six-1.16.0-0', 'python_dateutil-2.8.2-0', 'pyparsing-3.0.9-0']) {
+    assert.equal(gets.filter((l) => l.startsWith(`GET /mirror/${f}.tar.zst 200`)).length, 1, f);
+  }
   const packages = new Set(r.progress.map((p) => p[0]));
   assert.ok(packages.has('six') && packages.has('python-dateutil'), [...packages].join(' '));
   const six = r.progress.filter((p) => p[0] === 'six');
