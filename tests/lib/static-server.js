@@ -79,7 +79,11 @@ function serve({ routes, port = 0, host = '127.0.0.1', log = null, isolated = tr
     if (archive) {
       stats.inFlight++;
       stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-      res.on('close', () => { stats.inFlight--; });
+      // done when the response is handed over ('finish'), or dropped ('close')
+      let done = false;
+      const end = () => { if (!done) { done = true; stats.inFlight--; } };
+      res.on('finish', end);
+      res.on('close', end);
     }
     setTimeout(() => fs.stat(file || '', (err, st) => {
       if (!file || err || !st.isFile()) {
