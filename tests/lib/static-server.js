@@ -9,8 +9,8 @@
  *
  * isolated: false leaves out COOP/COEP (a page that is not cross-origin
  * isolated). srv.delayMs delays every archive (.tar.zst) response, and
- * srv.maxInFlight records the most archive requests served at once, to
- * observe parallel downloads.
+ * srv.stats.maxInFlight records the most archive requests served at once
+ * and srv.stats.arrivals when each arrived: parallel or sequential downloads.
  *
  * Faults, for the hostile-mirror tests: srv.faults[urlPath] = { kind, times }
  * makes the next `times` requests of urlPath fail: kind 404 or 500 (that
@@ -44,7 +44,7 @@ function resolve(routes, urlPath) {
 function serve({ routes, port = 0, host = '127.0.0.1', log = null, isolated = true }) {
   const requests = [];
   const faults = {};
-  const stats = { delayMs: 0, inFlight: 0, maxInFlight: 0 };
+  const stats = { delayMs: 0, inFlight: 0, maxInFlight: 0, arrivals: [] };
   const record = (line) => {
     requests.push(line);
     if (log) log(line);
@@ -77,6 +77,7 @@ function serve({ routes, port = 0, host = '127.0.0.1', log = null, isolated = tr
     }
     const archive = urlPath.endsWith('.tar.zst');
     if (archive) {
+      stats.arrivals.push(Date.now());
       stats.inFlight++;
       stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
       // done when the response is handed over ('finish'), or dropped ('close')
