@@ -45,7 +45,7 @@ DEPS := $(LARDER_CACHE)/wasm-deps-$(DEPS_KEY)
 CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime tools site unit fuzz test demo bench clean
+.PHONY: all sources deps cpython runtime tools site native unit fuzz test demo bench clean
 all: runtime tools site
 
 sources: $(SOURCE_STAMPS)
@@ -147,8 +147,22 @@ $(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c index/error.c index
 		-o $@ $(filter %.c,$^)
 fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar
 
-test: runtime tools site unit fuzz
+test: runtime tools site native unit fuzz
 	tests/run.sh
+
+# Native packages, cross-compiled from their sdists (builder/native): the
+# build tree is cached by recipe, driver and CPython; the archive is made here.
+NUMPY_KEY := $(call hash,builder/native/numpy.recipe builder/native/build.sh)-$(CPY_KEY)
+NUMPY := $(LARDER_CACHE)/native-numpy-$(NUMPY_KEY)
+$(NUMPY)/.ok: $(CPY)/.ok
+	builder/native/build.sh builder/native/numpy.recipe $(CPY) $(NUMPY)
+NATIVE := $(B)/native
+$(NATIVE)/.ok: $(NUMPY)/.ok $(B)/bin/larder-build
+	@rm -rf $(@D) && mkdir -p $(@D)
+	. builder/native/numpy.recipe && $(B)/bin/larder-build tree -q -o $(@D) --name $$NAME --version $$VERSION \
+		--imports $$IMPORTS $(NUMPY)/tree
+	@touch $@
+native: $(NATIVE)/.ok
 
 # The package corpus: Debian's wheels and installed pure-Python packages.
 CORPUS := $(B)/corpus
@@ -173,10 +187,10 @@ site: $(SITE_FILES)
 # The demo: a mirror holding the split stdlib and the corpus, serving the
 # runtime and the page on http://127.0.0.1:8000 (Ctrl-C stops).
 DEMO := $(B)/demo
-$(DEMO)/repo/.ok: $(B)/bin/larder-mirror $(B)/stdlib/.ok $(CORPUS)/.ok
+$(DEMO)/repo/.ok: $(B)/bin/larder-mirror $(B)/stdlib/.ok $(CORPUS)/.ok $(NATIVE)/.ok
 	@rm -rf $(@D) && mkdir -p $(DEMO)
 	$(B)/bin/larder-mirror init $(@D) >/dev/null
-	$(B)/bin/larder-mirror --repo $(@D) publish $(B)/stdlib/*.tar.zst $(CORPUS)/*.tar.zst >/dev/null
+	$(B)/bin/larder-mirror --repo $(@D) publish $(B)/stdlib/*.tar.zst $(CORPUS)/*.tar.zst $(NATIVE)/*.tar.zst >/dev/null
 	$(B)/bin/larder-mirror --repo $(@D) sign
 	@touch $@
 $(DEMO)/site/config.js: $(DEMO)/repo/.ok $(SITE_FILES)

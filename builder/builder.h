@@ -157,6 +157,13 @@ typedef struct larder_stdlib_options {
 larder_code larder_build_stdlib(const larder_stdlib_options *so, const larder_build_options *opt,
                                 size_t *n_built, larder_error *err);
 
+/* Package a directory tree as it would be installed in site-packages (a
+ * cross-compiled build tree, for instance): every file below dir, under
+ * name and version, with the given import names (comma-separated; NULL:
+ * derived from the files) and opt->depends. */
+larder_code larder_build_tree(const char *dir, const char *name, const char *version, const char *imports,
+                              const larder_build_options *opt, larder_build_result *result, larder_error *err);
+
 /* Compile every .py of set to .pyc with the host python (unchecked-hash
  * pycs, so the bytes depend on the source only). Without keep_sources the
  * .py is replaced by a sourceless NAME.pyc; with it, the .pyc goes to

@@ -188,6 +188,52 @@ static int find_info_dir(const char *site, const char *key, char *out, size_t si
     return found;
 }
 
+larder_code larder_build_tree(const char *dir, const char *name, const char *version, const char *imports,
+                              const larder_build_options *opt, larder_build_result *result, larder_error *err)
+{
+    gather g = {larder_fileset_new(), dir, opt, 0, 0};
+    larder_metadata md = {0};
+    larder_code rc = LARDER_OK;
+    struct dirent **list = NULL;
+    int n = g.set ? scandir(dir, &list, NULL, alphasort) : -1;
+    if (n < 0) {
+        larder_fileset_free(g.set);
+        return larder_fail(err, LARDER_EIO, "cannot list %s: %s", dir, strerror(errno));
+    }
+    for (int i = 0; i < n; i++) {
+        const char *entry = list[i]->d_name;
+        if (rc == LARDER_OK && entry[0] != '.' && strcmp(entry, "__pycache__")) {
+            char full[4096];
+            struct stat st;
+            if (!join(full, sizeof full, dir, entry) || lstat(full, &st) != 0)
+                rc = larder_fail(err, LARDER_EIO, "cannot read %s/%s", dir, entry);
+            else if (S_ISDIR(st.st_mode))
+                rc = add_tree(&g, entry, err);
+            else
+                rc = add_file(&g, entry, err);
+        }
+        free(list[i]);
+    }
+    free(list);
+    if (rc == LARDER_OK && !(md.name = strdup(name)))
+        rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
+    if (rc == LARDER_OK && !(md.version = strdup(version)))
+        rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
+    /* imports: comma-separated on the command line, one a line for the builder */
+    char *top = imports ? strdup(imports) : NULL;
+    for (char *c = top; c && *c; c++)
+        if (*c == ',')
+            *c = '\n';
+    if (rc == LARDER_OK && g.skipped_native && !opt->quiet)
+        fprintf(stderr, "larder-build: %s: left out %zu host-native extension module(s)\n", name, g.skipped_native);
+    if (rc == LARDER_OK)
+        rc = larder_finish_distribution(g.set, &md, top, top ? strlen(top) : 0, dir, opt, result, err);
+    free(top);
+    larder_metadata_clear(&md);
+    larder_fileset_free(g.set);
+    return rc;
+}
+
 larder_code larder_build_dist(const char *name, const larder_build_options *opt,
                               larder_build_result *result, larder_error *err)
 {

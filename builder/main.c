@@ -23,6 +23,7 @@ static void usage(FILE *to)
 {
     fputs("usage: larder-build wheel  [OPTIONS] FILE.whl...\n"
           "       larder-build dist   [OPTIONS] NAME...\n"
+          "       larder-build tree   [OPTIONS] --name N --version V [--imports A,B] DIR\n"
           "       larder-build stdlib [OPTIONS] --lib DIR --core FILE [--dynload DIR]\n"
           "                           [--sysconfigdata FILE]\n"
           "\n"
@@ -43,6 +44,7 @@ static void usage(FILE *to)
           "      --site DIR         dist: look for distributions in DIR (repeatable;\n"
           "                         default: Debian's dist-packages directories)\n"
           "      --max-file-size N  refuse files over N bytes (default: 64 MiB)\n"
+          "      --name, --version, --imports A,B   tree: the package's name, version, imports\n"
           "      --lib DIR          stdlib: CPython's Lib directory\n"
           "      --core FILE        stdlib: the modules of the core bundle\n"
           "      --dynload DIR      stdlib: side modules (*.so) to distribute\n"
@@ -61,11 +63,14 @@ int main(int argc, char **argv)
         {"site", required_argument, NULL, 'S'}, {"max-file-size", required_argument, NULL, 'M'},
         {"lib", required_argument, NULL, 'L'}, {"core", required_argument, NULL, 'C'},
         {"dynload", required_argument, NULL, 'D'}, {"sysconfigdata", required_argument, NULL, 'Y'},
+        {"name", required_argument, NULL, 'N'}, {"version", required_argument, NULL, 'V'},
+        {"imports", required_argument, NULL, 'I'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *extras[MAX_LIST + 1] = {0}, *sites[MAX_LIST + 1] = {0}, *depends[MAX_LIST + 1] = {0};
     size_t n_extras = 0, n_sites = 0, n_depends = 0;
     larder_build_options opt = {.outdir = ".", .build = "0", .level = 19};
     larder_stdlib_options so = {.version = "3.11.2"};
+    const char *tree_name = NULL, *tree_version = NULL, *tree_imports = NULL;
     int c;
 
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -111,6 +116,9 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'N': tree_name = optarg; break;
+        case 'V': tree_version = optarg; break;
+        case 'I': tree_imports = optarg; break;
         case 'L': so.libdir = optarg; break;
         case 'C': so.core_list = optarg; break;
         case 'D': so.dynload = optarg; break;
@@ -121,9 +129,13 @@ int main(int argc, char **argv)
         }
     }
     int is_wheel = !strcmp(command, "wheel"), is_dist = !strcmp(command, "dist");
-    int is_stdlib = !strcmp(command, "stdlib");
-    if (!is_wheel && !is_dist && !is_stdlib) {
-        fprintf(stderr, "larder-build: unknown command '%s' (wheel, dist, stdlib)\n", command);
+    int is_stdlib = !strcmp(command, "stdlib"), is_tree = !strcmp(command, "tree");
+    if (!is_wheel && !is_dist && !is_stdlib && !is_tree) {
+        fprintf(stderr, "larder-build: unknown command '%s' (wheel, dist, tree, stdlib)\n", command);
+        return 2;
+    }
+    if (is_tree && (!tree_name || !tree_version || optind != argc - 1)) {
+        fprintf(stderr, "larder-build tree: needs --name, --version and one directory\n");
         return 2;
     }
     if (is_stdlib) {
@@ -155,7 +167,8 @@ int main(int argc, char **argv)
         larder_error err = {0};
         larder_build_result r;
         larder_code rc = is_wheel ? larder_build_wheel(argv[i], &opt, &r, &err)
-                                  : larder_build_dist(argv[i], &opt, &r, &err);
+                         : is_tree ? larder_build_tree(argv[i], tree_name, tree_version, tree_imports, &opt, &r, &err)
+                                   : larder_build_dist(argv[i], &opt, &r, &err);
         if (rc != LARDER_OK) {
             fprintf(stderr, "larder-build: %s\n", err.message);
             failed = 1;
