@@ -149,19 +149,11 @@ static PyObject *Index_resolve(IndexObject *self, PyObject *arg)
 {
     if (!ready(self))
         return NULL;
-    PyObject *seq = PySequence_Fast(arg, "resolve() takes a list of package names");
-    if (!seq)
+    PyObject *seq, *result = NULL;
+    const char **names;
+    Py_ssize_t n;
+    if (larder_names_of(arg, "resolve() takes a list of package names", &names, &n, &seq) < 0)
         return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    const char **names = PyMem_Calloc((size_t)n + 1, sizeof *names);
-    PyObject *result = NULL;
-    if (!names) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (!(names[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i))))
-            goto done;
     const larder_package **order;
     size_t n_order;
     larder_error err = {0};
@@ -169,15 +161,11 @@ static PyObject *Index_resolve(IndexObject *self, PyObject *arg)
         larder_raise(&err);
         goto done;
     }
-    result = PyList_New((Py_ssize_t)n_order);
-    for (size_t i = 0; result && i < n_order; i++) {
-        PyObject *s = PyUnicode_FromString(order[i]->key);
-        if (!s) {
-            Py_CLEAR(result);
-            break;
-        }
-        PyList_SET_ITEM(result, (Py_ssize_t)i, s);
-    }
+    const char **keys = PyMem_Calloc(n_order + 1, sizeof *keys);
+    for (size_t i = 0; keys && i < n_order; i++)
+        keys[i] = order[i]->key;
+    result = keys ? larder_py_strings(keys, n_order, 0) : PyErr_NoMemory();
+    PyMem_Free(keys);
     free(order);
 done:
     PyMem_Free(names);

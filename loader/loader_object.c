@@ -96,20 +96,16 @@ static PyObject *Loader_install(LoaderObject *self, PyObject *arg)
 {
     if (!ready(self))
         return NULL;
-    PyObject *seq = PySequence_Fast(arg, "install() takes a list of package names");
-    if (!seq)
+    PyObject *seq, *result = NULL;
+    const char **names;
+    Py_ssize_t n;
+    if (larder_names_of(arg, "install() takes a list of package names", &names, &n, &seq) < 0)
         return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    const char **names = PyMem_Calloc((size_t)n + 1, sizeof *names);
-    PyObject *result = NULL;
     larder_install_report *report = PyMem_Malloc(sizeof *report);
-    if (!names || !report) {
+    if (!report) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (!(names[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i))))
-            goto done;
     larder_error err = {0};
     larder_code rc;
     /* no GIL release: the JS fetch hook must run on this thread anyway */

@@ -34,6 +34,31 @@ PyObject *larder_raise(const larder_error *err)
     return NULL;
 }
 
+int larder_names_of(PyObject *obj, const char *what, const char ***names, Py_ssize_t *n, PyObject **keep)
+{
+    *names = NULL;
+    *n = 0;
+    *keep = PySequence_Fast(obj, what);
+    if (!*keep)
+        return -1;
+    *n = PySequence_Fast_GET_SIZE(*keep);
+    *names = PyMem_Calloc((size_t)*n + 1, sizeof **names);
+    if (!*names) {
+        PyErr_NoMemory();
+        Py_CLEAR(*keep);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        if (!((*names)[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(*keep, i)))) {
+            PyMem_Free(*names);
+            *names = NULL;
+            Py_CLEAR(*keep);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 PyObject *larder_py_strings(const char *const *items, size_t n, int as_tuple)
 {
     PyObject *seq = as_tuple ? PyTuple_New((Py_ssize_t)n) : PyList_New((Py_ssize_t)n);

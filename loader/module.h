@@ -12,6 +12,11 @@ PyObject *larder_raise(const larder_error *err);
 /* Raise _larder.IndexError (or MemoryError) for a failure to open an index. */
 PyObject *larder_raise_index(const larder_error *err);
 
+/* The strings of a Python sequence of str as a C array: *names (free with
+ * PyMem_Free) points into *keep (release with Py_DECREF), both NULL on
+ * error with an exception set. what names the call for the TypeError. */
+int larder_names_of(PyObject *seq, const char *what, const char ***names, Py_ssize_t *n, PyObject **keep);
+
 /* A Python tuple (as_tuple) or list of n UTF-8 strings. */
 PyObject *larder_py_strings(const char *const *items, size_t n, int as_tuple);
 
