@@ -42,17 +42,20 @@ SOURCE_STAMPS := $(foreach s,$(SOURCES),$(call src_stamp,$(s)))
 
 DEPS_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-deps.sh)-$(EMCC_VERSION)
 DEPS := $(LARDER_CACHE)/wasm-deps-$(DEPS_KEY)
-CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
+CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/python-patches.txt $(wildcard $(RT)/patches/*.patch) \
+	$(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
 .PHONY: all sources deps cpython runtime tools site native unit fuzz test demo bench clean
 all: runtime tools site
 
 sources: $(SOURCE_STAMPS)
-$(SRC)/.%.ok: $(RT)/sources.txt $(RT)/fetch-source.sh
+$(SRC)/.%.ok: $(RT)/sources.txt $(RT)/fetch-source.sh $(RT)/python-patches.txt $(RT)/apply-patches.sh \
+		$(wildcard $(RT)/patches/*.patch)
 	@spec='$(subst _,:,$*)'; name=$${spec%%=*}; \
 	 echo "fetch $$spec"; \
-	 $(RT)/fetch-source.sh "$$spec" "$(SRC)/$$name" $$([ "$$name" = python3.11 ] && echo --skip-patches)
+	 $(RT)/fetch-source.sh "$$spec" "$(SRC)/$$name" $$([ "$$name" = python3.11 ] && echo --skip-patches); \
+	 if [ "$$name" = python3.11 ]; then $(RT)/apply-patches.sh "$(SRC)/$$name" $(RT)/python-patches.txt; fi
 	@touch $@
 
 deps: $(DEPS)/.ok
@@ -61,7 +64,7 @@ $(DEPS)/.ok: | $(SOURCE_STAMPS)
 	@touch $@
 
 cpython: $(CPY)/.ok
-$(CPY)/.ok: $(DEPS)/.ok
+$(CPY)/.ok: $(DEPS)/.ok $(call src_stamp,$(filter python3.11=%,$(SOURCES)))
 	$(RT)/build-cpython.sh $(SRC)/python3.11 $(DEPS) $(CPY)
 
 include $(RT)/runtime.mk
