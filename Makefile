@@ -34,10 +34,14 @@ RT := builder/runtime
 hash = $(shell cat $(1) | sha256sum | cut -c1-16)
 EMCC_VERSION := $(shell dpkg-query -W -f '$${Version}' emscripten)
 
-# Pinned Debian sources, unpacked into the cache.
+# Pinned Debian sources, unpacked into the cache. Stamps are named by what
+# they hold (the pinned version; for python3.11 also a hash of the patches
+# applied), never compared by time with files of a clone: a fresh clone on a
+# machine that has them reuses them.
 SOURCES := $(shell grep -v '^\#' $(RT)/sources.txt)
 SRC := $(LARDER_CACHE)/src
-src_stamp = $(SRC)/.$(subst :,_,$(1)).ok
+PATCH_KEY := $(call hash,$(RT)/python-patches.txt $(RT)/apply-patches.sh $(wildcard $(RT)/patches/*.patch))
+src_stamp = $(SRC)/.$(subst :,_,$(1))$(if $(filter python3.11=%,$(1)),-$(PATCH_KEY)).ok
 SOURCE_STAMPS := $(foreach s,$(SOURCES),$(call src_stamp,$(s)))
 
 DEPS_KEY := $(call hash,$(RT)/sources.txt $(RT)/build-deps.sh)-$(EMCC_VERSION)
@@ -50,9 +54,8 @@ CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 all: runtime tools site
 
 sources: $(SOURCE_STAMPS)
-$(SRC)/.%.ok: $(RT)/sources.txt $(RT)/fetch-source.sh $(RT)/python-patches.txt $(RT)/apply-patches.sh \
-		$(wildcard $(RT)/patches/*.patch)
-	@spec='$(subst _,:,$*)'; name=$${spec%%=*}; \
+$(SRC)/.%.ok:
+	@spec='$(subst _,:,$(patsubst %-$(PATCH_KEY),%,$*))'; name=$${spec%%=*}; \
 	 echo "fetch $$spec"; \
 	 $(RT)/fetch-source.sh "$$spec" "$(SRC)/$$name" $$([ "$$name" = python3.11 ] && echo --skip-patches); \
 	 if [ "$$name" = python3.11 ]; then $(RT)/apply-patches.sh "$(SRC)/$$name" $(RT)/python-patches.txt; fi
@@ -64,7 +67,7 @@ $(DEPS)/.ok: | $(SOURCE_STAMPS)
 	@touch $@
 
 cpython: $(CPY)/.ok
-$(CPY)/.ok: $(DEPS)/.ok $(call src_stamp,$(filter python3.11=%,$(SOURCES)))
+$(CPY)/.ok: $(DEPS)/.ok | $(call src_stamp,$(filter python3.11=%,$(SOURCES)))
 	$(RT)/build-cpython.sh $(SRC)/python3.11 $(DEPS) $(CPY)
 
 include $(RT)/runtime.mk
