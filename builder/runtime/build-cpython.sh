@@ -32,6 +32,15 @@ export BZIP2_CFLAGS="$inc" BZIP2_LIBS="$lib -lbz2"
 export LIBLZMA_CFLAGS="$inc" LIBLZMA_LIBS="$lib -llzma"
 export LIBSQLITE3_CFLAGS="$inc" LIBSQLITE3_LIBS="$lib -lsqlite3"
 
+# CPython's call trampoline for Emscripten (3.11 has it, off unless
+# PY_CALL_TRAMPOLINE is defined; 3.12 turns it on): C methods, getters,
+# setters and module init functions are called through JS, which tolerates
+# a function cast to a type with more parameters than it declares. wasm's
+# call_indirect traps on such casts, and third-party extensions have them
+# (kiwisolver 1.4.4's strength getters take one argument: reading
+# kiwisolver.strength.strong traps without it). CFLAGS_NODIST: the
+# interpreter's build only, not the flags extension modules are built with.
+export CFLAGS_NODIST="-DPY_CALL_TRAMPOLINE"
 echo "== configure (slow: every probe is an emcc link)"
 emconfigure "$pysrc/configure" -C \
     --host=wasm32-unknown-emscripten \
