@@ -50,7 +50,7 @@ CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/python-patches.txt $(wildcard $(R
 	$(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime tools site native unit fuzz test demo bench clean
+.PHONY: all sources deps cpython runtime tools site native corpus unit fuzz test demo bench clean
 all: runtime tools site
 
 sources: $(SOURCE_STAMPS)
@@ -153,30 +153,78 @@ $(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c index/error.c index
 		-o $@ $(filter %.c,$^)
 fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar
 
-test: runtime tools site native unit fuzz
+test: runtime tools site native corpus unit fuzz
 	tests/run.sh
 
-# Native packages, cross-compiled from their sdists (builder/native): the
-# build tree is cached by recipe, driver and CPython; the archive is made here.
-NUMPY_KEY := $(call hash,builder/native/numpy.recipe builder/native/build.sh)-$(CPY_KEY)
-NUMPY := $(LARDER_CACHE)/native-numpy-$(NUMPY_KEY)
-$(NUMPY)/.ok: $(CPY)/.ok
-	builder/native/build.sh builder/native/numpy.recipe $(CPY) $(NUMPY)
+# Native packages, cross-compiled from their sdists (builder/native): each
+# build tree is cached under a key made of its recipe (and the recipe's own
+# files, builder/native/NAME-*), the driver, CPython and what it builds on
+# (numpy's headers, the C libraries); the archives are made here.
+NATIVE_SOURCES := $(shell grep -v '^\#' builder/native/sources.txt)
+CLIBS_KEY := $(call hash,builder/native/sources.txt builder/native/build-clibs.sh)-$(EMCC_VERSION)
+CLIBS := $(LARDER_CACHE)/native-clibs-$(CLIBS_KEY)
+$(CLIBS)/.ok: | $(foreach s,$(NATIVE_SOURCES),$(call src_stamp,$(s)))
+	builder/native/build-clibs.sh $(SRC) $(CLIBS)
+strhash = $(shell echo '$(1)' | sha256sum | cut -c1-16)
+native_key = $(call hash,builder/native/build.sh builder/native/$(1).recipe $(wildcard builder/native/$(1)-*))
+NUMPY := $(LARDER_CACHE)/native-numpy-$(call native_key,numpy)-$(CPY_KEY)
+KIWISOLVER := $(LARDER_CACHE)/native-kiwisolver-$(call native_key,kiwisolver)-$(CPY_KEY)
+PILLOW := $(LARDER_CACHE)/native-pillow-$(call native_key,pillow)-$(CPY_KEY)
+CONTOURPY := $(LARDER_CACHE)/native-contourpy-$(call strhash,$(call native_key,contourpy)-$(NUMPY))
+MATPLOTLIB := $(LARDER_CACHE)/native-matplotlib-$(call strhash,$(call native_key,matplotlib)-$(NUMPY)-$(CLIBS))
+NATIVE_ENV := LARDER_DEPS=$(DEPS) LARDER_CLIBS=$(CLIBS) LARDER_NUMPY=$(NUMPY)
+$(NUMPY)/.ok $(KIWISOLVER)/.ok $(PILLOW)/.ok: $(CPY)/.ok
+$(CONTOURPY)/.ok: $(CPY)/.ok $(NUMPY)/.ok
+$(MATPLOTLIB)/.ok: $(CPY)/.ok $(NUMPY)/.ok $(CLIBS)/.ok
+$(NUMPY)/.ok $(KIWISOLVER)/.ok $(PILLOW)/.ok $(CONTOURPY)/.ok $(MATPLOTLIB)/.ok:
+	$(NATIVE_ENV) builder/native/build.sh builder/native/$(word 2,$(subst -, ,$(notdir $(@D)))).recipe $(CPY) $(@D)
+NATIVE_TREES := $(NUMPY) $(KIWISOLVER) $(PILLOW) $(CONTOURPY) $(MATPLOTLIB)
 NATIVE := $(B)/native
-$(NATIVE)/.ok: $(NUMPY)/.ok $(B)/bin/larder-build
+$(NATIVE)/.ok: $(NATIVE_TREES:%=%/.ok) $(B)/bin/larder-build
 	@rm -rf $(@D) && mkdir -p $(@D)
-	. builder/native/numpy.recipe && $(B)/bin/larder-build tree -q -o $(@D) --name $$NAME --version $$VERSION \
-		--imports $$IMPORTS $(NUMPY)/tree
+	@for t in $(NATIVE_TREES); do \
+	    n=$${t##*/native-}; n=$${n%%-*}; \
+	    ( . builder/native/$$n.recipe && $(B)/bin/larder-build tree -q -o $(@D) --name $$NAME --version $$VERSION \
+	        --imports $$IMPORTS $$(for d in $$DEPENDS; do echo --depends $$d; done) $$t/tree ) || exit 1; \
+	done
 	@touch $@
 native: $(NATIVE)/.ok
 
+# A named subset of numpy's own tests (its package leaves them out), run in
+# wasm with pytest by tests/node/numpy-suite.test.js: one directory per numpy
+# subpackage, named so that none shadows a stdlib module.
+NUMPY_TESTS := linalg/test_linalg fft/test_pocketfft fft/test_helper random/test_generator_mt19937 \
+	core/test_umath core/test_einsum core/test_shape_base core/test_datetime lib/test_shape_base \
+	lib/test_nanfunctions ma/test_core polynomial/test_polynomial
+$(B)/numpy-tests/.ok: $(NUMPY)/.ok tests/native/numpy-suite/pytest.ini tests/native/numpy-suite/conftest.py
+	@rm -rf $(@D) && mkdir -p $(@D)
+	@for t in $(NUMPY_TESTS); do mkdir -p $(@D)/numpy-$${t%/*} && \
+	    cp $(NUMPY)/numpy-*/numpy/$${t%/*}/tests/$${t#*/}.py $(@D)/numpy-$${t%/*}/ || exit 1; done
+	@cp tests/native/numpy-suite/pytest.ini tests/native/numpy-suite/conftest.py $(@D)/
+	@touch $@
+
+# The host's native numpy of the wasm build's version (Debian 12 has 1.24.2),
+# which the tests compare values with: PyPI's wheel, pinned by sha256.
+HOST_NUMPY := $(LARDER_CACHE)/host-numpy-1.25.2
+HOST_NUMPY_WHEEL := numpy-1.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+HOST_NUMPY_SHA256 := 60e7f0f7f6d0eee8364b9a6304c2845b9c491ac706048c7e8cf47b83123b8dbf
+$(HOST_NUMPY)/.ok:
+	@rm -rf $(@D) $(@D).tmp && mkdir -p $(@D).tmp
+	/usr/bin/python3.11 -m pip download -q --no-deps --only-binary :all: numpy==1.25.2 -d $(@D).tmp
+	echo "$(HOST_NUMPY_SHA256)  $(@D).tmp/$(HOST_NUMPY_WHEEL)" | sha256sum -c --quiet -
+	cd $(@D).tmp && /usr/bin/python3.11 -m zipfile -e $(HOST_NUMPY_WHEEL) lib && rm $(HOST_NUMPY_WHEEL)
+	@touch $(@D).tmp/.ok && mv $(@D).tmp $(@D)
+native: $(B)/numpy-tests/.ok $(HOST_NUMPY)/.ok
+
 # The package corpus: Debian's wheels and installed pure-Python packages.
 CORPUS := $(B)/corpus
+corpus: $(CORPUS)/.ok
 $(CORPUS)/.ok: $(B)/bin/larder-build builder/packages.txt
 	@rm -rf $(@D) && mkdir -p $(@D)
 	$(B)/bin/larder-build wheel -q -o $(@D) $$(ls /usr/share/python-wheels/{pip,setuptools,wheel}-*.whl)
 	$(B)/bin/larder-build dist -q -o $(@D) six pyparsing cycler packaging fonttools idna attrs 2>/dev/null
 	$(B)/bin/larder-build dist -q -o $(@D) --depends six python-dateutil
+	$(B)/bin/larder-build dist -q -o $(@D) pytest pluggy iniconfig 2>/dev/null
 	@touch $@
 
 # The playground page, bundled (CodeMirror from npm) with esbuild.

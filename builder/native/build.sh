@@ -9,12 +9,30 @@
 # (-sSIDE_MODULE=1 -sWASM_BIGINT like the main module; -fvisibility=hidden
 # because emscripten 3.1.6 shares function symbols across side modules).
 # Sources are downloaded with pip and checked against the recipe's sha256.
+#
+# A recipe is a shell fragment setting (see numpy.recipe):
+#   NAME VERSION SDIST SDIST_SHA256   the sdist on PyPI and its sha256
+#   BUILD_DEPS    "spec:sha256 ..."   host-side sdists put on PYTHONPATH
+#   ENV           "VAR=value ..."     environment of the package's build
+#   BUILD_ARGS                        setup.py arguments
+#   USES          "numpy clibs zlib c++"  what the build needs from us: the
+#                 wasm numpy's headers ($LARDER_NUMPY, a build.sh OUTDIR), the
+#                 C libraries of build-clibs.sh ($LARDER_CLIBS, also as
+#                 pkg-config's only search path), the runtime's zlib
+#                 ($LARDER_DEPS, as ZLIB_ROOT), C++ with exception catching
+#                 (libc++ linked into the module)
+#   FILES         "name:recipe-file"  files of ours copied into the source tree
+#   PATCHES       "file.patch ..."    patches of ours (-p1), each saying why
+#   IMPORTS DEPENDS EXCLUDE           for the archive (Makefile, larder-build)
 set -euo pipefail
-recipe=$1 cpy=$(cd "$2" && pwd) out=$3
+recipe=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") cpy=$(cd "$2" && pwd) out=$3
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD_DEPS= ENV= BUILD_ARGS=build USES= FILES= PATCHES= EXCLUDE=
 # shellcheck disable=SC1090
 . "$recipe"
 pysrc=${LARDER_CACHE:?}/src/python3.11
-rm -rf "$out" && mkdir -p "$out/dl" "$out/hosttools"
+rm -rf "$out" && mkdir -p "$out/dl" "$out/hosttools/bin"
+out=$(cd "$out" && pwd)
 fetch() {  # SPEC SHA256
     local spec=$1 sha=$2
     /usr/bin/python3.11 -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation "$spec" -d "$out/dl" >/dev/null
@@ -28,27 +46,62 @@ pythonpath=$cpy/build/build/lib.emscripten-wasm32-3.11
 for dep in $BUILD_DEPS; do
     file=$(fetch "${dep%%:*}" "${dep##*:}")
     tar -xzf "$file" -C "$out/hosttools"
-    pythonpath=$pythonpath:$(ls -d "$out"/hosttools/*/ | tail -1)
+    pythonpath=$pythonpath:$(ls -d "$out"/hosttools/*/ | grep -v /bin/ | tail -1)
 done
+srcdir=$out/$(tar -tzf "$sdist" | awk -F/ 'NR == 1 {print $1}')
 tar -xzf "$sdist" -C "$out"
-cd "$out/$NAME-$VERSION"
+for f in $FILES; do cp "$here/${f#*:}" "$srcdir/${f%%:*}"; done
+for p in $PATCHES; do patch -d "$srcdir" -p1 --quiet < "$here/$p"; done
+cd "$srcdir"
+
 export NODE_PATH=/usr/share/nodejs
 export _PYTHON_SYSCONFIGDATA_NAME=_sysconfigdata__emscripten_wasm32-emscripten
 export PYTHONPATH=$pythonpath
 export _PYTHON_HOST_PLATFORM=emscripten-3.1.6-wasm32
 export SETUPTOOLS_USE_DISTUTILS=stdlib
-export CC=emcc CXX=em++ AR=emar
-export LDSHARED="emcc -shared -sSIDE_MODULE=1 -sWASM_BIGINT"
-export CFLAGS="-I$cpy/build -I$pysrc/Include -fPIC -fvisibility=hidden -g0"
-export CXXFLAGS="$CFLAGS"
-export LDFLAGS="-sSIDE_MODULE=1 -sWASM_BIGINT -g0"
+flags="-I$cpy/build -I$pysrc/Include -fPIC -fvisibility=hidden -g0"
+# emcc links every archive of a side module whole (SIDE_MODULE=1 is
+# "linkable"); --no-whole-archive first makes archives (libc++, freetype,
+# zlib, numpy's npymath) contribute only the objects the module uses.
+ldflags="-Wl,--no-whole-archive -sSIDE_MODULE=1 -sWASM_BIGINT -O2 -g0"
+# nothing of the host's: no pkg-config search path but ours
+export PKG_CONFIG_LIBDIR=$out/hosttools/pkgconfig
+cxx=em++
+for use in $USES; do
+    case $use in
+    numpy) flags="-I${LARDER_NUMPY:?}/tree/numpy/core/include $flags" ;;
+    clibs) flags="-I${LARDER_CLIBS:?}/include $flags"; ldflags="$ldflags -L$LARDER_CLIBS/lib"
+           export PKG_CONFIG_LIBDIR=$LARDER_CLIBS/lib/pkgconfig ;;
+    c++)   # Exceptions are caught (kiwisolver, contourpy and matplotlib turn
+           # C++ exceptions into Python ones). Side modules get no system
+           # library from emscripten, and the main module has no libc++ (it
+           # is C): the C++ runtime is linked into each module, after its
+           # objects, by this wrapper around em++. (In emscripten 3.1.6 the
+           # unsuffixed libc++ is the JS-exceptions one; "-except" is wasm EH.)
+           flags="$flags -fexceptions"
+           lib=$(dirname "$(command -v emcc)")/../share/emscripten/cache/sysroot/lib/wasm32-emscripten/pic
+           [ -f "$lib/libc++.a" ] || lib=/usr/share/emscripten/cache/sysroot/lib/wasm32-emscripten/pic
+           cat > "$out/hosttools/bin/em++-side" <<WRAP
+#!/bin/sh
+case " \$* " in *" -c "*) exec em++ "\$@" ;; esac
+exec em++ "\$@" $lib/libc++.a $lib/libc++abi.a
+WRAP
+           chmod +x "$out/hosttools/bin/em++-side"
+           cxx=$out/hosttools/bin/em++-side ;;
+    zlib)  export ZLIB_ROOT=${LARDER_DEPS:?} ;;  # the runtime's wasm deps
+    *) echo "build.sh: unknown USES entry '$use' in $recipe" >&2; exit 1 ;;
+    esac
+done
+export CC=emcc CXX=$cxx AR=emar
+export LDSHARED="$cxx -shared $ldflags"
+export CFLAGS="$flags" CXXFLAGS="$flags" LDFLAGS="$ldflags"
 # shellcheck disable=SC2086
 env $ENV /usr/bin/python3.11 setup.py $BUILD_ARGS > "$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
 lib=$(ls -d build/lib.*)
 mkdir -p "$out/tree"
 cp -r "$lib"/. "$out/tree/"
-if [ -n "${EXCLUDE:-}" ]; then
-    find "$out/tree" -type d -name "$EXCLUDE" -prune -exec rm -rf {} +
-fi
+for x in $EXCLUDE; do
+    find "$out/tree" -name "$x" -prune -exec rm -rf {} +
+done
 touch "$out/.ok"
 echo "== $NAME $VERSION built into $out/tree"

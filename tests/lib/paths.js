@@ -7,4 +7,6 @@ module.exports = {
   root,
   runtime: path.join(root, 'build', 'runtime'),
   cache: process.env.LARDER_CACHE || path.join(require('os').homedir(), '.cache', 'larder'),
+  // PyPI's numpy 1.25.2 for the host (Makefile: HOST_NUMPY), the reference for the wasm build
+  hostNumpy: path.join(process.env.LARDER_CACHE || path.join(require('os').homedir(), '.cache', 'larder'), 'host-numpy-1.25.2', 'lib'),
 };
