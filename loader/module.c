@@ -8,6 +8,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <emscripten.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,7 +210,33 @@ static PyObject *larder_py_cache_serial(PyObject *self, PyObject *args)
     return PyLong_FromUnsignedLongLong(serial);
 }
 
+/* Hands bytes to the page (Module.larderDisplay, set by larder-runtime.js
+ * from its display option); 0 when the runtime has no display. */
+EM_JS(int, larder_js_display, (const char *mime, const unsigned char *data, size_t len), {
+    if (!Module.larderDisplay)
+        return 0;
+    Module.larderDisplay(UTF8ToString(mime), HEAPU8.slice(data, data + len));
+    return 1;
+});
+
+PyDoc_STRVAR(display_doc, "display(mime, data) -> bool\n\n"
+             "Show data (bytes of the given MIME type, e.g. image/png) on the page running\n"
+             "the interpreter, in order with its output. False when nothing displays it\n"
+             "(no display callback: under Node, or a page that gave none).");
+static PyObject *larder_py_display(PyObject *self, PyObject *args)
+{
+    (void)self;
+    const char *mime;
+    Py_buffer data;
+    if (!PyArg_ParseTuple(args, "sy*:display", &mime, &data))
+        return NULL;
+    int shown = larder_js_display(mime, data.buf, (size_t)data.len);
+    PyBuffer_Release(&data);
+    return PyBool_FromLong(shown);
+}
+
 static PyMethodDef larder_methods[] = {
+    {"display", larder_py_display, METH_VARARGS, display_doc},
     {"fetch", larder_py_fetch, METH_O, fetch_doc},
     {"cache_serial", larder_py_cache_serial, METH_VARARGS, serial_doc},
     {"sha256", larder_py_sha256, METH_O, sha256_doc},

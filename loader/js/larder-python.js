@@ -79,6 +79,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  process.stderr.write(`larder-python: ${e.message}\n`);
+  process.stderr.write(`larder-python: ${process.env.LARDER_DEBUG ? e.stack : e.message}\n`);
   process.exitCode = 1;
 });

@@ -29,6 +29,9 @@
  *   interruptBuffer  a Uint8Array over a SharedArrayBuffer: writing 2 (SIGINT)
  *             into element 0 raises KeyboardInterrupt in the running program
  *   installed(package, fromCache)    after each package the loader installs
+ *   display(mime, bytes)   shows what the program displays (larder.display,
+ *             plt.show() through the larder_matplotlib backend, which is
+ *             selected when this is given), e.g. 'image/png' and its bytes
  *   env       extra environment variables for the interpreter
  *
  * The loader (packages installed on import) is on when indexUrl is given:
@@ -241,13 +244,21 @@
     const cacheMode = options.cache || (isNode ? 'memory' : 'idbfs');
     let syncing = Promise.resolve();
     let persistTimer = null;
+    /* C++ side modules built with exception catching (kiwisolver,
+     * matplotlib) import ___cxa_find_matching_catch_N, N-2 being how many
+     * types a catch site names; emscripten 3.1.6 generates these only for
+     * the main module's own imports. Each is the variadic function. */
+    const catchers = {};
+    for (let n = 2; n <= 16; n++) catchers[`___cxa_find_matching_catch_${n}`] = (...types) => module.___cxa_find_matching_catch(...types);
     const module = await factory({
+      ...catchers,
       wasmBinary,
       noInitialRun: true,
       stdout: stdoutStream.put,
       stderr: stderrStream.put,
       stdin,
       larderInstalled: options.installed,
+      larderDisplay: options.display,
       larderFetch: fetcher ? fetcher.fetch : undefined,
       larderPrefetch: fetcher ? fetcher.prefetch : undefined,
       larderProgress: options.progress,
@@ -293,6 +304,7 @@
         });
         if (extra.length) M.ENV.PYTHONPATH = extra.join(':');
         for (const [name, data] of sideModules) M.FS.writeFile(`${LIB}/python3.11/lib-dynload/${name}`, data);
+        if (options.display) M.ENV.MPLBACKEND = 'module://larder_matplotlib';
         Object.assign(M.ENV, options.env || {});
       }],
     });

@@ -13,6 +13,8 @@
  * Messages out:  {type: 'ready', fetchMode} | {type: 'stdout'|'stderr', text}
  *                {type: 'progress', package, done, total}
  *                {type: 'installed', package, fromCache}
+ *                {type: 'display', mime, data}  data: an ArrayBuffer
+ *                (a figure from plt.show(), or larder.display())
  *                {type: 'input-request'}
  *                stdout/stderr carry partial: true for a prompt without newline
  *                {type: 'done', id, ok} | {type: 'persisted', id}
@@ -56,6 +58,7 @@ self.onmessage = async (event) => {
         stdin: msg.inputBuffer ? inputFrom(msg.inputBuffer) : undefined,
         interruptBuffer: msg.interruptBuffer ? new Uint8Array(msg.interruptBuffer) : undefined,
         installed: (pkg, fromCache) => postMessage({ type: 'installed', package: pkg, fromCache }),
+        display: (mime, bytes) => postMessage({ type: 'display', mime, data: bytes.buffer }, [bytes.buffer]),
       });
       python.init();  /* 'ready' means the interpreter and the index are ready */
       postMessage({ type: 'ready', fetchMode: python.fetchMode });

@@ -176,3 +176,11 @@ def info(name):
     """The index entry of a package, as a dict; None if it is not there."""
     _require()
     return _index.get(name)
+
+
+def display(data, mime="image/png"):
+    """Show data (bytes of the MIME type) on the page running the program, in
+    order with its output: the playground shows images inline. Returns False
+    when nothing can show it (under Node, or a page with no display callback).
+    Figures of matplotlib's plt.show() come here (larder_matplotlib)."""
+    return _larder.display(mime, bytes(data))

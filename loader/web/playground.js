@@ -46,6 +46,21 @@ function write(text, cls, isPartial) {
   out.scrollTop = out.scrollHeight;
 }
 
+/* What the program displays (plt.show(), larder.display()): images inline. */
+function show(mime, data) {
+  if (!mime.startsWith('image/')) {
+    write(`[cannot show ${mime}]`, 'err');
+    return;
+  }
+  const img = document.createElement('img');
+  img.className = 'figure';
+  img.alt = 'figure';
+  img.src = URL.createObjectURL(new Blob([data], { type: mime }));
+  out.appendChild(img);
+  partial = null;
+  out.scrollTop = out.scrollHeight;
+}
+
 function askInput() {
   const field = document.createElement('input');
   field.setAttribute('aria-label', 'input');
@@ -91,10 +106,14 @@ function start() {
       $('progress').max = m.total || 1;
       $('progress').value = m.done;
       $('loading').textContent = m.done === m.total ? '' : `loading ${m.package} (${(m.total / 1024).toFixed(0)} KB)`;
+    } else if (m.type === 'display') {
+      show(m.mime, m.data);
     } else if (m.type === 'installed') {
       (m.fromCache ? ran.cached : ran.downloaded).push(m.package);
     } else if (m.type === 'done') {
       setRunning(false);
+      $('progress').hidden = true;
+      $('loading').textContent = '';
       const parts = [];
       if (ran.downloaded.length) parts.push(`downloaded: ${ran.downloaded.join(', ')}`);
       if (ran.cached.length) parts.push(`from the cache: ${ran.cached.join(', ')}`);

@@ -3,9 +3,9 @@
 'use strict';
 const { spawn } = require('child_process');
 
-function run(command, args, { timeoutMs = 120000 } = {}) {
+function run(command, args, { timeoutMs = 120000, cwd, env } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args);
+    const child = spawn(command, args, { cwd, env: env ? { ...process.env, ...env } : process.env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
