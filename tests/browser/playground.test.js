@@ -1,7 +1,8 @@
 /*
  * playground.test.js - the playground page in headless Chromium, served by
  * larder-mirror from a signed repository: output, input(), Stop, lazy
- * imports with progress, the cache after a reload, a load error.
+ * imports with progress, the cache after a reload, a load error, numpy
+ * (compared with the host's) and a matplotlib figure shown in the page.
  */
 'use strict';
 const test = require('node:test');
@@ -24,7 +25,13 @@ test.before(async () => {
   execFileSync(path.join(BIN, 'larder-build'), ['dist', '-q', '-o', corpus, '--depends', 'six', 'six', 'python-dateutil']);
   execFileSync(path.join(BIN, 'larder-mirror'), ['init', repo]);
   const stdlib = path.join(root, 'build', 'stdlib');
-  const archives = [...fs.readdirSync(stdlib).map((f) => path.join(stdlib, f)), ...fs.readdirSync(corpus).map((f) => path.join(corpus, f))]
+  // the stdlib, the test's corpus, and the native packages (numpy, matplotlib) with
+  // matplotlib's pure-Python dependencies from the build's corpus
+  const native = path.join(root, 'build', 'native');
+  const mplDeps = /^(cycler|fonttools|packaging|pyparsing)-/;
+  const archives = [...fs.readdirSync(stdlib).map((f) => path.join(stdlib, f)), ...fs.readdirSync(corpus).map((f) => path.join(corpus, f)),
+    ...fs.readdirSync(native).map((f) => path.join(native, f)),
+    ...fs.readdirSync(path.join(root, 'build', 'corpus')).filter((f) => mplDeps.test(f)).map((f) => path.join(root, 'build', 'corpus', f))]
     .filter((f) => f.endsWith('.tar.zst'));
   execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'publish', ...archives]);
   execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'sign']);
@@ -145,4 +152,33 @@ test('the embedding example: larder.js in another page, from the mirror', async 
   await other.waitForFunction(() => document.getElementById('out').textContent.includes('python'), null, { timeout: 30000 });
   assert.equal(await other.textContent('#out'), '{"python": "3.11.2"}\n');
   await other.close();
+});
+
+test('numpy computes what the host numpy computes, and plt.show() shows the figure', async (t) => {
+  await page.goto(url);
+  await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 60000 });
+  const scripts = path.join(root, 'tests', 'native');
+  await runCode(fs.readFileSync(path.join(scripts, 'numpy_values.py'), 'utf8'));
+  await finished();
+  const text = await output();
+  const host = execFileSync('/usr/bin/python3.11', [path.join(scripts, 'numpy_values.py')],
+    { encoding: 'utf8', env: { ...process.env, PYTHONPATH: require('../lib/paths').hostNumpy } });
+  const w = JSON.parse(text.trim().split('\n')[0]);
+  const h = JSON.parse(host);
+  assert.equal(w.version, h.version);
+  const flat = (v) => (Array.isArray(v) ? v.flatMap(flat) : [v]);
+  for (const k of ['solve', 'fft', 'normal_mean', 'broadcast']) {
+    flat(w[k]).forEach((x, i) => assert.ok(Math.abs(x - flat(h[k])[i]) <= 1e-12 * Math.max(1, Math.abs(flat(h[k])[i])), `${k}[${i}]`));
+  }
+  // the same figure, shown: the page's backend instead of Agg, plt.show() instead of savefig
+  await runCode(fs.readFileSync(path.join(scripts, 'mpl_figure.py'), 'utf8').replace('matplotlib.use("Agg")', '')
+    .replace('fig.savefig(sys.argv[1], format="png", metadata={"Software": None})', 'plt.show()'));
+  await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 240000 });
+  assert.equal(await page.$('#out .err'), null, await output());
+  const img = await page.waitForSelector('#out img.figure');
+  const size = await img.evaluate((e) => e.decode().then(() => [e.naturalWidth, e.naturalHeight]));
+  assert.deepEqual(size, [512, 320]);
+  assert.match(await output(), /^3\.6\.3 \[6\.4, 4\.0\] 80/);
+  await page.screenshot({ path: path.join(root, 'build', 'playground-matplotlib.png') });
+  t.diagnostic(`cache line: ${await page.textContent('#cache')}`);
 });
