@@ -256,13 +256,14 @@ demo: runtime tools $(DEMO)/site/config.js
 		--runtime $(RUNTIME) --site $(DEMO)/site --access-log $(DEMO)/access.log
 
 # Benchmarks: ratios against a baseline measured in the same run (not tests).
-bench: runtime tools $(B)/stdlib/.ok
+bench: runtime tools native corpus $(B)/stdlib/.ok
 	bench/index.sh
 	bench/corpus.sh
 	bench/loader.sh
 	node bench/idbfs-memory.js
 	bench/mirror.sh
 	node bench/firstload.js
+	bench/native.sh
 
 clean:
 	rm -rf $(B)

@@ -2,16 +2,23 @@
  * firstload.js - the first load of the playground page, larder against the
  * same page on Pyodide 0.24.1 (npm; its worker speaks larder's worker
  * protocol, bench/firstload/pyodide-runtime/worker.js), in one Chromium run,
- * both served by larder-mirror serve (identity encoding, the same headers).
- * For each of 5 repetitions, with a fresh profile: cold load (empty HTTP
- * cache) then a reload (warm HTTP cache): time from navigation to an enabled
- * Run button, to the first output of print('hello') (Run clicked as soon as
- * it is enabled), and the bytes served until then (from the access log).
- * Writes bench/results/firstload-DATE.json and prints a table.
+ * both served by larder-mirror serve with the same headers and the same
+ * content encoding: identity, then gzip (every runtime and site file of both
+ * precompressed with gzip -9 beside it, served by Accept-Encoding; the
+ * archives are zstd already). Chromium does not offer brotli over plain
+ * HTTP, so for brotli the bytes are computed: the files each page fetched,
+ * compressed with brotli at quality 11.
+ * For each encoding and each of 5 repetitions, with a fresh profile: cold
+ * load (empty HTTP cache) then a reload (warm HTTP cache): time from
+ * navigation to an enabled Run button, to the first output of print('hello')
+ * (Run clicked as soon as it is enabled), and the bytes served until then
+ * (from the access log). Writes bench/results/firstload-DATE.json and prints
+ * a table.
  */
 'use strict';
 const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
+const zlib = require('zlib');
 const os = require('os');
 const path = require('path');
 const { launch } = require('../tests/lib/browser');
@@ -42,59 +49,95 @@ function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >
     if (which === 'pyodide') fs.cpSync(path.join(root, 'node_modules', 'pyodide'), path.join(site, 'pyodide'), { recursive: true });
     sites[which] = site;
   }
-  const servers = {};
-  for (const which of ['larder', 'pyodide']) {
-    const log = path.join(work, `access-${which}.log`);
-    const rt = which === 'larder' ? runtime : path.join(__dirname, 'firstload', 'pyodide-runtime');
-    const child = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0',
-      '--runtime', rt, '--site', sites[which], '--access-log', log]);
-    const url = await new Promise((resolve) => {
-      let text = '';
-      child.stdout.on('data', (d) => { text += d; const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+)\//); if (m) resolve(m[1]); });
-    });
-    servers[which] = { child, url, log };
-  }
-  const logBytes = (which) => (fs.existsSync(servers[which].log) ? fs.readFileSync(servers[which].log, 'utf8').trim().split('\n').filter(Boolean) : [])
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
-  const rows = { larder: { cold: [], warm: [] }, pyodide: { cold: [], warm: [] } };
-  for (let rep = 0; rep < REPS; rep++) {
-    for (const which of ['larder', 'pyodide']) {
-      const browser = await launch();
-      const page = await browser.context.newPage();
-      for (const phase of ['cold', 'warm']) {
-        const before = logBytes(which);
-        if (phase === 'cold') await page.goto(`${servers[which].url}/`);
-        else await page.reload();
-        const ready = await page.waitForFunction(() => !document.getElementById('run').disabled && performance.now(),
-          null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
-        await page.evaluate(() => { window.playground.setCode("print('hello')"); window.playground.run(); });
-        const output = await page.waitForFunction(() => document.getElementById('out').textContent === 'hello\n' && performance.now(),
-          null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
-        await new Promise((r) => setTimeout(r, 200));  // let the access log catch up
-        rows[which][phase].push({ ready, output, bytes: logBytes(which) - before });
+  // each runtime in a directory of its own, so precompressed copies can sit beside its files
+  const runtimes = { larder: path.join(work, 'runtime-larder'), pyodide: path.join(work, 'runtime-pyodide') };
+  fs.cpSync(runtime, runtimes.larder, { recursive: true });
+  fs.cpSync(path.join(__dirname, 'firstload', 'pyodide-runtime'), runtimes.pyodide, { recursive: true });
+  const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory()
+    ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+  const precompress = () => {
+    for (const dir of [...Object.values(runtimes), ...Object.values(sites)]) {
+      for (const f of walk(dir).filter((n) => !/\.(gz|br|zst)$/.test(n))) {
+        fs.writeFileSync(`${f}.gz`, zlib.gzipSync(fs.readFileSync(f), { level: 9 }));
       }
-      await browser.close();
     }
-  }
-  for (const s of Object.values(servers)) s.child.kill('SIGTERM');
-  const summary = {};
-  console.log('first load of the playground, median of 5 (min-max); ready = Run enabled; bytes served until the first output');
-  for (const phase of ['cold', 'warm']) {
+  };
+  const brotliSize = new Map();
+  const brotliBytes = (which, line) => {  // "GET /path 200 bytes" -> the brotli size of that file
+    const url = line.split(' ')[1];
+    const roots = url.startsWith('/runtime/') ? [runtimes[which], url.slice(9)] : [sites[which], url.slice(1) || 'index.html'];
+    const file = path.join(...roots);
+    if (!fs.existsSync(file) || /\.(tar\.zst|zst)$/.test(file)) return Number(line.split(' ').pop());
+    if (!brotliSize.has(file)) {
+      brotliSize.set(file, zlib.brotliCompressSync(fs.readFileSync(file), { params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: fs.statSync(file).size } }).length);
+    }
+    return brotliSize.get(file);
+  };
+  const results = {};
+  for (const encoding of ['identity', 'gzip']) {
+    if (encoding === 'gzip') precompress();
+    const servers = {};
     for (const which of ['larder', 'pyodide']) {
-      const r = rows[which][phase];
-      const pick = (k) => r.map((x) => x[k]);
-      summary[`${which}_${phase}`] = { ready_ms: median(pick('ready')), output_ms: median(pick('output')), bytes: median(pick('bytes')) };
-      console.log(`${phase} ${which.padEnd(8)} ready ${median(pick('ready')).toFixed(0)} ms, first output ${median(pick('output')).toFixed(0)} ms `
-        + `(${Math.min(...pick('output')).toFixed(0)}-${Math.max(...pick('output')).toFixed(0)}), ${(median(pick('bytes')) / 1e6).toFixed(2)} MB`);
+      const log = path.join(work, `access-${which}-${encoding}.log`);
+      const child = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0',
+        '--runtime', runtimes[which], '--site', sites[which], '--access-log', log]);
+      const url = await new Promise((resolve) => {
+        let text = '';
+        child.stdout.on('data', (d) => { text += d; const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+)\//); if (m) resolve(m[1]); });
+      });
+      servers[which] = { child, url, log };
     }
-    const l = summary[`larder_${phase}`], p = summary[`pyodide_${phase}`];
-    const bytes = p.bytes ? `${(l.bytes / p.bytes).toFixed(2)}x` : `${l.bytes} vs ${p.bytes} (revalidated, nothing sent)`;
-    console.log(`${phase} ratios larder/pyodide: time to first output ${(l.output_ms / p.output_ms).toFixed(2)}x, bytes ${bytes}`);
+    const logLines = (which) => (fs.existsSync(servers[which].log) ? fs.readFileSync(servers[which].log, 'utf8').trim().split('\n').filter(Boolean) : []);
+    const requests = (which) => logLines(which).map((l) => { const m = l.match(/"(\w+) ([^ ]+)[^"]*" (\d+) (\d+)/); return m ? `${m[1]} ${m[2]} ${m[3]} ${m[4]}` : null; }).filter(Boolean);
+    const rows = { larder: { cold: [], warm: [] }, pyodide: { cold: [], warm: [] } };
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const which of ['larder', 'pyodide']) {
+        const browser = await launch();
+        const page = await browser.context.newPage();
+        for (const phase of ['cold', 'warm']) {
+          const before = requests(which).length;
+          if (phase === 'cold') await page.goto(`${servers[which].url}/`);
+          else await page.reload();
+          const ready = await page.waitForFunction(() => !document.getElementById('run').disabled && performance.now(),
+            null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
+          await page.evaluate(() => { window.playground.setCode("print('hello')"); window.playground.run(); });
+          const output = await page.waitForFunction(() => document.getElementById('out').textContent === 'hello\n' && performance.now(),
+            null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
+          await new Promise((r) => setTimeout(r, 200));  // let the access log catch up
+          const sent = requests(which).slice(before);
+          const bytes = sent.reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+          // brotli: what the same 200 responses would have weighed (304s send nothing)
+          const brotli = sent.reduce((n, l) => n + (l.split(' ')[2] === '200' ? brotliBytes(which, l) : 0), 0);
+          rows[which][phase].push({ ready, output, bytes, ...(encoding === 'gzip' ? {} : { brotli_bytes: brotli }) });
+        }
+        await browser.close();
+      }
+    }
+    for (const srv of Object.values(servers)) srv.child.kill('SIGTERM');
+    const summary = {};
+    console.log(`first load of the playground (${encoding}), median of ${REPS} (min-max); ready = Run enabled; bytes served until the first output`);
+    for (const phase of ['cold', 'warm']) {
+      for (const which of ['larder', 'pyodide']) {
+        const r = rows[which][phase];
+        const pick = (k) => r.map((x) => x[k]);
+        summary[`${which}_${phase}`] = { ready_ms: median(pick('ready')), output_ms: median(pick('output')), bytes: median(pick('bytes')),
+          ...(encoding === 'identity' ? { brotli_bytes: median(pick('brotli_bytes')) } : {}) };
+        console.log(`${phase} ${which.padEnd(8)} ready ${median(pick('ready')).toFixed(0)} ms, first output ${median(pick('output')).toFixed(0)} ms `
+          + `(${Math.min(...pick('output')).toFixed(0)}-${Math.max(...pick('output')).toFixed(0)}), ${(median(pick('bytes')) / 1e6).toFixed(2)} MB`
+          + (encoding === 'identity' ? `, ${(median(pick('brotli_bytes')) / 1e6).toFixed(2)} MB as brotli` : ''));
+      }
+      const l = summary[`larder_${phase}`], p = summary[`pyodide_${phase}`];
+      const bytes = p.bytes ? `${(l.bytes / p.bytes).toFixed(2)}x` : `${l.bytes} vs ${p.bytes} (revalidated, nothing sent)`;
+      console.log(`${phase} ratios larder/pyodide: time to first output ${(l.output_ms / p.output_ms).toFixed(2)}x, bytes ${bytes}`
+        + (encoding === 'identity' && p.brotli_bytes ? `, brotli bytes ${(l.brotli_bytes / p.brotli_bytes).toFixed(2)}x` : ''));
+    }
+    results[encoding] = { rows, summary };
   }
   const out = path.join(root, 'bench', 'results');
   fs.mkdirSync(out, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   fs.writeFileSync(path.join(out, `firstload-${date}.json`), JSON.stringify({ date, machine: { cores: os.cpus().length,
-    model: os.cpus()[0].model }, encoding: 'identity', reps: REPS, rows, summary }, null, 1));
+    model: os.cpus()[0].model }, reps: REPS, encodings: results }, null, 1));
   fs.rmSync(work, { recursive: true, force: true });
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -99,4 +99,14 @@ print(f"  {'module':20s} {'cold':>8s} {'warm':>8s} {'unpacked':>9s} {'warm/unpac
 for name, m in rows.items():
     med = {k: statistics.median(v) / 1e3 for k, v in m.items()}
     print(f"  {name:20s} {med['cold']:8.1f} {med['warm']:8.1f} {med['unpacked']:9.1f} {med['warm'] / med['unpacked']:14.2f}")
+import json, os, time
+stats = lambda v: {"min": min(v), "median": statistics.median(v), "max": max(v)}
+result = {"date": time.strftime("%Y-%m-%d"), "machine": {"cores": os.cpu_count(), "cpu": next(
+              (l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")},
+          "pipeline": {"unpacked_mb": mb, "native_us": stats(native), "wasm_us": stats(wasm),
+                       "wasm_over_native_throughput": statistics.median(native) / statistics.median(wasm)},
+          "imports_us": {name: {k: stats(v) for k, v in m.items()} for name, m in rows.items()}}
+path = f"bench/results/loader-{result['date']}.json"
+json.dump(result, open(path, "w"), indent=1)
+print(f"written to {path}")
 PY

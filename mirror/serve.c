@@ -4,8 +4,9 @@
  * Serves the signed public tree at / (index.json, its signature, the
  * archives), the runtime under /runtime/ and a site (the playground) at /.
  * GET and HEAD; ETag/If-None-Match; single byte ranges; immutable caching
- * for archives, no-cache for everything else; the index zstd- or
- * gzip-encoded by Accept-Encoding; CORS, COOP/COEP/CORP so pages can be
+ * for archives, no-cache for everything else; precompressed siblings
+ * (FILE.zst, .br, .gz: the index's, written when signing, or the
+ * runtime's) by Accept-Encoding; CORS, COOP/COEP/CORP so pages can be
  * cross-origin isolated; bearer tokens for a private mirror; bounded
  * connections, request memory and idle time; an access log; a clean stop on
  * SIGINT/SIGTERM.
@@ -172,24 +173,36 @@ static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *
     return 1;
 }
 
-static enum MHD_Result serve_file(server *s, struct MHD_Connection *c, const char *method, const char *url,
-                                  const char *path, int immutable, int is_index)
+/* A precompressed sibling of path (PATH.zst, .br or .gz, in that order of
+ * preference) that the client accepts and that is not older than path;
+ * its encoding name, or NULL. (Archives are zstd already and never have
+ * one.) Like nginx's gzip_static: the sign step writes the index's, and a
+ * host may precompress the runtime and the site. */
+static const char *pick_encoding(struct MHD_Connection *c, const char *path, char *chosen, size_t size)
 {
-    char chosen[4400];
-    const char *encoding = NULL;
-    snprintf(chosen, sizeof chosen, "%s", path);
-    if (is_index) {
-        const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-        static const char *const encodings[][2] = {{"zstd", ".zst"}, {"gzip", ".gz"}};
-        for (size_t i = 0; ae && i < 2 && !encoding; i++) {
-            char alt[4400];
-            snprintf(alt, sizeof alt, "%s%s", path, encodings[i][1]);
-            if (strstr(ae, encodings[i][0]) && access(alt, R_OK) == 0) {
-                snprintf(chosen, sizeof chosen, "%s", alt);
-                encoding = encodings[i][0];
-            }
+    static const char *const encodings[][2] = {{"zstd", ".zst"}, {"br", ".br"}, {"gzip", ".gz"}};
+    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    struct stat orig, alt;
+    if (!ae || stat(path, &orig) != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof encodings / sizeof encodings[0]; i++) {
+        char name[4400];
+        snprintf(name, sizeof name, "%s%s", path, encodings[i][1]);
+        if (strstr(ae, encodings[i][0]) && stat(name, &alt) == 0 && S_ISREG(alt.st_mode) &&
+            alt.st_mtime >= orig.st_mtime) {
+            snprintf(chosen, size, "%s", name);
+            return encodings[i][0];
         }
     }
+    return NULL;
+}
+
+static enum MHD_Result serve_file(server *s, struct MHD_Connection *c, const char *method, const char *url,
+                                  const char *path, int immutable)
+{
+    char chosen[4400];
+    snprintf(chosen, sizeof chosen, "%s", path);
+    const char *encoding = immutable ? NULL : pick_encoding(c, path, chosen, sizeof chosen);
     int fd = open(chosen, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -233,7 +246,7 @@ static enum MHD_Result serve_file(server *s, struct MHD_Connection *c, const cha
     MHD_add_response_header(r, "Content-Type", content_type(path));
     MHD_add_response_header(r, "Accept-Ranges", "bytes");
     MHD_add_response_header(r, "Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
-    if (is_index)
+    if (!immutable)
         MHD_add_response_header(r, "Vary", "Accept-Encoding");
     if (encoding)
         MHD_add_response_header(r, "Content-Encoding", encoding);
@@ -273,20 +286,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!s->opt->runtime_dir || !rel[8])
             return reply(s, c, method, url, 404, "not found\n", NULL, NULL);
         snprintf(path, sizeof path, "%s/%s", s->opt->runtime_dir, rel + 8);
-        return serve_file(s, c, method, url, path, 0, 0);
+        return serve_file(s, c, method, url, path, 0);
     }
     /* the signed tree: single-segment names */
     if (*rel && !strchr(rel, '/')) {
         snprintf(path, sizeof path, "%s/%s", s->public_dir, rel);
-        if (access(path, F_OK) == 0) {
-            int is_index = !strcmp(rel, "index.json");
-            return serve_file(s, c, method, url, path, larder_ends_with_zst(rel), is_index);
-        }
+        if (access(path, F_OK) == 0)
+            return serve_file(s, c, method, url, path, larder_ends_with_zst(rel));
     }
     /* the site */
     if (s->opt->site_dir) {
         snprintf(path, sizeof path, "%s/%s", s->opt->site_dir, *rel ? rel : "index.html");
-        return serve_file(s, c, method, url, path, 0, 0);
+        return serve_file(s, c, method, url, path, 0);
     }
     return reply(s, c, method, url, 404, "not found\n", NULL, NULL);
 }

@@ -54,10 +54,10 @@ $(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(CPY)/.ok
 SYSCONFIGDATA = $(CPY)/build/$(shell sed -n 's/^PY_SYSCONFIGDATA=//p' $(CPY)/build/link.env 2>/dev/null)
 
 # The core bundle: only what starting the interpreter needs.
-$(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt loader/python/larder.py $(CPY)/.ok
+$(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt loader/python/larder.py loader/python/larder_matplotlib.py $(CPY)/.ok
 	@mkdir -p $(@D)
 	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@ \
-		--only $(RT)/core-modules.txt --add loader/python/larder.py
+		--only $(RT)/core-modules.txt --add loader/python/larder.py --add loader/python/larder_matplotlib.py
 
 # Everything else, until the stdlib split makes it lazy.
 $(RUNTIME)/stdlib-full.zip: $(RT)/stdlib-bundle.py $(CPY)/.ok

@@ -9,6 +9,7 @@ const assert = require('node:assert/strict');
 const { spawn, execFileSync, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const zlib = require('node:zlib');
 const os = require('node:os');
 const path = require('node:path');
 const { root, runtime } = require('../lib/paths');
@@ -154,6 +155,36 @@ test('serve: headers, conditional and range requests, encodings, traversal', asy
   assert.equal(status(`${base}/runtime/python.wasm`), '200');
   assert.match(headers(`${base}/runtime/python.wasm`), /Content-Type: application\/wasm/i);
   assert.match(fs.readFileSync(path.join(work, 'access.log'), 'utf8'), /"GET \/six-1\.16\.0-0\.tar\.zst" 206 10/);
+});
+
+test('serve: precompressed siblings of site and runtime files, never stale ones', async () => {
+  const site = path.join(work, 'site-precompressed');
+  fs.mkdirSync(site, { recursive: true });
+  const body = 'console.log("larder");\n'.repeat(200);
+  fs.writeFileSync(path.join(site, 'app.js'), body);
+  fs.writeFileSync(path.join(site, 'app.js.gz'), zlib.gzipSync(body));
+  fs.writeFileSync(path.join(site, 'app.js.br'), zlib.brotliCompressSync(body));
+  fs.writeFileSync(path.join(site, 'old.js'), body);
+  fs.writeFileSync(path.join(site, 'old.js.gz'), zlib.gzipSync('stale'));
+  const past = new Date(Date.now() - 3600e3);
+  fs.utimesSync(path.join(site, 'old.js.gz'), past, past);  // older than old.js: not used
+  const s = await startServe(repo, ['--site', site]);
+  try {
+    let h = headers('-H', 'Accept-Encoding: gzip, deflate, br', `${s.url}/app.js`);
+    assert.match(h, /Content-Encoding: br/i);
+    assert.match(h, /Vary: Accept-Encoding/i);
+    assert.match(h, /Content-Type: (text|application)\/javascript/i);
+    assert.equal(zlib.brotliDecompressSync(execFileSync('curl', ['-s', '-H', 'Accept-Encoding: br', `${s.url}/app.js`])).toString(), body);
+    assert.match(headers('-H', 'Accept-Encoding: gzip', `${s.url}/app.js`), /Content-Encoding: gzip/i);
+    h = headers(`${s.url}/app.js`);
+    assert.doesNotMatch(h, /^Content-Encoding:/im);
+    assert.match(h, new RegExp(`Content-Length: ${body.length}`, 'i'));
+    h = headers('-H', 'Accept-Encoding: gzip', `${s.url}/old.js`);
+    assert.doesNotMatch(h, /^Content-Encoding:/im, 'a sibling older than its file is ignored');
+    assert.doesNotMatch(headers('-H', 'Accept-Encoding: gzip, br, zstd', `${s.url}/six-1.16.0-0.tar.zst`), /^Content-Encoding:/im);
+  } finally {
+    await stop(s);
+  }
 });
 
 test('the loader imports through the mirror', async () => {
