@@ -263,7 +263,9 @@ bench: runtime tools native corpus $(B)/stdlib/.ok
 	node bench/idbfs-memory.js
 	bench/mirror.sh
 	node bench/firstload.js
+	node bench/loadpackage.js
 	bench/native.sh
+	/usr/bin/python3.11 bench/report.py
 
 clean:
 	rm -rf $(B)

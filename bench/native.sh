@@ -61,13 +61,13 @@ for d in ("build/native", "build/corpus"):
     for f in os.listdir(d):
         if f.endswith(".json"):
             e = json.load(open(os.path.join(d, f)))
-            entries[e["name"]] = e
+            entries[e["name"].lower()] = e
 def closure(name, seen=None):
     seen = set() if seen is None else seen
     if name in entries and name not in seen:
         seen.add(name)
         for dep in entries[name].get("depends", []):
-            closure(dep, seen)
+            closure(dep.lower(), seen)
     return seen
 sizes = {n: entries[n]["size"] for n in ("numpy", "matplotlib", "kiwisolver", "contourpy", "pillow")}
 mpl_closure = sorted(closure("matplotlib"))

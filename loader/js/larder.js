@@ -8,6 +8,7 @@
  *     stdout: (line) => ..., stderr: (line) => ...,
  *     stdin: async () => prompt('input') ,          // input() (needs cross-origin isolation)
  *     progress: (pkg, done, total) => ...,
+ *     display: (mime, data) => ...,                 // plt.show() figures: 'image/png', an ArrayBuffer
  *   });
  *   const { ok } = await py.runPython('import six; print(six.__version__)');
  *   py.interrupt();   // KeyboardInterrupt in the running code (cross-origin isolated pages)
@@ -37,6 +38,7 @@
         else if (m.type === 'stdout' || m.type === 'stderr') listeners[m.type](m.text, { partial: m.partial });
         else if (m.type === 'progress' && options.progress) options.progress(m.package, m.done, m.total);
         else if (m.type === 'installed' && options.installed) options.installed(m.package, m.fromCache);
+        else if (m.type === 'display' && options.display) options.display(m.mime, m.data);
         else if (m.type === 'input-request') {
           const text = options.stdin ? await options.stdin() : null;
           const control = new Int32Array(inputBuffer, 0, 2);
