@@ -103,17 +103,13 @@ static larder_code add_record(gather *g, const char *dist_info, larder_error *er
     larder_code rc = larder_read_file(path, LARDER_DEFAULT_MAX_FILE, &data, &size, err);
     if (rc != LARDER_OK)
         return rc;
-    const char *p = (const char *)data, *end = p + size;
-    while (p < end && rc == LARDER_OK) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        size_t n = strcspn(p, ",\n");
-        if (n > (size_t)(eol - p))
-            n = (size_t)(eol - p);
+    const char *p = (const char *)data, *end = p + size, *line;
+    size_t len;
+    while (rc == LARDER_OK && larder_next_line(&p, end, &line, &len)) {
+        const char *comma = memchr(line, ',', len);
+        size_t n = comma ? (size_t)(comma - line) : len;
         char rel[2048];
-        snprintf(rel, sizeof rel, "%.*s", (int)n, p);
-        p = eol + 1;
+        snprintf(rel, sizeof rel, "%.*s", (int)n, line);
         if (!rel[0] || rel[0] == '"')
             continue;
         if (rel[0] == '/' || strstr(rel, "../") == rel || strstr(rel, "/../")) {
@@ -136,16 +132,13 @@ static larder_code add_record(gather *g, const char *dist_info, larder_error *er
 /* Modules named in top_level.txt: NAME/ (a package), NAME.py, NAME*.so. */
 static larder_code add_top_level(gather *g, const char *top, size_t len, larder_error *err)
 {
-    const char *p = top, *end = top + len;
+    const char *p = top, *end = top + len, *line;
+    size_t n;
     larder_code rc = LARDER_OK;
-    while (p < end && rc == LARDER_OK) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
+    while (rc == LARDER_OK && larder_next_line(&p, end, &line, &n)) {
         char name[256], path[4096];
         struct stat st;
-        snprintf(name, sizeof name, "%.*s", (int)(eol - p), p);
-        p = eol + 1;
+        snprintf(name, sizeof name, "%.*s", (int)n, line);
         name[strcspn(name, "\r /")] = '\0';
         if (!name[0] || larder_fileset_find(g->set, name))
             continue;

@@ -92,21 +92,17 @@ static int by_string(const void *a, const void *b) { return strcmp(*(char *const
 static int find_imports(const larder_fileset *set, const char *top_level, size_t top_len, names *out)
 {
     if (top_level) {
-        const char *p = top_level, *end = top_level + top_len;
-        while (p < end) {
-            const char *eol = memchr(p, '\n', (size_t)(end - p));
-            if (!eol)
-                eol = end;
-            size_t n = (size_t)(eol - p);
-            while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+        const char *p = top_level, *end = top_level + top_len, *line;
+        size_t n;
+        while (larder_next_line(&p, end, &line, &n)) {
+            while (n && line[n - 1] == ' ')
                 n--;
             /* "a/b" lines name namespace subpackages: the import is "a" */
-            const char *slash = memchr(p, '/', n);
+            const char *slash = memchr(line, '/', n);
             if (slash)
-                n = (size_t)(slash - p);
-            if (is_identifier(p, n) && !names_add(out, p, n))
+                n = (size_t)(slash - line);
+            if (is_identifier(line, n) && !names_add(out, line, n))
                 return 0;
-            p = eol + 1;
         }
         if (out->n)
             return 1;

@@ -4,6 +4,8 @@
 
 #include "builder.h"
 
+#include <string.h>
+
 #define LARDER_DEFAULT_MAX_FILE (64ull << 20)
 #define LARDER_DEFAULT_MAX_TOTAL (512ull << 20)
 
@@ -28,5 +30,25 @@ larder_code larder_run_capture(char *const argv[], const char *input, size_t inp
 
 /* 1 if s ends with suffix. */
 int larder_ends_with(const char *s, const char *suffix);
+
+/* The lines of a buffer [*p, end): sets *line and *len to the next line,
+ * without its "\n" or "\r\n", advances *p past it and returns 1; returns 0
+ * at the end. A last line without "\n" counts.
+ *     for (const char *p = buf, *line; larder_next_line(&p, end, &line, &n);) */
+static inline int larder_next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+    if (*p >= end)
+        return 0;
+    const char *eol = memchr(*p, '\n', (size_t)(end - *p));
+    const char *next = eol ? eol + 1 : end;
+    if (!eol)
+        eol = end;
+    *line = *p;
+    *len = (size_t)(eol - *p);
+    if (*len && (*line)[*len - 1] == '\r')
+        (*len)--;
+    *p = next;
+    return 1;
+}
 
 #endif

@@ -3,7 +3,7 @@
  * and PEP 508 requirements with environment markers evaluated for the
  * wasm32-emscripten CPython 3.11 target.
  */
-#include "builder.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -290,26 +290,21 @@ larder_code larder_metadata_parse(const char *text, size_t len, const char *what
                                   larder_error *err)
 {
     memset(md, 0, sizeof *md);
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        size_t n = (size_t)(eol - p);
-        if (n && p[n - 1] == '\r')
-            n--;
+    const char *p = text, *end = text + len, *line;
+    size_t n;
+    while (larder_next_line(&p, end, &line, &n)) {
         if (n == 0)
             break;  /* the body (description) follows the first blank line */
-        const char *colon = memchr(p, ':', n);
-        if (colon && !isspace((unsigned char)*p)) {
-            size_t key = (size_t)(colon - p);
+        const char *colon = memchr(line, ':', n);
+        if (colon && !isspace((unsigned char)*line)) {
+            size_t key = (size_t)(colon - line);
             char **slot = NULL;
             int ok = 1;
-            if (key == 4 && !strncasecmp(p, "Name", 4))
+            if (key == 4 && !strncasecmp(line, "Name", 4))
                 slot = &md->name;
-            else if (key == 7 && !strncasecmp(p, "Version", 7))
+            else if (key == 7 && !strncasecmp(line, "Version", 7))
                 slot = &md->version;
-            else if (key == 13 && !strncasecmp(p, "Requires-Dist", 13))
+            else if (key == 13 && !strncasecmp(line, "Requires-Dist", 13))
                 ok = push_require(md, dup_trimmed(colon + 1, n - key - 1));
             if (slot && !*slot)
                 ok = (*slot = dup_trimmed(colon + 1, n - key - 1)) != NULL;
@@ -318,7 +313,6 @@ larder_code larder_metadata_parse(const char *text, size_t len, const char *what
                 return larder_fail(err, LARDER_ENOMEM, "out of memory");
             }
         }
-        p = eol + 1;
     }
     if (!md->name || !md->name[0] || !md->version || !md->version[0]) {
         const char *missing = (!md->name || !md->name[0]) ? "Name" : "Version";
@@ -332,13 +326,10 @@ larder_code larder_metadata_add_requires_txt(larder_metadata *md, const char *te
                                              larder_error *err)
 {
     char section[256] = "";
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        char *line = dup_trimmed(p, (size_t)(eol - p));
-        p = eol + 1;
+    const char *p = text, *end = text + len, *raw;
+    size_t n;
+    while (larder_next_line(&p, end, &raw, &n)) {
+        char *line = dup_trimmed(raw, n);
         if (!line)
             return larder_fail(err, LARDER_ENOMEM, "out of memory");
         if (!line[0] || line[0] == '#') {

@@ -76,18 +76,14 @@ static larder_code check_record(const larder_fileset *set, const char *dist_info
     unsigned char *seen = calloc(n + 1, 1);
     if (!seen)
         return larder_fail(err, LARDER_ENOMEM, "out of memory");
-    const char *p = (const char *)record->data, *end = p + record->size;
+    const char *p = (const char *)record->data, *end = p + record->size, *line;
+    size_t len;
     larder_code rc = LARDER_OK;
-    while (p < end && rc == LARDER_OK) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        const char *line_end = (eol > p && eol[-1] == '\r') ? eol - 1 : eol;
+    while (rc == LARDER_OK && larder_next_line(&p, end, &line, &len)) {
         char path[1024], hash[128], size[32];
-        const char *q = csv_field(p, line_end, path, sizeof path);
-        q = csv_field(q, line_end, hash, sizeof hash);
-        csv_field(q, line_end, size, sizeof size);
-        p = eol + 1;
+        const char *q = csv_field(line, line + len, path, sizeof path);
+        q = csv_field(q, line + len, hash, sizeof hash);
+        csv_field(q, line + len, size, sizeof size);
         if (!path[0])
             continue;
         larder_file *f = larder_fileset_find(set, path);
@@ -127,21 +123,18 @@ static larder_code check_tags(const larder_file *wheel_file, const char *wheel, 
 {
     if (!wheel_file)
         return larder_fail(err, LARDER_EINVAL, "%s: the WHEEL file is missing", wheel);
-    const char *p = (const char *)wheel_file->data, *end = p + wheel_file->size;
+    const char *p = (const char *)wheel_file->data, *end = p + wheel_file->size, *line;
+    size_t len;
     char last[128] = "";
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        if ((size_t)(eol - p) > 5 && strncmp(p, "Tag: ", 5) == 0) {
-            snprintf(last, sizeof last, "%.*s", (int)(eol - p - 5), p + 5);
+    while (larder_next_line(&p, end, &line, &len)) {
+        if (len > 5 && strncmp(line, "Tag: ", 5) == 0) {
+            snprintf(last, sizeof last, "%.*s", (int)(len - 5), line + 5);
             size_t n = strlen(last);
-            while (n && (last[n - 1] == '\r' || last[n - 1] == ' '))
+            while (n && last[n - 1] == ' ')
                 last[--n] = '\0';
             if (larder_ends_with(last, "-any") || strstr(last, "emscripten") || strstr(last, "wasm32"))
                 return LARDER_OK;
         }
-        p = eol + 1;
     }
     return larder_fail(err, LARDER_EINVAL,
                        "%s: built for another platform (tag %s); only pure-Python or "
