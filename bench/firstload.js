@@ -16,43 +16,23 @@
  * a table.
  */
 'use strict';
-const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const zlib = require('zlib');
 const os = require('os');
 const path = require('path');
-const { launch } = require('../tests/lib/browser');
 const { root, runtime } = require('../tests/lib/paths');
+const { median, makeRepo, makeSites, serve, eachRun, PYODIDE_RUNTIME } = require('./lib/pages');
 
-const BIN = path.join(root, 'build', 'bin');
-const REPS = 5;
-
-function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >> 1]; }
+const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick check that it runs
 
 (async () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-firstload-'));
-  const repo = path.join(work, 'repo');
-  execFileSync(path.join(BIN, 'larder-mirror'), ['init', repo]);
-  const stdlib = path.join(root, 'build', 'stdlib');
-  execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'publish',
-    ...fs.readdirSync(stdlib).filter((f) => f.endsWith('.tar.zst')).map((f) => path.join(stdlib, f))]);
-  execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'sign']);
-  // the playground, twice: with larder's runtime and the mirror's index, and
-  // with the Pyodide worker and no index
-  const key = execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
-  const sites = {};
-  for (const which of ['larder', 'pyodide']) {
-    const site = path.join(work, `site-${which}`);
-    fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
-    fs.writeFileSync(path.join(site, 'config.js'), which === 'larder'
-      ? `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n` : 'window.LARDER_CONFIG = {};\n');
-    if (which === 'pyodide') fs.cpSync(path.join(root, 'node_modules', 'pyodide'), path.join(site, 'pyodide'), { recursive: true });
-    sites[which] = site;
-  }
+  const { repo, key } = makeRepo(work, [path.join(root, 'build', 'stdlib')]);
+  const sites = makeSites(work, key);
   // each runtime in a directory of its own, so precompressed copies can sit beside its files
   const runtimes = { larder: path.join(work, 'runtime-larder'), pyodide: path.join(work, 'runtime-pyodide') };
   fs.cpSync(runtime, runtimes.larder, { recursive: true });
-  fs.cpSync(path.join(__dirname, 'firstload', 'pyodide-runtime'), runtimes.pyodide, { recursive: true });
+  fs.cpSync(PYODIDE_RUNTIME, runtimes.pyodide, { recursive: true });
   const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory()
     ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
   const precompress = () => {
@@ -79,41 +59,25 @@ function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >
     if (encoding === 'gzip') precompress();
     const servers = {};
     for (const which of ['larder', 'pyodide']) {
-      const log = path.join(work, `access-${which}-${encoding}.log`);
-      const child = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0',
-        '--runtime', runtimes[which], '--site', sites[which], '--access-log', log]);
-      const url = await new Promise((resolve) => {
-        let text = '';
-        child.stdout.on('data', (d) => { text += d; const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+)\//); if (m) resolve(m[1]); });
-      });
-      servers[which] = { child, url, log };
+      servers[which] = await serve(repo, runtimes[which], sites[which], path.join(work, `access-${which}-${encoding}.log`));
     }
-    const logLines = (which) => (fs.existsSync(servers[which].log) ? fs.readFileSync(servers[which].log, 'utf8').trim().split('\n').filter(Boolean) : []);
-    const requests = (which) => logLines(which).map((l) => { const m = l.match(/"(\w+) ([^ ]+)[^"]*" (\d+) (\d+)/); return m ? `${m[1]} ${m[2]} ${m[3]} ${m[4]}` : null; }).filter(Boolean);
+    const requests = (which) => servers[which].requests();
     const rows = { larder: { cold: [], warm: [] }, pyodide: { cold: [], warm: [] } };
-    for (let rep = 0; rep < REPS; rep++) {
-      for (const which of ['larder', 'pyodide']) {
-        const browser = await launch();
-        const page = await browser.context.newPage();
-        for (const phase of ['cold', 'warm']) {
-          const before = requests(which).length;
-          if (phase === 'cold') await page.goto(`${servers[which].url}/`);
-          else await page.reload();
-          const ready = await page.waitForFunction(() => !document.getElementById('run').disabled && performance.now(),
-            null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
-          await page.evaluate(() => { window.playground.setCode("print('hello')"); window.playground.run(); });
-          const output = await page.waitForFunction(() => document.getElementById('out').textContent === 'hello\n' && performance.now(),
-            null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
-          await new Promise((r) => setTimeout(r, 200));  // let the access log catch up
-          const sent = requests(which).slice(before);
-          const bytes = sent.reduce((n, l) => n + Number(l.split(' ').pop()), 0);
-          // brotli: what the same 200 responses would have weighed (304s send nothing)
-          const brotli = sent.reduce((n, l) => n + (l.split(' ')[2] === '200' ? brotliBytes(which, l) : 0), 0);
-          rows[which][phase].push({ ready, output, bytes, ...(encoding === 'gzip' ? {} : { brotli_bytes: brotli }) });
-        }
-        await browser.close();
-      }
-    }
+    await eachRun(servers, REPS, async (which, phase, page, load) => {
+      const before = requests(which).length;
+      await load();
+      const ready = await page.waitForFunction(() => !document.getElementById('run').disabled && performance.now(),
+        null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
+      await page.evaluate(() => { window.playground.setCode("print('hello')"); window.playground.run(); });
+      const output = await page.waitForFunction(() => document.getElementById('out').textContent === 'hello\n' && performance.now(),
+        null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
+      await new Promise((r) => setTimeout(r, 200));  // let the access log catch up
+      const sent = requests(which).slice(before);
+      const bytes = sent.reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+      // brotli: what the same 200 responses would have weighed (304s send nothing)
+      const brotli = sent.reduce((n, l) => n + (l.split(' ')[2] === '200' ? brotliBytes(which, l) : 0), 0);
+      rows[which][phase].push({ ready, output, bytes, ...(encoding === 'gzip' ? {} : { brotli_bytes: brotli }) });
+    });
     for (const srv of Object.values(servers)) srv.child.kill('SIGTERM');
     const summary = {};
     console.log(`first load of the playground (${encoding}), median of ${REPS} (min-max); ready = Run enabled; bytes served until the first output`);

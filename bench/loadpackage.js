@@ -5,9 +5,9 @@
  * The packages are PyPI's wheels of six 1.16.0, python-dateutil 2.8.2,
  * pyparsing 3.0.9 and fonttools 4.38.0 (pip, pinned by sha256 below). Pyodide
  * gets them as wheels through a Pyodide-style lockfile (its own
- * pyodide-lock.json with these four entries pointing at them; its worker
- * calls loadPackagesFromImports, Pyodide's way of loading what code imports,
- * then runs the code); larder gets the same wheels converted by larder-build
+ * pyodide-lock.json with these four entries pointing at them; its worker,
+ * bench/firstload's with loadImports, calls loadPackagesFromImports,
+ * Pyodide's way of loading what code imports, then runs the code); larder gets the same wheels converted by larder-build
  * into a signed mirror, and imports them lazily. Both pages are served by the
  * same larder-mirror serve on loopback, identity encoding.
  *
@@ -19,16 +19,16 @@
  * Writes bench/results/loadpackage-DATE.json and prints a table.
  */
 'use strict';
-const { execFileSync, spawn } = require('child_process');
+const { execFileSync } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { launch } = require('../tests/lib/browser');
 const { root, runtime } = require('../tests/lib/paths');
+const { median, makeRepo, makeSites, serve, eachRun, PYODIDE_RUNTIME } = require('./lib/pages');
 
 const BIN = path.join(root, 'build', 'bin');
-const REPS = 5;
+const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick check that it runs
 const WHEELS = {
   six: ['six==1.16.0', '8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254', ['six'], []],
   'python-dateutil': ['python-dateutil==2.8.2', '961d03dc3453ebbc59dbdea9e4e11c5651520a876d0f4db161e8674aae935da9', ['dateutil'], ['six']],
@@ -36,8 +36,6 @@ const WHEELS = {
   fonttools: ['fonttools==4.38.0', '820466f43c8be8c3009aef8b87e785014133508f0de64ec469e4efb643ae54fb', ['fontTools'], []],
 };
 const CODE = "import six, dateutil.parser, pyparsing, fontTools.ttLib\nprint('imported')";
-
-function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >> 1]; }
 
 (async () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-loadpackage-'));
@@ -52,27 +50,13 @@ function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >
     files[name] = file;
   }
   // larder: the stdlib and the four wheels converted, published and signed
-  const repo = path.join(work, 'repo');
   const converted = path.join(work, 'converted');
   fs.mkdirSync(converted);
   execFileSync(path.join(BIN, 'larder-build'), ['wheel', '-q', '-o', converted, ...Object.values(files).map((f) => path.join(wheels, f))]);
-  execFileSync(path.join(BIN, 'larder-mirror'), ['init', repo]);
-  const stdlib = path.join(root, 'build', 'stdlib');
-  execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'publish',
-    ...[stdlib, converted].flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.tar.zst')).map((f) => path.join(d, f)))]);
-  execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'sign']);
-  const key = execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
-  const sites = {};
-  for (const which of ['larder', 'pyodide']) {
-    const site = path.join(work, `site-${which}`);
-    fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
-    fs.writeFileSync(path.join(site, 'config.js'), which === 'larder'
-      ? `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n` : 'window.LARDER_CONFIG = {};\n');
-    sites[which] = site;
-  }
+  const { repo, key } = makeRepo(work, [path.join(root, 'build', 'stdlib'), converted]);
+  const sites = makeSites(work, key, { loadImports: true });
   // Pyodide: its distribution, the four wheels beside it, its lockfile pointing at them
   const pyo = path.join(sites.pyodide, 'pyodide');
-  fs.cpSync(path.join(root, 'node_modules', 'pyodide'), pyo, { recursive: true });
   const lock = JSON.parse(fs.readFileSync(path.join(pyo, 'pyodide-lock.json'), 'utf8'));
   for (const [name, [spec, sha, imports, depends]] of Object.entries(WHEELS)) {
     fs.copyFileSync(path.join(wheels, files[name]), path.join(pyo, files[name]));
@@ -80,49 +64,33 @@ function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >
       package_type: 'package', imports, depends, unvendored_tests: false, shared_library: false };
   }
   fs.writeFileSync(path.join(pyo, 'pyodide-lock.json'), JSON.stringify(lock));
-  const runtimes = { larder: runtime, pyodide: path.join(__dirname, 'loadpackage', 'pyodide-runtime') };
+  const runtimes = { larder: runtime, pyodide: PYODIDE_RUNTIME };
   const servers = {};
   for (const which of ['larder', 'pyodide']) {
-    const log = path.join(work, `access-${which}.log`);
-    const child = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0',
-      '--runtime', runtimes[which], '--site', sites[which], '--access-log', log]);
-    const url = await new Promise((resolve) => {
-      let text = '';
-      child.stdout.on('data', (d) => { text += d; const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+)\//); if (m) resolve(m[1]); });
-    });
-    servers[which] = { child, url, log };
+    servers[which] = await serve(repo, runtimes[which], sites[which], path.join(work, `access-${which}.log`));
   }
-  const logBytes = (which) => (fs.existsSync(servers[which].log) ? fs.readFileSync(servers[which].log, 'utf8').trim().split('\n').filter(Boolean) : [])
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const logBytes = (which) => servers[which].bytes();
   const rows = { larder: { cold: [], warm: [] }, pyodide: { cold: [], warm: [] } };
-  for (let rep = 0; rep < REPS; rep++) {
-    for (const which of ['larder', 'pyodide']) {
-      const browser = await launch();
-      const page = await browser.context.newPage();
-      for (const phase of ['cold', 'warm']) {
-        if (phase === 'cold') await page.goto(`${servers[which].url}/`);
-        else await page.reload();
-        await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000, polling: 5 });
-        await new Promise((r) => setTimeout(r, 300));  // the access log catches up with the page load
-        const before = logBytes(which);
-        const ms = await page.evaluate((code) => new Promise((resolve) => {
-          const out = document.getElementById('out');
-          const t0 = performance.now();
-          new MutationObserver((_, obs) => {
-            if (out.textContent.includes('imported')) { obs.disconnect(); resolve(performance.now() - t0); }
-          }).observe(out, { childList: true, subtree: true, characterData: true });
-          window.playground.setCode(code);
-          window.playground.run();
-        }), CODE);
-        if (!(await page.textContent('#out')).startsWith('imported')) throw new Error(`${which}: ${await page.textContent('#out')}`);
-        await new Promise((r) => setTimeout(r, 300));
-        rows[which][phase].push({ ms, bytes: logBytes(which) - before });
-        await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 60000 });
-        if (which === 'larder') await new Promise((r) => setTimeout(r, 500));  // the background write to IndexedDB
-      }
-      await browser.close();
-    }
-  }
+  await eachRun(servers, REPS, async (which, phase, page, load) => {
+    await load();
+    await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000, polling: 5 });
+    await new Promise((r) => setTimeout(r, 300));  // the access log catches up with the page load
+    const before = logBytes(which);
+    const ms = await page.evaluate((code) => new Promise((resolve) => {
+      const out = document.getElementById('out');
+      const t0 = performance.now();
+      new MutationObserver((_, obs) => {
+        if (out.textContent.includes('imported')) { obs.disconnect(); resolve(performance.now() - t0); }
+      }).observe(out, { childList: true, subtree: true, characterData: true });
+      window.playground.setCode(code);
+      window.playground.run();
+    }), CODE);
+    if (!(await page.textContent('#out')).startsWith('imported')) throw new Error(`${which}: ${await page.textContent('#out')}`);
+    await new Promise((r) => setTimeout(r, 300));
+    rows[which][phase].push({ ms, bytes: logBytes(which) - before });
+    await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 60000 });
+    if (which === 'larder') await new Promise((r) => setTimeout(r, 500));  // the background write to IndexedDB
+  });
   for (const s of Object.values(servers)) s.child.kill('SIGTERM');
   const summary = {};
   console.log(`import of six, dateutil, pyparsing, fontTools.ttLib in Chromium, median of ${REPS} (min-max), bytes served`);

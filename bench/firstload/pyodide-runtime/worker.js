@@ -2,13 +2,18 @@
  * worker.js (benchmark) - Pyodide 0.24.1 behind larder's worker protocol, so
  * the very same playground page runs on either: {init} -> {ready},
  * {run, code} -> {stdout}... {done}. Pyodide's files are served under
- * /pyodide/ by the same server.
+ * /pyodide/ by the same server. With {init, loadImports: true}
+ * (bench/loadpackage.js) a run first loads the packages its code imports
+ * (loadPackagesFromImports, through the pyodide-lock.json served with it),
+ * which is how a Pyodide page loads packages without listing them.
  */
 importScripts('/pyodide/pyodide.js');
 let pyodide = null;
+let loadImports = false;
 self.onmessage = async (e) => {
   const m = e.data;
   if (m.type === 'init') {
+    loadImports = Boolean(m.loadImports);
     pyodide = await loadPyodide({
       indexURL: '/pyodide/',
       stdout: (text) => postMessage({ type: 'stdout', text }),
@@ -18,6 +23,7 @@ self.onmessage = async (e) => {
   } else if (m.type === 'run') {
     let ok = true;
     try {
+      if (loadImports) await pyodide.loadPackagesFromImports(m.code, { messageCallback: () => {} });
       await pyodide.runPythonAsync(m.code);
     } catch (err) {
       ok = false;

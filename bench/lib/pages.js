@@ -1,0 +1,79 @@
+/*
+ * pages.js - what the browser benchmarks share: a signed mirror of the given
+ * archives, the playground page set up twice (larder with the mirror's index,
+ * Pyodide 0.24.1 behind bench/firstload/pyodide-runtime/worker.js), each
+ * served by its own larder-mirror serve with an access log.
+ */
+'use strict';
+const { execFileSync, spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const { root } = require('../../tests/lib/paths');
+const { launch } = require('../../tests/lib/browser');
+
+const BIN = path.join(root, 'build', 'bin');
+const mirror = (args, opts = {}) => execFileSync(path.join(BIN, 'larder-mirror'), args, opts);
+
+function median(v) { const s = [...v].sort((a, b) => a - b); return s[s.length >> 1]; }
+
+/* A signed repository in work/repo holding every .tar.zst of dirs; its public key. */
+function makeRepo(work, dirs) {
+  const repo = path.join(work, 'repo');
+  mirror(['init', repo]);
+  mirror(['--repo', repo, 'publish',
+    ...dirs.flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.tar.zst')).map((f) => path.join(d, f)))]);
+  mirror(['--repo', repo, 'sign']);
+  return { repo, key: mirror(['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim() };
+}
+
+/* The playground for each side: work/site-larder (the mirror's index and key)
+ * and work/site-pyodide (Pyodide's files under pyodide/, the worker told to
+ * load the packages a run imports when loadImports). */
+function makeSites(work, key, { loadImports = false } = {}) {
+  const sites = {};
+  for (const which of ['larder', 'pyodide']) {
+    const site = path.join(work, `site-${which}`);
+    fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
+    fs.writeFileSync(path.join(site, 'config.js'), which === 'larder'
+      ? `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n`
+      : `window.LARDER_CONFIG = { loadImports: ${loadImports} };\n`);
+    if (which === 'pyodide') fs.cpSync(path.join(root, 'node_modules', 'pyodide'), path.join(site, 'pyodide'), { recursive: true });
+    sites[which] = site;
+  }
+  return sites;
+}
+
+/* larder-mirror serve of repo with this runtime and site; {child, url, log, requests()}:
+ * requests() lists the access log as "METHOD PATH STATUS BYTES" lines. */
+async function serve(repo, runtimeDir, site, log) {
+  const child = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0',
+    '--runtime', runtimeDir, '--site', site, '--access-log', log]);
+  const url = await new Promise((resolve) => {
+    let text = '';
+    child.stdout.on('data', (d) => { text += d; const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+)\//); if (m) resolve(m[1]); });
+  });
+  const requests = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : [])
+    .map((l) => { const m = l.match(/"(\w+) ([^ ]+)[^"]*" (\d+) (\d+)/); return m ? `${m[1]} ${m[2]} ${m[3]} ${m[4]}` : null; })
+    .filter(Boolean);
+  return { child, url, log, requests, bytes: () => requests().reduce((n, l) => n + Number(l.split(' ').pop()), 0) };
+}
+
+/* For each repetition and each side, in a fresh browser profile, two runs:
+ * fn(which, phase, page, load) with phase 'cold' then 'warm'; load() opens
+ * the page (cold: navigation, warm: a reload) when fn wants it to. */
+async function eachRun(servers, reps, fn) {
+  for (let rep = 0; rep < reps; rep++) {
+    for (const which of ['larder', 'pyodide']) {
+      const browser = await launch();
+      const page = await browser.context.newPage();
+      for (const phase of ['cold', 'warm']) {
+        await fn(which, phase, page, () => (phase === 'cold' ? page.goto(`${servers[which].url}/`) : page.reload()));
+      }
+      await browser.close();
+    }
+  }
+}
+
+const PYODIDE_RUNTIME = path.join(root, 'bench', 'firstload', 'pyodide-runtime');
+
+module.exports = { median, makeRepo, makeSites, serve, eachRun, PYODIDE_RUNTIME };
