@@ -48,7 +48,7 @@ $(WASM_OBJ)/%.o: %.c $(LOADER_HDRS) $(CPY)/.ok
 
 # python.wasm is written by the same command as python.js
 $(RUNTIME)/python.wasm: $(RUNTIME)/python.js
-$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(CPY)/.ok
+$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/trim-glue.js $(CPY)/.ok
 	$(RT)/link-runtime.sh $(CPY) $(DEPS) $(RUNTIME) $(LOADER_OBJS)
 
 SYSCONFIGDATA = $(CPY)/build/$(shell sed -n 's/^PY_SYSCONFIGDATA=//p' $(CPY)/build/link.env 2>/dev/null)
