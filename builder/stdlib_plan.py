@@ -38,6 +38,17 @@ EXTENSION_HOME = {
     "_lzma": "lzma", "_bz2": "bz2", "unicodedata": "unicodedata", "_multibytecodec": "encodings",
     "_codecs_cn": "encodings", "_codecs_hk": "encodings", "_codecs_iso2022": "encodings",
     "_codecs_jp": "encodings", "_codecs_kr": "encodings", "_codecs_tw": "encodings",
+    # the accelerators travel with the module that uses them
+    "_asyncio": "asyncio", "_bisect": "bisect", "_contextvars": "contextvars", "_csv": "csv",
+    "_heapq": "heapq", "_json": "json", "_lsprof": "cProfile", "_opcode": "opcode",
+    "_pickle": "pickle", "_queue": "queue", "_random": "random", "_struct": "struct",
+    "_typing": "typing", "_zoneinfo": "zoneinfo", "_statistics": "statistics",
+    "_datetime": "datetime", "_crypt": "crypt", "_socket": "socket", "select": "socket",
+    "_md5": "hashlib", "_sha1": "hashlib", "_sha256": "hashlib", "_sha512": "hashlib",
+    "_sha3": "hashlib", "_blake2": "hashlib",
+    # and those with no Python module of their own are packages by themselves
+    "array": "array", "audioop": "audioop", "math": "math", "cmath": "cmath",
+    "binascii": "binascii", "zlib": "zlib", "mmap": "mmap",
 }
 
 

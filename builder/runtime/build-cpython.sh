@@ -54,8 +54,14 @@ emconfigure "$pysrc/configure" -C \
 # modules (loaded with dlopen from lib-dynload when first imported) instead
 # of being linked into python.wasm: move their lines from the static part
 # of the generated Setup.stdlib to its *shared* section.
+# Every module of Setup.stdlib's static part is one: none is imported at
+# startup (that needs only Setup.bootstrap's), and each costs first-load bytes
+# (_pickle, _datetime, _blake2, _asyncio, _socket, math... 1.2 MB of wasm).
 LAZY_MODULES="_decimal _sqlite3 unicodedata pyexpat _elementtree _lzma _bz2 _multibytecodec
- _codecs_cn _codecs_hk _codecs_iso2022 _codecs_jp _codecs_kr _codecs_tw"
+ _codecs_cn _codecs_hk _codecs_iso2022 _codecs_jp _codecs_kr _codecs_tw
+ array _asyncio _bisect _contextvars _csv _heapq _json _lsprof _opcode _pickle _queue _random
+ _struct _typing _zoneinfo audioop math cmath _statistics _datetime binascii zlib _md5 _sha1
+ _sha256 _sha512 _sha3 _blake2 _crypt mmap select _socket"
 awk -v lazy="$LAZY_MODULES" '
     BEGIN { n = split(lazy, l, /[ \n]+/); for (i = 1; i <= n; i++) want[l[i]] = 1 }
     want[$1] { moved = moved $0 "\n"; next }
