@@ -110,7 +110,7 @@ MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror
 	mirror/sync.c mirror/lockfile.c
 # the mirror converts wheels with the builder's library
 BUILDER_LIB_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(filter-out builder/main.c,$(BUILDER_SRCS)))
-$(HOST_OBJ)/mirror/%.o: mirror/%.c mirror/mirror.h mirror/internal.h index/index.h
+$(HOST_OBJ)/mirror/%.o: mirror/%.c mirror/mirror.h mirror/internal.h index/index.h builder/builder.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -c $< -o $@
 $(B)/bin/larder-mirror: $(patsubst %.c,$(HOST_OBJ)/%.o,$(MIRROR_SRCS)) $(BUILDER_LIB_OBJS) $(INDEX_HOST_OBJS)
@@ -180,11 +180,12 @@ $(NUMPY)/.ok $(KIWISOLVER)/.ok $(PILLOW)/.ok $(CONTOURPY)/.ok $(MATPLOTLIB)/.ok:
 	$(NATIVE_ENV) builder/native/build.sh builder/native/$(word 2,$(subst -, ,$(notdir $(@D)))).recipe $(CPY) $(@D)
 NATIVE_TREES := $(NUMPY) $(KIWISOLVER) $(PILLOW) $(CONTOURPY) $(MATPLOTLIB)
 NATIVE := $(B)/native
-$(NATIVE)/.ok: $(NATIVE_TREES:%=%/.ok) $(B)/bin/larder-build
+$(NATIVE)/.ok: $(NATIVE_TREES:%=%/.ok) $(B)/bin/larder-build $(B)/stdlib/.ok
 	@rm -rf $(@D) && mkdir -p $(@D)
 	@for t in $(NATIVE_TREES); do \
 	    n=$${t##*/native-}; n=$${n%%-*}; \
-	    ( . builder/native/$$n.recipe && $(B)/bin/larder-build tree -q -o $(@D) --name $$NAME --version $$VERSION \
+	    ( . builder/native/$$n.recipe && $(B)/bin/larder-build tree -q -o $(@D) --stdlib $(B)/stdlib \
+	        --name $$NAME --version $$VERSION \
 	        --imports $$IMPORTS $$(for d in $$DEPENDS; do echo --depends $$d; done) $$t/tree ) || exit 1; \
 	done
 	@touch $@
@@ -219,12 +220,13 @@ native: $(B)/numpy-tests/.ok $(HOST_NUMPY)/.ok
 # The package corpus: Debian's wheels and installed pure-Python packages.
 CORPUS := $(B)/corpus
 corpus: $(CORPUS)/.ok
-$(CORPUS)/.ok: $(B)/bin/larder-build builder/packages.txt
+# Each records the stdlib packages it imports (--stdlib), fetched with it.
+$(CORPUS)/.ok: $(B)/bin/larder-build builder/packages.txt $(B)/stdlib/.ok
 	@rm -rf $(@D) && mkdir -p $(@D)
-	$(B)/bin/larder-build wheel -q -o $(@D) $$(ls /usr/share/python-wheels/{pip,setuptools,wheel}-*.whl)
-	$(B)/bin/larder-build dist -q -o $(@D) six pyparsing cycler packaging fonttools idna attrs 2>/dev/null
-	$(B)/bin/larder-build dist -q -o $(@D) --depends six python-dateutil
-	$(B)/bin/larder-build dist -q -o $(@D) pytest pluggy iniconfig 2>/dev/null
+	$(B)/bin/larder-build wheel -q -o $(@D) --stdlib $(B)/stdlib $$(ls /usr/share/python-wheels/{pip,setuptools,wheel}-*.whl)
+	$(B)/bin/larder-build dist -q -o $(@D) --stdlib $(B)/stdlib six pyparsing cycler packaging fonttools idna attrs 2>/dev/null
+	$(B)/bin/larder-build dist -q -o $(@D) --stdlib $(B)/stdlib --depends six python-dateutil
+	$(B)/bin/larder-build dist -q -o $(@D) --stdlib $(B)/stdlib pytest pluggy iniconfig 2>/dev/null
 	@touch $@
 
 # The playground page, bundled (CodeMirror from npm) with esbuild.

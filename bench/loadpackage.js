@@ -52,7 +52,8 @@ const CODE = "import six, dateutil.parser, pyparsing, fontTools.ttLib\nprint('im
   // larder: the stdlib and the four wheels converted, published and signed
   const converted = path.join(work, 'converted');
   fs.mkdirSync(converted);
-  execFileSync(path.join(BIN, 'larder-build'), ['wheel', '-q', '-o', converted, ...Object.values(files).map((f) => path.join(wheels, f))]);
+  execFileSync(path.join(BIN, 'larder-build'), ['wheel', '-q', '-o', converted, '--stdlib', path.join(root, 'build', 'stdlib'),
+    ...Object.values(files).map((f) => path.join(wheels, f))]);
   const { repo, key } = makeRepo(work, [path.join(root, 'build', 'stdlib'), converted]);
   const sites = makeSites(work, key, { loadImports: true });
   // Pyodide: its distribution, the four wheels beside it, its lockfile pointing at them

@@ -118,6 +118,9 @@ typedef struct larder_build_options {
     uint64_t max_total_size;     /* per package; default 512 MiB */
     const char *python;          /* host CPython 3.11; default /usr/bin/python3.11 */
     const char *const *site_dirs;/* for dist: where to look (NULL: Debian's) */
+    const char *stdlib_dir;      /* a stdlib split's outdir (entries *.json): the stdlib
+                                    packages a package imports at module level become
+                                    its dependencies, fetched with it; or NULL */
     int quiet;
 } larder_build_options;
 
@@ -168,8 +171,11 @@ larder_code larder_build_tree(const char *dir, const char *name, const char *ver
  * pycs, so the bytes depend on the source only). Without keep_sources the
  * .py is replaced by a sourceless NAME.pyc; with it, the .pyc goes to
  * __pycache__/NAME.cpython-311.pyc. A source that does not compile is an
- * error naming the file. */
+ * error naming the file. With n_tops > 0, *imported (malloc'd, one name a
+ * line, or NULL) receives the top-level names that importing tops imports
+ * at module level, other than tops (stdlib_plan.py --imports). */
 larder_code larder_compile_pyc(larder_fileset *set, const char *python, int keep_sources,
+                               const char *const *tops, size_t n_tops, char **imported,
                                larder_error *err);
 
 /* Write archive + entry for set into opt->outdir atomically. The entry

@@ -4,6 +4,8 @@
  */
 #include "internal.h"
 
+#include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,12 +131,88 @@ static int find_imports(const larder_fileset *set, const char *top_level, size_t
     return 1;
 }
 
+/* Append name, normalised, to the list unless it is there. 0: out of memory. */
+static int add_depend(char ***list, size_t *n, const char *name)
+{
+    char key[128];
+    larder_normalize_name(name, key, sizeof key);
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*list)[i], key) == 0)
+            return 1;
+    char **more = realloc(*list, (*n + 1) * sizeof *more);
+    if (!more)
+        return 0;
+    *list = more;
+    if (!(more[*n] = strdup(key)))
+        return 0;
+    (*n)++;
+    return 1;
+}
+
+static int has_line(const char *text, const char *name)
+{
+    const char *p = text, *end = text + strlen(text), *line;
+    size_t n;
+    while (larder_next_line(&p, end, &line, &n))
+        if (n == strlen(name) && strncmp(line, name, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* The stdlib packages (cpython_module entries in dir, a stdlib split's
+ * output) that provide a name of imported (one a line): dependencies. */
+static larder_code add_stdlib_depends(const char *dir, const char *imported, char ***depends, size_t *n,
+                                      larder_error *err)
+{
+    struct dirent **list;  /* sorted: the entry must not depend on the directory's order */
+    int count = scandir(dir, &list, NULL, alphasort);
+    if (count < 0)
+        return larder_fail(err, LARDER_EIO, "--stdlib %s: %s (give the output directory of larder-build "
+                           "stdlib)", dir, strerror(errno));
+    larder_code rc = LARDER_OK;
+    size_t found = 0;
+    for (int i = 0; rc == LARDER_OK && i < count; i++) {
+        const struct dirent *e = list[i];
+        if (!larder_ends_with(e->d_name, ".json"))
+            continue;
+        char path[4096];
+        unsigned char *data;
+        size_t size;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if ((rc = larder_read_file(path, LARDER_DEFAULT_MAX_FILE, &data, &size, err)) != LARDER_OK)
+            break;
+        cJSON *entry = cJSON_ParseWithLength((const char *)data, size);
+        free(data);
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(entry, "package_type");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "name");
+        const cJSON *imports = cJSON_GetObjectItemCaseSensitive(entry, "imports"), *imp;
+        if (cJSON_IsString(type) && !strcmp(type->valuestring, "cpython_module") && cJSON_IsString(name)) {
+            found++;
+            cJSON_ArrayForEach(imp, imports) {
+                if (cJSON_IsString(imp) && has_line(imported, imp->valuestring)) {
+                    if (!add_depend(depends, n, name->valuestring))
+                        rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
+                    break;
+                }
+            }
+        }
+        cJSON_Delete(entry);
+    }
+    for (int i = 0; i < count; i++)
+        free(list[i]);
+    free(list);
+    if (rc == LARDER_OK && !found)
+        rc = larder_fail(err, LARDER_EINVAL, "--stdlib %s: no cpython_module entries there (give the "
+                         "output directory of larder-build stdlib)", dir);
+    return rc;
+}
+
 larder_code larder_finish_distribution(larder_fileset *set, const larder_metadata *md,
                                        const char *top_level, size_t top_level_len,
                                        const char *source, const larder_build_options *opt,
                                        larder_build_result *result, larder_error *err)
 {
-    char **depends = NULL;
+    char **depends = NULL, *imported = NULL;
     size_t n_depends = 0;
     names imports = {0};
     larder_code rc = larder_requirements_eval(md, &larder_default_target, opt->extras, &depends,
@@ -142,20 +220,10 @@ larder_code larder_finish_distribution(larder_fileset *set, const larder_metadat
     if (rc != LARDER_OK)
         return rc;
     for (const char *const *d = opt->depends; d && *d; d++) {
-        char key[128];
-        int dup = 0;
-        larder_normalize_name(*d, key, sizeof key);
-        for (size_t i = 0; i < n_depends; i++)
-            dup |= strcmp(depends[i], key) == 0;
-        char **more = dup ? depends : realloc(depends, (n_depends + 1) * sizeof *more);
-        if (!more || (!dup && !(more[n_depends] = strdup(key)))) {
+        if (!add_depend(&depends, &n_depends, *d)) {
             rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
-            if (more)
-                depends = more;
             goto done;
         }
-        depends = more;
-        n_depends += !dup;
     }
     if (!find_imports(set, top_level, top_level_len, &imports)) {
         rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
@@ -173,7 +241,10 @@ larder_code larder_finish_distribution(larder_fileset *set, const larder_metadat
                          (unsigned long long)total, (unsigned long long)max_total);
         goto done;
     }
-    rc = larder_compile_pyc(set, opt->python ? opt->python : "/usr/bin/python3.11", opt->keep_sources, err);
+    rc = larder_compile_pyc(set, opt->python ? opt->python : "/usr/bin/python3.11", opt->keep_sources,
+                            (const char *const *)imports.items, opt->stdlib_dir ? imports.n : 0, &imported, err);
+    if (rc == LARDER_OK && opt->stdlib_dir && imported)
+        rc = add_stdlib_depends(opt->stdlib_dir, imported, &depends, &n_depends, err);
     if (rc != LARDER_OK) {
         char why[sizeof err->message];
         snprintf(why, sizeof why, "%s", err->message);
@@ -187,6 +258,7 @@ done:
     for (size_t i = 0; i < n_depends; i++)
         free(depends[i]);
     free(depends);
+    free(imported);
     names_free(&imports);
     return rc;
 }

@@ -28,6 +28,11 @@ larder_code larder_read_file(const char *path, uint64_t max, unsigned char **dat
 larder_code larder_run_capture(char *const argv[], const char *input, size_t input_len, char **out,
                                size_t *out_len, larder_error *err);
 
+/* Run stdlib_plan.py --imports over the .py files under root (see
+ * larder_compile_pyc): *out is malloc'd, one name a line, or NULL. */
+larder_code larder_scan_imports(const char *python, const char *root, const char *const *tops, size_t n_tops,
+                                char **out, larder_error *err);
+
 /* 1 if s ends with suffix. */
 int larder_ends_with(const char *s, const char *suffix);
 

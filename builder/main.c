@@ -45,6 +45,10 @@ static void usage(FILE *to)
           "                         default: Debian's dist-packages directories)\n"
           "      --max-file-size N  refuse files over N bytes (default: 64 MiB)\n"
           "      --name, --version, --imports A,B   tree: the package's name, version, imports\n"
+          "      --stdlib DIR       wheel, dist, tree: DIR holds a stdlib split (larder-build\n"
+          "                         stdlib -o DIR); the stdlib packages that importing the\n"
+          "                         package imports at module level become dependencies,\n"
+          "                         so the loader fetches them with it, in parallel\n"
           "      --lib DIR          stdlib: CPython's Lib directory\n"
           "      --core FILE        stdlib: the modules of the core bundle\n"
           "      --dynload DIR      stdlib: side modules (*.so) to distribute\n"
@@ -64,7 +68,7 @@ int main(int argc, char **argv)
         {"lib", required_argument, NULL, 'L'}, {"core", required_argument, NULL, 'C'},
         {"dynload", required_argument, NULL, 'D'}, {"sysconfigdata", required_argument, NULL, 'Y'},
         {"name", required_argument, NULL, 'N'}, {"version", required_argument, NULL, 'V'},
-        {"imports", required_argument, NULL, 'I'},
+        {"imports", required_argument, NULL, 'I'}, {"stdlib", required_argument, NULL, 'T'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *extras[MAX_LIST + 1] = {0}, *sites[MAX_LIST + 1] = {0}, *depends[MAX_LIST + 1] = {0};
     size_t n_extras = 0, n_sites = 0, n_depends = 0;
@@ -119,6 +123,7 @@ int main(int argc, char **argv)
         case 'N': tree_name = optarg; break;
         case 'V': tree_version = optarg; break;
         case 'I': tree_imports = optarg; break;
+        case 'T': opt.stdlib_dir = optarg; break;
         case 'L': so.libdir = optarg; break;
         case 'C': so.core_list = optarg; break;
         case 'D': so.dynload = optarg; break;

@@ -107,8 +107,11 @@ static larder_code run_python(const char *python, const char *root, const char *
     return rc;
 }
 
-larder_code larder_compile_pyc(larder_fileset *set, const char *python, int keep_sources, larder_error *err)
+larder_code larder_compile_pyc(larder_fileset *set, const char *python, int keep_sources,
+                               const char *const *tops, size_t n_tops, char **imported, larder_error *err)
 {
+    if (imported)
+        *imported = NULL;
     char root[] = "/tmp/larder-pyc-XXXXXX";
     char *list = NULL;
     size_t list_len = 0, n = larder_fileset_count(set);
@@ -137,6 +140,8 @@ larder_code larder_compile_pyc(larder_fileset *set, const char *python, int keep
     }
     if (rc == LARDER_OK && list_len)
         rc = run_python(python, root, list, list_len, err);
+    if (rc == LARDER_OK && list_len && n_tops && imported)
+        rc = larder_scan_imports(python, root, tops, n_tops, imported, err);
     /* read the .pyc back; iterate over the list, since adding changes the set */
     for (size_t off = 0; rc == LARDER_OK && off < list_len; off += strlen(list + off) + 1) {
         const char *rel = list + off;

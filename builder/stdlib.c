@@ -60,13 +60,42 @@ static larder_code build_one(const cJSON *pkg, const larder_stdlib_options *so,
     if (rc == LARDER_OK && (!imports || !depends))
         rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
     if (rc == LARDER_OK)
-        rc = larder_compile_pyc(set, opt->python ? opt->python : "/usr/bin/python3.11", 0, err);
+        rc = larder_compile_pyc(set, opt->python ? opt->python : "/usr/bin/python3.11", 0, NULL, 0, NULL, err);
     if (rc == LARDER_OK)
         rc = larder_package_write(set, name, so->version, "stdlib", "cpython_module", imports, n_imports,
                                   depends, n_depends, opt, result, err);
     free(imports);
     free(depends);
     larder_fileset_free(set);
+    return rc;
+}
+
+larder_code larder_scan_imports(const char *python, const char *root, const char *const *tops, size_t n_tops,
+                                char **out, larder_error *err)
+{
+    char script[sizeof stdlib_plan_py + 1];
+    memcpy(script, stdlib_plan_py, sizeof stdlib_plan_py);
+    script[sizeof stdlib_plan_py] = '\0';
+    char **argv = calloc(n_tops + 7, sizeof *argv);
+    if (!argv)
+        return larder_fail(err, LARDER_ENOMEM, "out of memory");
+    size_t a = 0, len;
+    argv[a++] = (char *)python;
+    argv[a++] = "-I";
+    argv[a++] = "-c";
+    argv[a++] = script;
+    argv[a++] = "--imports";
+    argv[a++] = (char *)root;
+    for (size_t i = 0; i < n_tops; i++)
+        argv[a++] = (char *)tops[i];
+    *out = NULL;
+    larder_code rc = larder_run_capture(argv, NULL, 0, out, &len, err);
+    free(argv);
+    if (rc != LARDER_OK) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        larder_fail(err, rc, "finding the modules it imports: %s", why);
+    }
     return rc;
 }
 

@@ -1,6 +1,7 @@
 """stdlib_plan.py - plan the split of CPython's stdlib into lazy packages.
 
     python3.11 stdlib_plan.py LIBDIR CORE_LIST [--dynload DIR] [--sysconfigdata FILE]
+    python3.11 stdlib_plan.py --imports ROOT TOP...
 
 Prints JSON: {"core": [module names kept in the core bundle],
 "packages": [{"name", "imports": [top-level names it provides],
@@ -17,6 +18,11 @@ built as side modules (DIR/*.so) travel in the package that imports them
 (_decimal in decimal, pyexpat and _elementtree in xml, ...); the CJK codecs
 and the non-core codecs form the "encodings" package. Frozen and builtin
 modules are always there and are never dependencies.
+
+--imports prints, one a line, the top-level names that importing the given
+top-level names of the package under ROOT imports at module level, by the
+same rules: larder-build --stdlib records the stdlib packages among them as
+dependencies of a package, so the loader fetches them with it.
 """
 import _imp
 import argparse
@@ -101,6 +107,45 @@ def module_level_imports(tree, module, is_package):
     return found
 
 
+def imports_of(modules, top):
+    """Top-level names, other than top, whose modules importing top runs
+    imports of: the bodies of top and of its submodules that those bodies
+    import, transitively (modules: name -> module_level_imports)."""
+    imported, todo, seen = set(), [top], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in modules:
+            continue
+        seen.add(name)
+        for target in modules[name]:
+            if target.split(".")[0] == top:
+                todo.append(target)
+            else:
+                imported.add(target.split(".")[0])
+    return imported
+
+
+def package_imports(root, tops):
+    """For larder-build --stdlib: what importing each of tops (a package's
+    import names) imports at module level, from the .py files under root."""
+    modules = {}
+    for dirpath, dirs, files in os.walk(root):
+        for f in files:
+            if not f.endswith(".py"):
+                continue
+            full = os.path.join(dirpath, f)
+            name = os.path.relpath(full, root)[:-3].replace(os.sep, ".")
+            is_package = f == "__init__.py"
+            if is_package:
+                name = name[:-len(".__init__")]
+            with open(full, "rb") as fh:
+                modules[name] = module_level_imports(ast.parse(fh.read(), full), name, is_package)
+    found = set()
+    for top in tops:
+        found |= imports_of(modules, top)
+    return sorted(found - set(tops))
+
+
 def walk_package(libdir, top):
     """(relative path, absolute path) of every .py of a top-level name."""
     path = os.path.join(libdir, top)
@@ -116,6 +161,9 @@ def walk_package(libdir, top):
 
 
 def main():
+    if sys.argv[1:2] == ["--imports"]:  # --imports ROOT TOP...: one name a line
+        print("\n".join(package_imports(sys.argv[2], sys.argv[3:])))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("libdir")
     ap.add_argument("core_list")
@@ -181,19 +229,7 @@ def main():
                 modules[name] = module_level_imports(ast.parse(f.read(), full), name, is_package)
             if rel not in core_files:
                 files.append([rel, full])
-        # what importing the top-level name runs: its body, and the bodies of
-        # the submodules that body imports, transitively
-        imported, todo, seen = set(), [top], set()
-        while todo:
-            name = todo.pop()
-            if name in seen or name not in modules:
-                continue
-            seen.add(name)
-            for target in modules[name]:
-                if target.split(".")[0] == top:
-                    todo.append(target)
-                else:
-                    imported.add(target.split(".")[0])
+        imported = imports_of(modules, top)
         for rel, full, _ in extensions.get(top, []):
             files.append([rel, full])
         if top == "sysconfig" and args.sysconfigdata:

@@ -158,6 +158,29 @@ for (const [kind, make, message] of BAD) {
   });
 }
 
+test('--stdlib: the stdlib packages a package imports at module level become its dependencies', () => {
+  const out = tmpdir();
+  const stdlib = path.join(root, 'build', 'stdlib');
+  let r = larderBuild(['dist', '-q', '-o', out, '--stdlib', stdlib, 'pyparsing', 'six']);
+  assert.equal(r.code, 0, r.err);
+  const entry = (name) => JSON.parse(fs.readFileSync(path.join(out, fs.readdirSync(out).find((f) => f.startsWith(`${name}-`) && f.endsWith('.json'))), 'utf8'));
+  const stdlibNames = new Set(fs.readdirSync(stdlib).filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(stdlib, f), 'utf8')).name));
+  const p = entry('pyparsing').depends;
+  // pyparsing/__init__ imports pyparsing.core, which imports these at module level
+  for (const name of ['re', 'typing', 'copy', 'string', 'warnings']) assert.ok(p.includes(name), `${name} in ${p}`);
+  assert.ok(p.every((d) => stdlibNames.has(d)), `only stdlib packages: ${p}`);
+  assert.deepEqual([...p].sort(), p, 'in a stable order');
+  for (const core of ['os', 'sys', 'encodings', 'pyparsing']) assert.ok(!p.includes(core), `not ${core}`);
+  // without --stdlib nothing is added
+  r = larderBuild(['dist', '-q', '-o', out, 'pyparsing']);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(entry('pyparsing').depends, []);
+  r = larderBuild(['dist', '-q', '-o', out, '--stdlib', out, 'six']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--stdlib .*: no cpython_module entries there \(give the output directory of larder-build stdlib\)/);
+});
+
 test('usage errors exit 2; an unknown distribution exits 1 and names it', () => {
   assert.equal(larderBuild([]).code, 2);
   assert.equal(larderBuild(['frobnicate', 'x']).code, 2);
