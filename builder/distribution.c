@@ -246,9 +246,7 @@ larder_code larder_finish_distribution(larder_fileset *set, const larder_metadat
     if (rc == LARDER_OK && opt->stdlib_dir && imported)
         rc = add_stdlib_depends(opt->stdlib_dir, imported, &depends, &n_depends, err);
     if (rc != LARDER_OK) {
-        char why[sizeof err->message];
-        snprintf(why, sizeof why, "%s", err->message);
-        larder_fail(err, rc, "%s: %s", source, why);
+        larder_prefix(err, rc, "%s", source);
         goto done;
     }
     rc = larder_package_write(set, md->name, md->version, "site", "package",

@@ -408,9 +408,7 @@ larder_code larder_requirements_eval(const larder_metadata *md, const larder_tar
         const char *semi = strchr(req, ';');
         int applies = 1;
         if (semi && larder_marker_eval(semi + 1, target, extras, &applies, err) != LARDER_OK) {
-            char why[sizeof err->message];
-            snprintf(why, sizeof why, "%s", err->message);
-            larder_fail(err, LARDER_EINVAL, "%s: requirement \"%s\": %s", md->name, req, why);
+            larder_prefix(err, LARDER_EINVAL, "%s: requirement \"%s\"", md->name, req);
             goto fail;
         }
         if (!applies)

@@ -99,11 +99,8 @@ static larder_code run_python(const char *python, const char *root, const char *
     size_t out_len;
     larder_code rc = larder_run_capture(argv, list, list_len, &out, &out_len, err);
     free(out);
-    if (rc != LARDER_OK) {
-        char why[sizeof err->message];
-        snprintf(why, sizeof why, "%s", err->message);
-        larder_fail(err, rc, "compiling .pyc: %s", why);
-    }
+    if (rc != LARDER_OK)
+        larder_prefix(err, rc, "compiling .pyc");
     return rc;
 }
 

@@ -91,11 +91,8 @@ larder_code larder_scan_imports(const char *python, const char *root, const char
     *out = NULL;
     larder_code rc = larder_run_capture(argv, NULL, 0, out, &len, err);
     free(argv);
-    if (rc != LARDER_OK) {
-        char why[sizeof err->message];
-        snprintf(why, sizeof why, "%s", err->message);
-        larder_fail(err, rc, "finding the modules it imports: %s", why);
-    }
+    if (rc != LARDER_OK)
+        larder_prefix(err, rc, "finding the modules it imports");
     return rc;
 }
 

@@ -201,9 +201,7 @@ static larder_code read_zip(const char *path, const larder_build_options *opt, l
         }
         rc = larder_fileset_add(set, name, buf, (size_t)got, archive_entry_perm(e), err);
         if (rc != LARDER_OK) {
-            char why[sizeof err->message];
-            snprintf(why, sizeof why, "%s", err->message);
-            larder_fail(err, rc, "%s: %s", path, why);
+            larder_prefix(err, rc, "%s", path);
             goto done;
         }
     }

@@ -16,6 +16,20 @@ larder_code larder_fail(larder_error *err, larder_code code, const char *fmt, ..
     return code;
 }
 
+larder_code larder_prefix(larder_error *err, larder_code code, const char *fmt, ...)
+{
+    if (err) {
+        char context[sizeof err->message], message[sizeof err->message];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(context, sizeof context, fmt, ap);
+        va_end(ap);
+        snprintf(message, sizeof message, "%s", err->message);
+        larder_fail(err, code, "%s: %s", context, message);
+    }
+    return code;
+}
+
 const char *larder_code_name(larder_code code)
 {
     switch (code) {

@@ -46,6 +46,14 @@ larder_code larder_fail(larder_error *err, larder_code code, const char *fmt, ..
 #endif
     ;
 
+/* Put context before the message already in err ("CONTEXT: message") and
+ * set its code; returns code. For a failure passed up from a callee. */
+larder_code larder_prefix(larder_error *err, larder_code code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /* A short, stable name for a code ("integrity", "corrupt", ...). */
 const char *larder_code_name(larder_code code);
 

@@ -254,11 +254,8 @@ static larder_code install_one(larder_loader *l, const larder_package *p, int *f
         rc = mark_installed(l, p->key, err);
     }
     free(data);
-    if (rc != LARDER_OK) {
-        char cause[sizeof err->message];
-        snprintf(cause, sizeof cause, "%s", err->message);
-        larder_fail(err, err->code, "cannot load package '%s' %s from %s: %s", p->name, p->version, url, cause);
-    }
+    if (rc != LARDER_OK)
+        larder_prefix(err, err->code, "cannot load package '%s' %s from %s", p->name, p->version, url);
     return rc;
 }
 

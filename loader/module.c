@@ -168,9 +168,7 @@ static PyObject *larder_py_fetch(PyObject *self, PyObject *arg)
     if (!url)
         return NULL;
     if (larder_platform_fetch(NULL, url, 0, &data, &len, &err) != LARDER_OK) {
-        char cause[sizeof err.message];
-        snprintf(cause, sizeof cause, "%s", err.message);
-        larder_fail(&err, LARDER_EFETCH, "cannot fetch %s: %s", url, cause);
+        larder_prefix(&err, LARDER_EFETCH, "cannot fetch %s", url);
         return larder_raise(&err);
     }
     PyObject *result = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)len);

@@ -103,10 +103,8 @@ static larder_code stage(larder_repo *repo, const char *archive, staged *s, lard
     free(doc_text);
     cJSON_Delete(doc);
     if (!check) {
-        char why[sizeof err->message];
-        snprintf(why, sizeof why, "%s", err->message);
         cJSON_Delete(entry);
-        return larder_fail(err, LARDER_EINVAL, "%s: %s", entry_path, why);
+        return larder_prefix(err, LARDER_EINVAL, "%s", entry_path);
     }
     const larder_package *p = larder_index_at(check, 0);
     char sha[65];

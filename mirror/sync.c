@@ -257,9 +257,7 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
     larder_trust trust = {&key, 0, upstream_serial(repo, url, -1), (int64_t)time(NULL)};
     larder_index *index = larder_index_open(json.data, json.len, sig.data, sig.len, &trust, err);
     if (!index) {
-        char why[sizeof err->message];
-        snprintf(why, sizeof why, "%s", err->message);
-        rc = larder_fail(err, err->code, "upstream %s: %s", url, why);
+        rc = larder_prefix(err, err->code, "upstream %s", url);
         goto done;
     }
     size_t n = larder_index_count(index), todo = 0;

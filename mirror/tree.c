@@ -100,11 +100,8 @@ static larder_code check_complete(const char *json, larder_error *err)
     size_t n_order;
     if (rc == LARDER_OK && (rc = larder_index_resolve(index, names, n, &order, &n_order, err)) == LARDER_OK)
         free(order);
-    else if (rc == LARDER_ENOTFOUND) {
-        char why[sizeof err->message];
-        snprintf(why, sizeof why, "%s", err->message);
-        larder_fail(err, rc, "not signing an incomplete index: %s", why);
-    }
+    else if (rc == LARDER_ENOTFOUND)
+        larder_prefix(err, rc, "not signing an incomplete index");
     free(names);
     larder_index_free(index);
     return rc;
