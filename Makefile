@@ -253,9 +253,13 @@ $(DEMO)/site/config.js: $(DEMO)/repo/.ok $(SITE_FILES)
 	@rm -rf $(@D) && mkdir -p $(@D)
 	cp $(SITE_FILES) $(@D)/
 	echo "window.LARDER_CONFIG = { indexUrl: '/index.json', key: '$$($(B)/bin/larder-mirror --repo $(DEMO)/repo keys --public)' };" > $@
+# The runtime and the page are served precompressed (gzip -9 beside each file;
+# larder-mirror sends it to browsers that accept gzip).
 demo: runtime tools $(DEMO)/site/config.js
+	@rm -rf $(DEMO)/runtime && cp -r $(RUNTIME) $(DEMO)/runtime
+	@find $(DEMO)/runtime $(DEMO)/site -type f ! -name '*.gz' -exec gzip -9kf {} +
 	@exec $(B)/bin/larder-mirror --repo $(DEMO)/repo serve --listen 127.0.0.1:8000 \
-		--runtime $(RUNTIME) --site $(DEMO)/site --access-log $(DEMO)/access.log
+		--runtime $(DEMO)/runtime --site $(DEMO)/site --access-log $(DEMO)/access.log
 
 # Benchmarks: ratios against a baseline measured in the same run (not tests).
 bench: runtime tools native corpus $(B)/stdlib/.ok
