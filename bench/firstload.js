@@ -12,8 +12,10 @@
  * load (empty HTTP cache) then a reload (warm HTTP cache): time from
  * navigation to an enabled Run button, to the first output of print('hello')
  * (Run clicked as soon as it is enabled), and the bytes served until then
- * (from the access log). Writes bench/results/firstload-DATE.json and prints
- * a table.
+ * (from the access log); after the cold identity load, the memory of the page
+ * with its Worker and wasm memory (performance.measureUserAgentSpecificMemory;
+ * the pages are cross-origin isolated). Writes bench/results/firstload-DATE.json
+ * and prints a table.
  */
 'use strict';
 const fs = require('fs');
@@ -72,11 +74,20 @@ const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick chec
       const output = await page.waitForFunction(() => document.getElementById('out').textContent === 'hello\n' && performance.now(),
         null, { timeout: 120000, polling: 5 }).then((h) => h.jsonValue());
       await new Promise((r) => setTimeout(r, 200));  // let the access log catch up
+      // memory after start: the page with its Worker and the wasm memory
+      // (measureUserAgentSpecificMemory counts both; least of 3 samples)
+      let memory = null;
+      if (phase === 'cold' && encoding === 'identity') {
+        const samples = [];
+        for (let i = 0; i < 3; i++) samples.push(await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes));
+        memory = Math.min(...samples);
+      }
       const sent = requests(which).slice(before);
       const bytes = sent.reduce((n, l) => n + Number(l.split(' ').pop()), 0);
       // brotli: what the same 200 responses would have weighed (304s send nothing)
       const brotli = sent.reduce((n, l) => n + (l.split(' ')[2] === '200' ? brotliBytes(which, l) : 0), 0);
-      rows[which][phase].push({ ready, output, bytes, ...(encoding === 'gzip' ? {} : { brotli_bytes: brotli }) });
+      rows[which][phase].push({ ready, output, bytes, ...(encoding === 'gzip' ? {} : { brotli_bytes: brotli }),
+        ...(memory === null ? {} : { memory }) });
     });
     for (const srv of Object.values(servers)) srv.child.kill('SIGTERM');
     const summary = {};
@@ -86,10 +97,12 @@ const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick chec
         const r = rows[which][phase];
         const pick = (k) => r.map((x) => x[k]);
         summary[`${which}_${phase}`] = { ready_ms: median(pick('ready')), output_ms: median(pick('output')), bytes: median(pick('bytes')),
-          ...(encoding === 'identity' ? { brotli_bytes: median(pick('brotli_bytes')) } : {}) };
+          ...(encoding === 'identity' ? { brotli_bytes: median(pick('brotli_bytes')) } : {}),
+          ...(encoding === 'identity' && phase === 'cold' ? { memory_bytes: median(pick('memory')) } : {}) };
         console.log(`${phase} ${which.padEnd(8)} ready ${median(pick('ready')).toFixed(0)} ms, first output ${median(pick('output')).toFixed(0)} ms `
           + `(${Math.min(...pick('output')).toFixed(0)}-${Math.max(...pick('output')).toFixed(0)}), ${(median(pick('bytes')) / 1e6).toFixed(2)} MB`
-          + (encoding === 'identity' ? `, ${(median(pick('brotli_bytes')) / 1e6).toFixed(2)} MB as brotli` : ''));
+          + (encoding === 'identity' ? `, ${(median(pick('brotli_bytes')) / 1e6).toFixed(2)} MB as brotli` : '')
+          + (encoding === 'identity' && phase === 'cold' ? `; memory after start ${(median(pick('memory')) / 1e6).toFixed(1)} MB` : ''));
       }
       const l = summary[`larder_${phase}`], p = summary[`pyodide_${phase}`];
       const bytes = p.bytes ? `${(l.bytes / p.bytes).toFixed(2)}x` : `${l.bytes} vs ${p.bytes} (revalidated, nothing sent)`;

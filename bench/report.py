@@ -53,6 +53,9 @@ if first:
                      lc["output_ms"] / pc["output_ms"], 0.6, True, name))
         rows.append(("first load", f"time to first output, warm HTTP cache ({enc})", ms(lw["output_ms"]),
                      ms(pw["output_ms"]), lw["output_ms"] / pw["output_ms"], 0.5, True, name))
+        if "memory_bytes" in lc:
+            rows.append(("first load", "memory after start (page, Worker, wasm)", mb(lc["memory_bytes"]),
+                         mb(pc["memory_bytes"]), lc["memory_bytes"] / pc["memory_bytes"], None, True, name))
 
 lp, name = latest("loadpackage")
 if lp:
