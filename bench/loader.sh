@@ -58,24 +58,12 @@ print('unpacked_bytes', entry['unpacked_size'])
 
 # imports: cold / warm / unpacked, each in a fresh process
 imports="six dateutil.parser pyparsing fontTools.ttLib"
-cat > "$out/imports.py" <<'PY'
-import sys, time, importlib
-mode, names = sys.argv[1], sys.argv[2:]
-import larder
-if mode == "unpacked":
-    for n in names:            # install first, then time the import alone
-        larder.install(larder._index.provider(n.split(".")[0]))
-for n in names:
-    t0 = time.perf_counter()
-    importlib.import_module(n)
-    print(mode, n, int((time.perf_counter() - t0) * 1e6))
-PY
 cache="$out/cache"
 for mode in cold warm unpacked; do
     for i in 1 2 3 4 5; do
         [ "$mode" = cold ] && rm -rf "$cache"
         build/runtime/larder-python --index "$url/index.json" --key "$(cat "$out/key")" --cache "$cache" \
-            "$out/imports.py" "$mode" $imports >> "$out/imports.txt"
+            bench/lib/imports.py "$mode" $imports >> "$out/imports.txt"
     done
 done
 
@@ -99,14 +87,9 @@ print(f"  {'module':20s} {'cold':>8s} {'warm':>8s} {'unpacked':>9s} {'warm/unpac
 for name, m in rows.items():
     med = {k: statistics.median(v) / 1e3 for k, v in m.items()}
     print(f"  {name:20s} {med['cold']:8.1f} {med['warm']:8.1f} {med['unpacked']:9.1f} {med['warm'] / med['unpacked']:14.2f}")
-import json, os, time
-stats = lambda v: {"min": min(v), "median": statistics.median(v), "max": max(v)}
-result = {"date": time.strftime("%Y-%m-%d"), "machine": {"cores": os.cpu_count(), "cpu": next(
-              (l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")},
-          "pipeline": {"unpacked_mb": mb, "native_us": stats(native), "wasm_us": stats(wasm),
-                       "wasm_over_native_throughput": statistics.median(native) / statistics.median(wasm)},
-          "imports_us": {name: {k: stats(v) for k, v in m.items()} for name, m in rows.items()}}
-path = f"bench/results/loader-{result['date']}.json"
-json.dump(result, open(path, "w"), indent=1)
-print(f"written to {path}")
+sys.path.insert(0, "bench/lib")
+from results import save, stats
+save("loader", {"pipeline": {"unpacked_mb": mb, "native_us": stats(native), "wasm_us": stats(wasm),
+                             "wasm_over_native_throughput": statistics.median(native) / statistics.median(wasm)},
+                "imports_us": {name: {k: stats(v) for k, v in m.items()} for name, m in rows.items()}})
 PY

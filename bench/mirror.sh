@@ -82,14 +82,10 @@ for what in ("index", "archive"):
     print(f"{what:8s} mirror {float(m[1]):9.0f} req/s (p99 {m[2]}, errors: {m[3].strip()})  "
           f"nginx {float(n[1]):9.0f} req/s (p99 {n[2]}, errors: {n[3].strip()})  ratio {float(m[1]) / float(n[1]):.2f}x")
 print(f"mirror RSS: {int(sys.argv[2]) // 1024} MB before, {int(sys.argv[3]) // 1024} MB after")
-import json, os, time
-result = {"date": time.strftime("%Y-%m-%d"), "machine": {"cores": os.cpu_count(), "cpu": next(
-              (l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")},
-          "tool": "wrk -t2 -c64 -d10s",
-          "rows": {k: {"rps": float(v[1]), "p99": v[2], "errors": v[3].strip()} for k, v in rows.items()},
-          "ratios": {w: float(rows[f"mirror-{w}"][1]) / float(rows[f"nginx-{w}"][1]) for w in ("index", "archive")},
-          "rss_kb": [int(sys.argv[2]), int(sys.argv[3])]}
-path = f"bench/results/mirror-{result['date']}.json"
-json.dump(result, open(path, "w"), indent=1)
-print(f"written to {path}")
+sys.path.insert(0, "bench/lib")
+from results import save
+save("mirror", {"tool": "wrk -t2 -c64 -d10s",
+                "rows": {k: {"rps": float(v[1]), "p99": v[2], "errors": v[3].strip()} for k, v in rows.items()},
+                "ratios": {w: float(rows[f"mirror-{w}"][1]) / float(rows[f"nginx-{w}"][1]) for w in ("index", "archive")},
+                "rss_kb": [int(sys.argv[2]), int(sys.argv[3])]})
 PY

@@ -21,24 +21,14 @@ trap 'kill $server 2>/dev/null' EXIT
 for _ in $(seq 50); do grep -q 'serving on' "$out/server.log" && break; sleep 0.1; done
 url=$(sed -n 's/^serving on \(http:[^ ]*\)\/ .*/\1/p' "$out/server.log")
 
-cat > "$out/imports.py" <<'PY'
-import sys, time, importlib
-mode, name = sys.argv[1], sys.argv[2]
-import larder
-if mode == "unpacked":  # install first, then time the import alone
-    larder.install(larder._index.provider(name.split(".")[0]))
-t0 = time.perf_counter()
-importlib.import_module(name)
-print(mode, name, int((time.perf_counter() - t0) * 1e6))
-PY
 cache="$out/cache"
 for name in numpy matplotlib.pyplot; do
     for mode in cold warm unpacked; do
         for i in 1 2 3 4 5; do
             [ "$mode" = cold ] && rm -rf "$cache"
             mark=$(wc -l < "$out/server.log")
-            (cd "$out" && ../../runtime/larder-python --index "$url/index.json" --key "$(cat key)" --cache cache \
-                imports.py "$mode" "$name") >> "$out/imports.txt"
+            build/runtime/larder-python --index "$url/index.json" --key "$(cat "$out/key")" --cache "$cache" \
+                bench/lib/imports.py "$mode" "$name" >> "$out/imports.txt"
             # bytes of the archives this run fetched
             tail -n +"$((mark + 1))" "$out/server.log" | awk -v m="$mode" -v n="$name" \
                 '$1 == "GET" && $3 == 200 && $2 ~ /\.tar\.zst$/ {b += $4; k++} END {print m, n, b + 0, k + 0}' >> "$out/bytes.txt"
@@ -47,7 +37,9 @@ for name in numpy matplotlib.pyplot; do
 done
 
 python3 - "$out" <<'PY'
-import json, os, platform, statistics, subprocess, sys, time
+import json, os, statistics, sys
+sys.path.insert(0, "bench/lib")
+from results import save, stats
 out = sys.argv[1]
 times, fetched = {}, {}
 for l in open(f"{out}/imports.txt"):
@@ -72,20 +64,14 @@ def closure(name, seen=None):
 sizes = {n: entries[n]["size"] for n in ("numpy", "matplotlib", "kiwisolver", "contourpy", "pillow")}
 mpl_closure = sorted(closure("matplotlib"))
 sizes["matplotlib with its dependencies"] = sum(entries[n]["size"] for n in mpl_closure)
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
-result = {
-    "date": time.strftime("%Y-%m-%d"), "machine": {"cores": os.cpu_count(), "cpu": cpu},
+result = save("native", {
     "archive_bytes": sizes, "matplotlib_closure": mpl_closure,
     "reference_bytes": {"pyodide numpy wheel": 3.1e6, "pyodide matplotlib 3.5.2 wheel": 6.1e6},
-    "imports_ms": {n: {m: {"min": min(v), "median": statistics.median(v), "max": max(v)} for m, v in ms.items()}
-                   for n, ms in times.items()},
+    "imports_ms": {n: {m: stats(v) for m, v in ms.items()} for n, ms in times.items()},
     "cold_fetched": {n: {"bytes": statistics.median(b for b, _ in ms["cold"]), "archives": ms["cold"][0][1]}
                      for n, ms in fetched.items()},
     "warm_fetched_bytes": {n: max(b for b, _ in ms["warm"]) for n, ms in fetched.items()},
-}
-os.makedirs("bench/results", exist_ok=True)
-path = f"bench/results/native-{result['date']}.json"
-json.dump(result, open(path, "w"), indent=1)
+})
 print(f"archives: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sizes.items()))
 print("imports (ms, min/median/max of 5 fresh processes; cold = fetched on loopback from an empty cache):")
 for n, ms in result["imports_ms"].items():
@@ -93,5 +79,4 @@ for n, ms in result["imports_ms"].items():
     row = "  ".join(f"{m} {v['min']:.0f}/{v['median']:.0f}/{v['max']:.0f}" for m, v in ms.items())
     print(f"  {n:18s} {row}  cold fetched {f['bytes'] / 1e6:.2f} MB in {f['archives']} archives;"
           f" warm/unpacked {ms['warm']['median'] / ms['unpacked']['median']:.2f}x")
-print(f"written to {path}")
 PY
