@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { launch } = require('../lib/browser');
+const { hostNumpyValues, assertSameNumpyValues } = require('../lib/numpy-values');
 const { root, runtime } = require('../lib/paths');
 
 const BIN = path.join(root, 'build', 'bin');
@@ -161,15 +162,7 @@ test('numpy computes what the host numpy computes, and plt.show() shows the figu
   await runCode(fs.readFileSync(path.join(scripts, 'numpy_values.py'), 'utf8'));
   await finished();
   const text = await output();
-  const host = execFileSync('/usr/bin/python3.11', [path.join(scripts, 'numpy_values.py')],
-    { encoding: 'utf8', env: { ...process.env, PYTHONPATH: require('../lib/paths').hostNumpy } });
-  const w = JSON.parse(text.trim().split('\n')[0]);
-  const h = JSON.parse(host);
-  assert.equal(w.version, h.version);
-  const flat = (v) => (Array.isArray(v) ? v.flatMap(flat) : [v]);
-  for (const k of ['solve', 'fft', 'normal_mean', 'broadcast']) {
-    flat(w[k]).forEach((x, i) => assert.ok(Math.abs(x - flat(h[k])[i]) <= 1e-12 * Math.max(1, Math.abs(flat(h[k])[i])), `${k}[${i}]`));
-  }
+  assertSameNumpyValues(JSON.parse(text.trim().split('\n')[0]), hostNumpyValues());
   // the same figure, shown: the page's backend instead of Agg, plt.show() instead of savefig
   await runCode(fs.readFileSync(path.join(scripts, 'mpl_figure.py'), 'utf8').replace('matplotlib.use("Agg")', '')
     .replace('fig.savefig(sys.argv[1], format="png", metadata={"Software": None})', 'plt.show()'));
