@@ -93,7 +93,7 @@ $(HOST_OBJ)/%.o: %.c loader/loader.h index/index.h
 # larder-build, the host tool (built with the same sanitizers for the tests)
 BUILDER_SRCS := builder/main.c builder/fileset.c builder/archive.c builder/metadata.c builder/pyc.c \
 	builder/package.c builder/distribution.c builder/wheel.c builder/dist.c builder/spawn.c \
-	builder/stdlib.c loader/pipeline.c
+	builder/stdlib.c builder/version.c builder/sdist.c loader/pipeline.c
 BUILDER_HDRS := builder/builder.h builder/internal.h
 $(HOST_OBJ)/builder/%.o: builder/%.c $(BUILDER_HDRS) index/index.h
 	@mkdir -p $(@D)
@@ -107,7 +107,7 @@ $(B)/bin/larder-build: $(patsubst %.c,$(HOST_OBJ)/%.o,$(BUILDER_SRCS)) $(INDEX_H
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -larchive -lzstd $(HOST_LIBS)
 # larder-mirror
 MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror/maintenance.c mirror/serve.c \
-	mirror/sync.c mirror/lockfile.c
+	mirror/sync.c mirror/lockfile.c mirror/http.c mirror/pypi.c mirror/add.c mirror/catalog.c
 # the mirror converts wheels with the builder's library
 BUILDER_LIB_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(filter-out builder/main.c,$(BUILDER_SRCS)))
 $(HOST_OBJ)/mirror/%.o: mirror/%.c mirror/mirror.h mirror/internal.h index/index.h builder/builder.h
@@ -125,7 +125,7 @@ $(B)/tests/test_loader: tests/unit/test_loader.c tests/unit/tap.h $(LOADER_HOST_
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) -larchive -lzstd $(HOST_LIBS)
 
-$(B)/tests/test_metadata: tests/unit/test_metadata.c tests/unit/tap.h $(HOST_OBJ)/builder/metadata.o \
+$(B)/tests/test_metadata: tests/unit/test_metadata.c tests/unit/tap.h $(HOST_OBJ)/builder/metadata.o $(HOST_OBJ)/builder/version.o \
 		$(HOST_OBJ)/index/model.o $(HOST_OBJ)/index/error.o
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) $(HOST_LIBS)

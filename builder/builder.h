@@ -103,6 +103,50 @@ larder_code larder_requirements_eval(const larder_metadata *md, const larder_tar
                                      larder_error *err);
 
 /* ------------------------------------------------------------------------
+ * Versions and requirements (PEP 440, PEP 508)
+ * ------------------------------------------------------------------------ */
+
+#define LARDER_VERSION_PARTS 16
+
+/* A PEP 440 version, normalised. */
+typedef struct larder_version {
+    long epoch;
+    long release[LARDER_VERSION_PARTS];
+    int n_release;
+    char pre_kind;        /* 'a', 'b', 'c' (rc), or 0 */
+    long pre;
+    int has_post, has_dev;
+    long post, dev;
+    char local[64];       /* the local label, '.'-separated, lower case, or "" */
+} larder_version;
+
+/* 1 when text is a valid PEP 440 version (parsed into *v), else 0. */
+int larder_version_parse(const char *text, larder_version *v);
+/* PEP 440 ordering: <0, 0, >0. */
+int larder_version_cmp(const larder_version *a, const larder_version *b);
+/* 1 for pre-releases and development releases. */
+int larder_version_is_pre(const larder_version *v);
+/* 1 when v (written version_text) satisfies every comma-separated clause of
+ * spec ("" matches every version), 0 when not, -1 when spec is malformed.
+ * Pre-release exclusion is the caller's (larder_specifier_names_pre). */
+int larder_specifier_match(const char *spec, const char *version_text, const larder_version *v);
+/* 1 when a clause of spec names a pre-release (which then lets them in). */
+int larder_specifier_names_pre(const char *spec);
+
+/* A PEP 508 requirement. */
+typedef struct larder_requirement {
+    char name[128];      /* normalised (PEP 503) */
+    char display[128];   /* as written */
+    char extras[256];    /* normalised, comma-separated, or "" */
+    char spec[256];      /* the specifier clauses without spaces, or "" */
+    char marker[512];    /* the marker's text, or "" */
+} larder_requirement;
+
+/* Parse "name[extras] specifiers ; marker". Direct URL references and
+ * malformed specifiers are LARDER_EINVAL naming the requirement. */
+larder_code larder_requirement_parse(const char *text, larder_requirement *req, larder_error *err);
+
+/* ------------------------------------------------------------------------
  * Building packages
  * ------------------------------------------------------------------------ */
 
@@ -124,6 +168,12 @@ typedef struct larder_build_options {
     int quiet;
 } larder_build_options;
 
+/* 1 if s ends with suffix. */
+int larder_ends_with(const char *s, const char *suffix);
+
+/* The host CPython whose bytecode matches the runtime's (3.11.2). */
+#define LARDER_HOST_PYTHON "/usr/bin/python3.11"
+
 /* What one build produced. */
 typedef struct larder_build_result {
     char name[128], version[64];
@@ -143,6 +193,14 @@ larder_code larder_build_wheel(const char *path, const larder_build_options *opt
  * extension modules are left out, with a note on stderr. */
 larder_code larder_build_dist(const char *name, const larder_build_options *opt,
                               larder_build_result *result, larder_error *err);
+
+/* Build a wheel from a source distribution with pip on the host (the
+ * project's own build backend, in pip's isolated build environment; build
+ * requirements from index_url, default PyPI) and move it into outdir;
+ * *wheel receives its path. The wheel may hold extension modules for the
+ * host: the caller decides whether it can be converted. */
+larder_code larder_wheel_from_sdist(const char *sdist, const char *outdir, const char *python, const char *index_url,
+                                    char *wheel, size_t wheel_size, larder_error *err);
 
 /* The stdlib split. */
 typedef struct larder_stdlib_options {

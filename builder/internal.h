@@ -33,8 +33,6 @@ larder_code larder_run_capture(char *const argv[], const char *input, size_t inp
 larder_code larder_scan_imports(const char *python, const char *root, const char *const *tops, size_t n_tops,
                                 char **out, larder_error *err);
 
-/* 1 if s ends with suffix. */
-int larder_ends_with(const char *s, const char *suffix);
 
 /* The lines of a buffer [*p, end): sets *line and *len to the next line,
  * without its "\n" or "\r\n", advances *p past it and returns 1; returns 0

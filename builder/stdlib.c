@@ -60,7 +60,7 @@ static larder_code build_one(const cJSON *pkg, const larder_stdlib_options *so,
     if (rc == LARDER_OK && (!imports || !depends))
         rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
     if (rc == LARDER_OK)
-        rc = larder_compile_pyc(set, opt->python ? opt->python : "/usr/bin/python3.11", 0, NULL, 0, NULL, err);
+        rc = larder_compile_pyc(set, opt->python ? opt->python : LARDER_HOST_PYTHON, 0, NULL, 0, NULL, err);
     if (rc == LARDER_OK)
         rc = larder_package_write(set, name, so->version, "stdlib", "cpython_module", imports, n_imports,
                                   depends, n_depends, opt, result, err);
@@ -106,7 +106,7 @@ larder_code larder_build_stdlib(const larder_stdlib_options *so, const larder_bu
     script[sizeof stdlib_plan_py] = '\0';
     char *argv[12];
     int a = 0;
-    argv[a++] = (char *)(opt->python ? opt->python : "/usr/bin/python3.11");
+    argv[a++] = (char *)(opt->python ? opt->python : LARDER_HOST_PYTHON);
     argv[a++] = "-I";
     argv[a++] = "-c";
     argv[a++] = script;

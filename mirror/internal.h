@@ -4,7 +4,9 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdio.h>
 
+#include "../builder/builder.h"
 #include "mirror.h"
 
 #define MAX_CONFIG 32
@@ -40,5 +42,63 @@ larder_code catalog_put(larder_repo *repo, const char *name, const char *version
 
 /* The repository's private key (keys/signing.pem). */
 larder_signing_key *repo_signing_key(larder_repo *repo, larder_error *err);
+
+/* $LARDER_CACHE (default ~/.cache/larder) into out. */
+const char *larder_cache_root(char *out, size_t size);
+/* mkdir -p */
+larder_code make_dirs(const char *path, larder_error *err);
+
+/* HTTP (http.c). A document in memory: at most max bytes (0: 256 MiB). */
+struct curl_slist;
+typedef struct http_buf {
+    char *data;
+    size_t len, max;
+    char *content_type;  /* as the server sent it, or NULL */
+    char etag[256];      /* its ETag header, or "" */
+} http_buf;
+void http_buf_free(http_buf *b);
+/* GET url into out. With status NULL an HTTP error is a failure; otherwise
+ * *status receives the code and only transport errors fail. */
+larder_code http_get(const char *url, struct curl_slist *hdrs, http_buf *out, long *status, larder_error *err);
+
+/* One file to download: through part (resumed when it exists), checked
+ * against sha256 and size (when given), then renamed to final. */
+typedef struct http_job {
+    const char *url, *sha256, *label, *what;
+    uint64_t size;
+    char part[4096], final[4096];
+    /* filled in */
+    FILE *f;
+    uint64_t offset, got;
+    int done, failed;
+    char error[400];
+} http_job;
+/* Download every job, parallel at a time (0: 8), with a progress line per
+ * file under verb (NULL: quiet). The first failure is returned after all
+ * finished; partial files stay for the next run. */
+larder_code http_download(http_job *jobs, size_t n, struct curl_slist *hdrs, int parallel, const char *verb,
+                          uint64_t *bytes, size_t *resumed, larder_error *err);
+
+/* A project's files on a Python package index (pypi.c). */
+enum { PYPI_SDIST = 1, PYPI_PURE_WHEEL, PYPI_OTHER_WHEEL };
+typedef struct pypi_file {
+    char *filename, *url, *sha256;
+    char *requires_python;  /* or NULL */
+    char *version_text;
+    char *tags;             /* a wheel's "py-abi-platform", or NULL */
+    larder_version version;
+    uint64_t size;          /* 0 when the index does not say */
+    int kind, yanked, has_metadata;
+} pypi_file;
+typedef struct pypi_listing {
+    char name[128];
+    pypi_file *files;
+    size_t n, cap;
+} pypi_listing;
+/* The files of project name (normalised) on the simple index at index_url:
+ * sdists and wheels with a sha256 and a PEP 440 version. A project the
+ * index does not have is LARDER_ENOTFOUND. */
+larder_code pypi_list(const char *index_url, const char *name, pypi_listing *out, larder_error *err);
+void pypi_listing_free(pypi_listing *l);
 
 #endif

@@ -13,7 +13,24 @@
 #include <string.h>
 
 static const char *const HELP[][2] = {
-    {"init", "larder-mirror init DIR\n  Create a repository in DIR: store, catalog, signing key, config.\n"},
+    {"init", "larder-mirror init DIR [--runtime DIR | --no-runtime]\n"
+             "  Create a repository in DIR: store, catalog, signing key, config, and the runtime's stdlib\n"
+             "  (the runtime beside this program unless --runtime DIR), so the index works from its first sign.\n"},
+    {"add", "larder-mirror add [--repo DIR] REQUIREMENT... [-r requirements.txt] [--index-url URL]\n"
+            "                  [--extra-index-url URL] [--no-deps] [--dry-run] [--sign]\n"
+            "  Resolve projects and their dependencies on PyPI (or any PEP 691/503 simple index) for the\n"
+            "  runtime (emscripten, wasm32, CPython 3.11.2), download pure-Python wheels (sdists of pure\n"
+            "  projects are built into wheels), convert and publish them all or none. --dry-run prints the\n"
+            "  resolution only. Downloads are kept in ~/.cache/larder/pypi.\n"},
+    {"remove", "larder-mirror remove [--repo DIR] NAME... [--cascade]\n"
+               "  Take packages out of the catalog; refused while another package needs one, unless\n"
+               "  --cascade, which removes those too (and lists them). Clients see it after `sign`.\n"},
+    {"list", "larder-mirror list [--repo DIR]\n  Name, version, size and dependents of every package.\n"},
+    {"tokens", "larder-mirror tokens [--repo DIR] add [--name LABEL] | list | revoke LABEL\n"
+               "  Bearer tokens of a private mirror: add prints a new token once (only its sha256 is kept);\n"
+               "  clients send it (larder-python --token, larder.js {token}); serve requires one when any exists.\n"},
+    {"runtime", "larder-mirror runtime [--repo DIR] [--runtime DIR]\n"
+                "  Record the runtime this repository serves and publish its stdlib split (init does this).\n"},
     {"publish", "larder-mirror publish [--repo DIR] ARCHIVE.tar.zst...\n"
                 "  Add archives (each with the NAME-VERSION-BUILD.json larder-build wrote beside it)\n"
                 "  to the catalog, all or none. Clients see them after `sign`.\n"},
@@ -56,14 +73,18 @@ static int fail(const larder_error *err)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"repo", required_argument, NULL, 'r'}, {"listen", required_argument, NULL, 'l'},
+        {"repo", required_argument, NULL, 256}, {"listen", required_argument, NULL, 'l'},
         {"runtime", required_argument, NULL, 'R'}, {"site", required_argument, NULL, 'S'},
         {"access-log", required_argument, NULL, 'a'}, {"max-connections", required_argument, NULL, 'm'},
         {"timeout", required_argument, NULL, 't'}, {"public", no_argument, NULL, 'p'},
         {"rotate", no_argument, NULL, 'o'}, {"key", required_argument, NULL, 'k'},
         {"token", required_argument, NULL, 'T'}, {"parallel", required_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'}, {"from-lockfile", required_argument, NULL, 'F'},
-        {"base-url", required_argument, NULL, 'B'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"base-url", required_argument, NULL, 'B'}, {"help", no_argument, NULL, 'h'},
+        {"requirement", required_argument, NULL, 'f'}, {"index-url", required_argument, NULL, 'i'},
+        {"extra-index-url", required_argument, NULL, 'e'}, {"no-deps", no_argument, NULL, 'N'},
+        {"dry-run", no_argument, NULL, 'D'}, {"sign", no_argument, NULL, 's'}, {"cascade", no_argument, NULL, 'c'},
+        {"name", required_argument, NULL, 'n'}, {"no-runtime", no_argument, NULL, 'x'}, {NULL, 0, NULL, 0}};
     const char *repo_dir = ".";
     /* --repo DIR may also come before the command */
     while (argc > 2 && !strcmp(argv[1], "--repo")) {
@@ -78,13 +99,40 @@ int main(int argc, char **argv)
     const char *command = argv[1];
     larder_serve_options so = {0};
     larder_sync_options sync = {0};
-    int want_public = 0, want_rotate = 0, c;
-    const char *lockfile = NULL, *lock_base = NULL;
+    int want_public = 0, want_rotate = 0, cascade = 0, no_runtime = 0, c;
+    const char *lockfile = NULL, *lock_base = NULL, *label = NULL;
+    larder_add_options add = {0};
+    static const char *req_files[32], *extra_urls[32];
+    add.requirement_files = req_files;
+    add.extra_index_urls = extra_urls;
     argv++;
     argc--;
-    while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
+    /* add's -r is a requirements file; everywhere else --repo */
+    const char *shortopts = !strcmp(command, "add") ? "f:r:h" : "r:h";
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (c == 'r' && !strcmp(command, "add"))
+            c = 'f';
         switch (c) {
+        case 256:
         case 'r': repo_dir = optarg; break;
+        case 'f':
+        case 'e':
+            if ((c == 'f' ? add.n_requirement_files : add.n_extra_index_urls) == 32) {
+                fprintf(stderr, "larder-mirror: at most 32 of -r and of --extra-index-url\n");
+                return 2;
+            }
+            if (c == 'f')
+                req_files[add.n_requirement_files++] = optarg;
+            else
+                extra_urls[add.n_extra_index_urls++] = optarg;
+            break;
+        case 'i': add.index_url = optarg; break;
+        case 'N': add.no_deps = 1; break;
+        case 'D': add.dry_run = 1; break;
+        case 's': add.sign = 1; break;
+        case 'c': cascade = 1; break;
+        case 'n': label = optarg; break;
+        case 'x': no_runtime = 1; break;
         case 'l': so.listen = optarg; break;
         case 'R': so.runtime_dir = optarg; break;
         case 'S': so.site_dir = optarg; break;
@@ -96,7 +144,7 @@ int main(int argc, char **argv)
         case 'k': sync.upstream_key = optarg; break;
         case 'T': sync.token = optarg; break;
         case 'P': sync.parallel = (int)strtol(optarg, NULL, 10); break;
-        case 'q': sync.quiet = 1; break;
+        case 'q': sync.quiet = add.quiet = 1; break;
         case 'F': lockfile = optarg; break;
         case 'B': lock_base = optarg; break;
         case 'h': usage(stdout, command); return 0;
@@ -117,12 +165,64 @@ int main(int argc, char **argv)
             usage(stderr, command);
             return 2;
         }
-        if (larder_repo_init(argv[optind], &err) != LARDER_OK)
+        if (larder_repo_init(argv[optind], no_runtime ? "" : so.runtime_dir, &err) != LARDER_OK)
             return fail(&err);
         printf("larder-mirror: repository created in %s\n", argv[optind]);
         return 0;
     }
     int from_lock = !strcmp(command, "sync") && lockfile;
+    int is_add = !strcmp(command, "add"), is_tokens = !strcmp(command, "tokens");
+    if (is_add || is_tokens || !strcmp(command, "remove")) {
+        const char *sub = is_tokens && optind < argc ? argv[optind] : NULL;
+        if ((is_add && optind == argc && !add.n_requirement_files) || (!is_add && !is_tokens && optind == argc)
+            || (is_tokens && (!sub || (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke"))
+                              || optind + (strcmp(sub, "revoke") ? 1 : 2) != argc))) {
+            usage(stderr, command);
+            return 2;
+        }
+        larder_repo *repo = larder_repo_open(repo_dir, &err);
+        if (!repo)
+            return fail(&err);
+        int status = 0;
+        if (is_add) {
+            larder_add_result r;
+            add.requirements = (const char *const *)argv + optind;
+            add.n_requirements = (size_t)(argc - optind);
+            if (larder_repo_add(repo, &add, &r, &err) != LARDER_OK)
+                status = fail(&err);
+            else if (!add.dry_run) {
+                printf("larder-mirror: add: %zu package(s) published, %zu already there", r.added, r.unchanged);
+                if (add.sign)
+                    printf("; signed index serial %llu\n", (unsigned long long)r.serial);
+                else
+                    printf("; run `larder-mirror sign` to make them public\n");
+            }
+        } else if (is_tokens && !strcmp(argv[optind], "add")) {
+            char token[65], name[80];
+            if (larder_repo_token_add(repo, label, token, name, sizeof name, &err) != LARDER_OK)
+                status = fail(&err);
+            else {
+                printf("%s\n", token);
+                fprintf(stderr, "larder-mirror: token '%s' added; it is shown only now (the repository keeps its "
+                                "sha256). Clients: larder-python --token TOKEN, larder.js {token}; restart serve.\n", name);
+            }
+        } else if (is_tokens && !strcmp(argv[optind], "list")) {
+            if (larder_repo_token_list(repo, &err) != LARDER_OK)
+                status = fail(&err);
+        } else if (is_tokens) {
+            if (larder_repo_token_revoke(repo, argv[optind + 1], &err) != LARDER_OK)
+                status = fail(&err);
+            else
+                printf("larder-mirror: token '%s' revoked; restart serve\n", argv[optind + 1]);
+        } else if (larder_repo_remove(repo, (const char *const *)argv + optind, (size_t)(argc - optind), cascade,
+                                      &err) != LARDER_OK) {
+            status = fail(&err);
+        } else {
+            printf("larder-mirror: run `larder-mirror sign` to publish the change\n");
+        }
+        larder_repo_close(repo);
+        return status;
+    }
     int need_args = !strcmp(command, "publish") || !strcmp(command, "export") || (!strcmp(command, "sync") && !from_lock);
     if ((need_args && optind >= argc) || (!need_args && optind < argc)
         || ((!strcmp(command, "export") || (!strcmp(command, "sync") && !from_lock)) && optind != argc - 1)
@@ -182,6 +282,15 @@ int main(int argc, char **argv)
             status = 3;
         } else
             printf("larder-mirror: verify: store, catalog and public tree agree\n");
+    } else if (!strcmp(command, "list")) {
+        if (larder_repo_list(repo, &err) != LARDER_OK)
+            status = fail(&err);
+    } else if (!strcmp(command, "runtime")) {
+        size_t n;
+        if (larder_repo_set_runtime(repo, so.runtime_dir, &n, &err) != LARDER_OK)
+            status = fail(&err);
+        else
+            printf("larder-mirror: published the runtime's stdlib: %zu package(s); run `larder-mirror sign`\n", n);
     } else if (!strcmp(command, "gc")) {
         int removed;
         if (larder_repo_gc(repo, &removed, &err) != LARDER_OK)

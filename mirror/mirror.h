@@ -24,8 +24,20 @@
 typedef struct larder_repo larder_repo;
 
 /* Create a repository in dir (which must not exist or be empty): layout,
- * catalog, a new signing key, a default config. */
-larder_code larder_repo_init(const char *dir, larder_error *err);
+ * catalog, a new signing key, a default config; then, unless runtime_dir is
+ * "" , larder_repo_set_runtime (NULL: the runtime this build made, when
+ * there is one). */
+larder_code larder_repo_init(const char *dir, const char *runtime_dir, larder_error *err);
+
+/* Record the runtime the repository serves (its absolute path, config key
+ * "runtime"; serve's default --runtime) and publish its stdlib split (the
+ * *.tar.zst + entries of DIR/stdlib or DIR/../stdlib, as `make` writes
+ * them), so that the index carries the stdlib modules its packages import.
+ * runtime_dir NULL: the one beside this program (build/runtime, or
+ * PREFIX/share/larder/runtime). *n_stdlib counts the packages. */
+larder_code larder_repo_set_runtime(larder_repo *repo, const char *runtime_dir, size_t *n_stdlib, larder_error *err);
+/* The runtime next to this program, or NULL when there is none. */
+const char *larder_default_runtime(char *out, size_t size);
 /* Open an existing repository (LARDER_ENOTFOUND when dir is not one). */
 larder_repo *larder_repo_open(const char *dir, larder_error *err);
 void larder_repo_close(larder_repo *repo);
@@ -95,6 +107,46 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
  * Pyodide's runtime cannot load here and are counted in *skipped. */
 larder_code larder_repo_sync_lockfile(larder_repo *repo, const char *lockfile, const char *base_url, int quiet,
                                       size_t *converted, size_t *skipped, larder_error *err);
+
+/* Add projects from a Python package index (PEP 691 JSON or PEP 503 HTML
+ * simple API): resolve, download (cached under $LARDER_CACHE/pypi), build
+ * pure-Python sdists into wheels, convert, publish in one transaction. */
+typedef struct larder_add_options {
+    const char *const *requirements;        /* PEP 508 requirement strings */
+    size_t n_requirements;
+    const char *const *requirement_files;   /* requirements.txt files */
+    size_t n_requirement_files;
+    const char *index_url;                  /* default https://pypi.org/simple/ */
+    const char *const *extra_index_urls;
+    size_t n_extra_index_urls;
+    int no_deps, dry_run, sign, quiet, parallel;
+} larder_add_options;
+
+typedef struct larder_add_result {
+    size_t resolved;   /* projects in the resolution */
+    size_t added;      /* published now */
+    size_t unchanged;  /* already in the repository at that version */
+    uint64_t serial;   /* with sign */
+} larder_add_result;
+
+larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, larder_add_result *result,
+                            larder_error *err);
+
+/* Remove packages from the catalog (clients see it after sign). A package
+ * another one depends on is refused, naming the dependents, unless cascade,
+ * which removes them too; every name removed is printed. */
+larder_code larder_repo_remove(larder_repo *repo, const char *const *names, size_t n, int cascade, larder_error *err);
+
+/* Print the catalog: name, version, size, and who depends on each. */
+larder_code larder_repo_list(larder_repo *repo, larder_error *err);
+
+/* Bearer tokens of a private mirror: only their sha256 is stored. add
+ * writes the new token (64 hex digits) into token (65 bytes); label NULL
+ * picks "token-N". revoke of an unknown label is LARDER_ENOTFOUND. */
+larder_code larder_repo_token_add(larder_repo *repo, const char *label, char token[65], char *label_out,
+                                  size_t label_size, larder_error *err);
+larder_code larder_repo_token_list(larder_repo *repo, larder_error *err);
+larder_code larder_repo_token_revoke(larder_repo *repo, const char *label, larder_error *err);
 
 /* Serve the repository over HTTP until SIGINT/SIGTERM. */
 typedef struct larder_serve_options {

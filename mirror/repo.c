@@ -27,14 +27,25 @@ static const char SCHEMA[] =
     ");"
     "INSERT OR IGNORE INTO meta VALUES ('serial', '0');";
 
+/* Tables added since the first release: created when a repository is
+ * opened, so older repositories gain them. */
+static const char MIGRATE[] =
+    "CREATE TABLE IF NOT EXISTS tokens ("
+    "  label TEXT PRIMARY KEY,"
+    "  sha256 TEXT NOT NULL,"        /* hex SHA-256 of the token; the token itself is never stored */
+    "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+    ");";
+
 static const char DEFAULT_CONFIG[] =
     "# larder-mirror settings (key = value); command-line options override them.\n"
     "# days an index stays valid after `sign`; clients refuse it afterwards\n"
     "expires_days = 30\n"
     "# address for `serve`\n"
     "listen = 127.0.0.1:8000\n"
-    "# a private mirror: clients must send 'Authorization: Bearer TOKEN'. Put the\n"
-    "# sha256 (hex) of each accepted token here, comma-separated.\n"
+    "# a private mirror: clients must send 'Authorization: Bearer TOKEN' for the\n"
+    "# index and the archives. `larder-mirror tokens add` makes tokens; tokens made\n"
+    "# elsewhere can be listed here as the sha256 (64 hex digits) of each,\n"
+    "# comma-separated. serve refuses to start on an entry it cannot read.\n"
     "# token_sha256 =\n";
 
 larder_code repo_path(const larder_repo *repo, const char *rel, char *out, size_t size, larder_error *err)
@@ -219,10 +230,11 @@ static larder_code open_db(larder_repo *repo, int create, larder_error *err)
         return rc;
     }
     sqlite3_busy_timeout(repo->db, 10000);
-    return create ? db_exec(repo, SCHEMA, err) : db_exec(repo, "PRAGMA foreign_keys=ON;", err);
+    rc = create ? db_exec(repo, SCHEMA, err) : db_exec(repo, "PRAGMA foreign_keys=ON;", err);
+    return rc == LARDER_OK ? db_exec(repo, MIGRATE, err) : rc;
 }
 
-larder_code larder_repo_init(const char *dir, larder_error *err)
+larder_code larder_repo_init(const char *dir, const char *runtime_dir, larder_error *err)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return larder_fail(err, LARDER_EIO, "cannot create %s: %s", dir, strerror(errno));
@@ -262,6 +274,18 @@ larder_code larder_repo_init(const char *dir, larder_error *err)
         if ((rc = repo_path(r, "keys/public.txt", path, sizeof path, err)) == LARDER_OK)
             rc = write_file_atomic(path, text, strlen(text), err);
     }
+    /* the runtime's stdlib, so the index works from its first sign */
+    char found[4096];
+    size_t n_stdlib = 0;
+    if (rc == LARDER_OK && !(runtime_dir && !*runtime_dir)) {
+        if (runtime_dir || larder_default_runtime(found, sizeof found))
+            rc = larder_repo_set_runtime(r, runtime_dir, &n_stdlib, err);
+        else
+            fprintf(stderr, "larder-mirror: note: no runtime beside this program; run `larder-mirror runtime "
+                    "--runtime DIR` before signing so that the index carries the stdlib\n");
+    }
+    if (rc == LARDER_OK && n_stdlib)
+        printf("larder-mirror: published the runtime's stdlib: %zu package(s)\n", n_stdlib);
     larder_repo_close(r);
     return rc;
 }

@@ -33,8 +33,8 @@ typedef struct server {
     char public_dir[4096];
     FILE *log;
     pthread_mutex_t log_lock;
-    char tokens[16][65];
-    int n_tokens;
+    char (*tokens)[65];  /* hex sha256 of each accepted token */
+    size_t n_tokens;
 } server;
 
 static const char *content_type(const char *path)
@@ -133,7 +133,7 @@ static int authorised(server *s, struct MHD_Connection *c)
     crypto_hash_sha256(digest, (const unsigned char *)h + 7, strlen(h + 7));
     sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
     int ok = 0;
-    for (int i = 0; i < s->n_tokens; i++)
+    for (size_t i = 0; i < s->n_tokens; i++)
         ok |= sodium_memcmp(hex, s->tokens[i], 64) == 0;
     return ok;
 }
@@ -274,15 +274,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return reply(s, c, method, url, 204, "", "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         return reply(s, c, method, url, 405, "only GET and HEAD\n", "Allow", "GET, HEAD, OPTIONS");
-    if (!authorised(s, c))
-        return reply(s, c, method, url, 401, "authentication required\n", "WWW-Authenticate",
-                     "Bearer realm=\"larder\"");
     if (url[0] != '/' || !safe_relative(url + 1))
         return reply(s, c, method, url, 404, "not found\n", NULL, NULL);
     const char *rel = url + 1;
     char path[4400];
+    /* a private mirror's tokens guard its packages (the index, its
+     * signature and copies, the archives); the runtime and the site are the
+     * same public software for every mirror, and a page cannot send a token
+     * for its own scripts */
+    int runtime = !strncmp(rel, "runtime/", 8);
+    if (!runtime && *rel && !strchr(rel, '/')) {
+        snprintf(path, sizeof path, "%s/%s", s->public_dir, rel);
+        if (access(path, F_OK) == 0 && !authorised(s, c))
+            return reply(s, c, method, url, 401, "authentication required\n", "WWW-Authenticate",
+                         "Bearer realm=\"larder\"");
+    }
     /* the runtime */
-    if (!strncmp(rel, "runtime/", 8)) {
+    if (runtime) {
         if (!s->opt->runtime_dir || !rel[8])
             return reply(s, c, method, url, 404, "not found\n", NULL, NULL);
         snprintf(path, sizeof path, "%s/%s", s->opt->runtime_dir, rel + 8);
@@ -308,18 +316,65 @@ int larder_ends_with_zst(const char *name)
     return n > 8 && strcmp(name + n - 8, ".tar.zst") == 0;
 }
 
-static void load_tokens(server *s)
+static int is_hex64(const char *p, size_t n)
 {
+    if (n != 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') || (p[i] >= 'A' && p[i] <= 'F')))
+            return 0;
+    return 1;
+}
+
+static larder_code add_token(server *s, const char *hex, size_t *cap, larder_error *err)
+{
+    if (s->n_tokens == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        char (*more)[65] = realloc(s->tokens, *cap * sizeof *more);
+        if (!more)
+            return larder_fail(err, LARDER_ENOMEM, "out of memory");
+        s->tokens = more;
+    }
+    for (size_t i = 0; i < 64; i++)
+        s->tokens[s->n_tokens][i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] - 'A' + 'a' : hex[i]);
+    s->tokens[s->n_tokens++][64] = '\0';
+    return LARDER_OK;
+}
+
+/* The accepted tokens: `tokens add`'s and the config's token_sha256
+ * entries. An entry that is not 64 hex digits stops serve: skipping it
+ * could leave a private mirror open to everyone. */
+static larder_code load_tokens(server *s, larder_error *err)
+{
+    size_t cap = 0;
+    larder_code rc = LARDER_OK;
     const char *list = larder_repo_config(s->repo, "token_sha256", NULL);
-    while (list && *list && s->n_tokens < 16) {
-        list += strspn(list, " ,");
-        size_t n = strcspn(list, " ,");
-        if (n == 64) {
-            memcpy(s->tokens[s->n_tokens], list, 64);
-            s->tokens[s->n_tokens++][64] = '\0';
-        }
+    while (rc == LARDER_OK && list && *list) {
+        list += strspn(list, " \t,");
+        size_t n = strcspn(list, " \t,");
+        if (!n)
+            break;
+        if (!is_hex64(list, n))
+            return larder_fail(err, LARDER_EINVAL, "larder-mirror.conf: token_sha256 entry '%.*s' is not a sha256 "
+                               "in hex (64 digits); not serving a private mirror with a token list it cannot read. "
+                               "Write `printf %%s TOKEN | sha256sum` of each token, or use `larder-mirror tokens add`",
+                               (int)(n > 80 ? 80 : n), list);
+        rc = add_token(s, list, &cap, err);
         list += n;
     }
+    sqlite3_stmt *st;
+    if (rc == LARDER_OK && sqlite3_prepare_v2(s->repo->db, "SELECT label, sha256 FROM tokens", -1, &st, NULL) == SQLITE_OK) {
+        while (rc == LARDER_OK && sqlite3_step(st) == SQLITE_ROW) {
+            const char *hex = (const char *)sqlite3_column_text(st, 1);
+            if (!hex || !is_hex64(hex, strlen(hex)))
+                rc = larder_fail(err, LARDER_EINVAL, "catalog: token '%s' is damaged; revoke it with `larder-mirror "
+                                 "tokens revoke %s`", sqlite3_column_text(st, 0), sqlite3_column_text(st, 0));
+            else
+                rc = add_token(s, hex, &cap, err);
+        }
+        sqlite3_finalize(st);
+    }
+    return rc;
 }
 
 larder_code larder_repo_serve(larder_repo *repo, const larder_serve_options *opt, larder_error *err)
@@ -331,7 +386,14 @@ larder_code larder_repo_serve(larder_repo *repo, const larder_serve_options *opt
         return rc;
     if (sodium_init() < 0)
         return larder_fail(err, LARDER_EINVAL, "libsodium failed to initialise");
-    load_tokens(&s);
+    if ((rc = load_tokens(&s, err)) != LARDER_OK) {
+        free(s.tokens);
+        return rc;
+    }
+    larder_serve_options o = *opt;
+    if (!o.runtime_dir)
+        o.runtime_dir = larder_repo_config(repo, "runtime", NULL);
+    s.opt = opt = &o;
     const char *listen = opt->listen ? opt->listen : larder_repo_config(repo, "listen", "127.0.0.1:8000");
     char host[256];
     const char *colon = strrchr(listen, ':');
@@ -357,14 +419,15 @@ larder_code larder_repo_serve(larder_repo *repo, const larder_serve_options *opt
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 128u,
         MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_END);
     if (!d) {
+        free(s.tokens);
         if (s.log && s.log != stderr)
             fclose(s.log);
         return larder_fail(err, LARDER_EIO, "cannot listen on %s (%s); is another server using the port?",
                            listen, strerror(errno));
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    printf("larder-mirror: serving %s on http://%s:%u/ (Ctrl-C stops)\n", repo->dir, host,
-           info ? info->port : (unsigned)port);
+    printf("larder-mirror: serving %s on http://%s:%u/ (Ctrl-C stops)%s\n", repo->dir, host,
+           info ? info->port : (unsigned)port, s.n_tokens ? "; private: packages need a bearer token" : "");
     fflush(stdout);
     int sig;
     sigwait(&sigs, &sig);
@@ -373,5 +436,6 @@ larder_code larder_repo_serve(larder_repo *repo, const larder_serve_options *opt
     if (s.log && s.log != stderr)
         fclose(s.log);
     pthread_mutex_destroy(&s.log_lock);
+    free(s.tokens);
     return LARDER_OK;
 }

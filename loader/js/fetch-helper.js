@@ -9,16 +9,27 @@
  * download, stores its length (or an error) in the shared control array and
  * wakes the interpreter, which allocates a SharedArrayBuffer of that size
  * and posts {deliver: url, data}; the helper copies the bytes in and wakes
- * it again. control: Int32Array [state, length, error length], state 0 =
+ * it again. {auth: {origin, token}} (first, for a private mirror) makes
+ * every request to that origin carry "Authorization: Bearer TOKEN". control: Int32Array [state, length, error length], state 0 =
  * waiting, 1 = length ready, 2 = bytes copied, 3 = failed (error text
  * follows in control as UTF-16 code units from index 4).
  */
 'use strict';
 const pending = new Map();  // url -> Promise<Uint8Array>
+let auth = null;  // {origin, token}: a private mirror's bearer token, sent to its origin only
+
+function headers(url) {
+  if (!auth) return {};
+  try {
+    return new URL(url).origin === auth.origin ? { Authorization: `Bearer ${auth.token}` } : {};
+  } catch (e) {
+    return {};
+  }
+}
 
 function download(url) {
   if (!pending.has(url)) {
-    pending.set(url, fetch(url).then(async (r) => {
+    pending.set(url, fetch(url, { headers: headers(url) }).then(async (r) => {
       if (!r.ok) throw new Error(`HTTP ${r.status}${r.statusText ? ' ' + r.statusText : ''}`);
       return new Uint8Array(await r.arrayBuffer());
     }).catch((e) => {
@@ -36,7 +47,9 @@ function wake(control, state) {
 
 self.onmessage = async (event) => {
   const m = event.data;
-  if (m.prefetch) {
+  if (m.auth) {
+    auth = m.auth;
+  } else if (m.prefetch) {
     for (const url of m.prefetch) download(url);
   } else if (m.fetch) {
     try {

@@ -2,15 +2,16 @@
 /*
  * larder-python - run the larder wasm runtime from a shell, like python3.
  *
- *   larder-python [--core-only] [--index URL [--key KEY] [--allow-unsigned]
- *                 [--cache DIR]] [PYTHON ARGS...]
+ *   larder-python [--core-only] [--index URL [--key KEY] [--token TOKEN]
+ *                 [--allow-unsigned] [--cache DIR]] [PYTHON ARGS...]
  *
  * The interpreter sees the browser's filesystem layout (MEMFS with the stdlib
  * under /usr/local); the current directory of the host is mounted at the same
  * path so scripts and relative paths work. By default the full stdlib bundle
  * is mounted too; --core-only starts with the core bundle alone. With
  * --index, the loader installs packages (the stdlib's too) from that mirror
- * on import, keeping archives in --cache DIR (default: memory only).
+ * on import, keeping archives in --cache DIR (default: memory only). A
+ * private mirror's token comes from --token or the LARDER_TOKEN variable.
  */
 'use strict';
 const path = require('path');
@@ -55,13 +56,14 @@ async function main() {
     const a = args[0];
     if (a === '--core-only') bundles = ['python311.zip'];
     else if (a === '--allow-unsigned') loader.allowUnsigned = true;
-    else if (['--index', '--key', '--cache'].includes(a) && args.length > 1) {
-      loader[{ '--index': 'indexUrl', '--key': 'key', '--cache': 'cache' }[a]] = args[1];
+    else if (['--index', '--key', '--cache', '--token'].includes(a) && args.length > 1) {
+      loader[{ '--index': 'indexUrl', '--key': 'key', '--cache': 'cache', '--token': 'token' }[a]] = args[1];
       args = args.slice(1);
     } else break;
     args = args.slice(1);
   }
   if (loader.indexUrl) bundles = ['python311.zip'];
+  if (!loader.token && process.env.LARDER_TOKEN) loader.token = process.env.LARDER_TOKEN;
   const py = await start({
     baseUrl: __dirname,
     bundles,

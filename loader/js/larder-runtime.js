@@ -37,6 +37,10 @@
  * The loader (packages installed on import) is on when indexUrl is given:
  *   indexUrl       the mirror's index.json (absolute, or relative to baseUrl)
  *   key            the mirror's public key, "ed25519:..." (pinned)
+ *   token          a bearer token for a private mirror: sent as
+ *                  "Authorization: Bearer TOKEN" with every request to the
+ *                  index's origin (index, signature, archives), never to
+ *                  another origin
  *   allowUnsigned  accept an index without a signature (tests, local work)
  *   cache          where downloaded archives are kept: in a browser, 'idbfs'
  *                  (default: IndexedDB, survives reloads) or 'memory'; under
@@ -60,14 +64,27 @@
    * - Node: a helper thread fetches (in parallel after a prefetch) while this
    *   thread waits on Atomics.wait; the bytes come back through
    *   receiveMessageOnPort.
-   * Each returns {fetch(url) -> Uint8Array, prefetch(urls), parallel}. */
-  async function isolatedFetcher(base) {
+   * Each returns {fetch(url) -> Uint8Array, prefetch(urls), parallel}.
+   * auth: {origin, token} or null; the token goes only to that origin. */
+  function authHeaders(auth, url) {
+    if (!auth) return {};
+    let origin;
+    try {
+      origin = new URL(url).origin;
+    } catch (e) {
+      return {};
+    }
+    return origin === auth.origin ? { Authorization: `Bearer ${auth.token}` } : {};
+  }
+
+  async function isolatedFetcher(base, auth) {
     const helper = new Worker(new URL('fetch-helper.js', base).href);
     await new Promise((resolve, reject) => {
       helper.onmessage = () => resolve();
       helper.onerror = (e) => reject(new Error(`larder: the fetch helper failed to start: ${e.message}`));
     });
     const control = new Int32Array(new SharedArrayBuffer(4 * (4 + 400)));
+    if (auth) helper.postMessage({ auth });
     return {
       parallel: true,
       prefetch: (urls) => helper.postMessage({ prefetch: urls }),
@@ -86,11 +103,12 @@
     };
   }
 
-  function xhrFetcher() {
+  function xhrFetcher(auth) {
     const fetchOne = (url) => {
       const xhr = new XMLHttpRequest();
       xhr.open('GET', url, false);
       xhr.responseType = 'arraybuffer';
+      for (const [name, value] of Object.entries(authHeaders(auth, url))) xhr.setRequestHeader(name, value);
       try {
         xhr.send();
       } catch (e) {
@@ -102,17 +120,25 @@
     return { parallel: false, prefetch: () => {}, fetch: fetchOne };
   }
 
-  function nodeFetcher() {
+  function nodeFetcher(auth) {
     const { Worker, MessageChannel, receiveMessageOnPort } = require('worker_threads');
     const { port1, port2 } = new MessageChannel();
     const signal = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(`
       const { workerData } = require('worker_threads');
-      const { port, signal } = workerData;
+      const { port, signal, auth } = workerData;
       const pending = new Map();
+      const headers = (url) => {
+        if (!auth) return {};
+        try {
+          return new URL(url).origin === auth.origin ? { Authorization: 'Bearer ' + auth.token } : {};
+        } catch (e) {
+          return {};
+        }
+      };
       const download = (url) => {
         if (!pending.has(url)) {
-          const p = fetch(url).then(async (r) => {
+          const p = fetch(url, { headers: headers(url) }).then(async (r) => {
             if (!r.ok) return { error: 'HTTP ' + r.status + (r.statusText ? ' ' + r.statusText : '') };
             return { data: new Uint8Array(await r.arrayBuffer()) };
           }).catch((e) => ({ error: 'network error (' + ((e.cause && e.cause.message) || e.message) + ')' }));
@@ -130,7 +156,7 @@
         port.postMessage(msg, msg.data ? [msg.data.buffer] : []);
         Atomics.store(signal, 0, 1);
         Atomics.notify(signal, 0);
-      });`, { eval: true, workerData: { port: port2, signal }, transferList: [port2] });
+      });`, { eval: true, workerData: { port: port2, signal, auth }, transferList: [port2] });
     worker.unref();
     port1.unref();
     return {
@@ -234,12 +260,20 @@
     }
 
     const loaderOn = Boolean(options.indexUrl);
+    const indexUrl = !loaderOn ? null : isNode && !/^[a-z]+:/.test(options.indexUrl) ? options.indexUrl
+      : new URL(options.indexUrl, isNode ? 'http://invalid/' : base).href;
+    let auth = null;
+    if (loaderOn && options.token) {
+      if (!/^[a-z]+:\/\//.test(indexUrl)) throw new Error('larder: a token needs an http(s) index URL');
+      if (/[\s]/.test(options.token)) throw new Error('larder: the token contains white space');
+      auth = { origin: new URL(indexUrl).origin, token: options.token };
+    }
     let fetcher = null;
     if (loaderOn) {
-      if (isNode) fetcher = nodeFetcher();
+      if (isNode) fetcher = nodeFetcher(auth);
       else if (self.crossOriginIsolated && typeof SharedArrayBuffer === 'function' && options.parallel !== false) {
-        fetcher = await isolatedFetcher(base);
-      } else fetcher = xhrFetcher();
+        fetcher = await isolatedFetcher(base, auth);
+      } else fetcher = xhrFetcher(auth);
     }
     const cacheMode = options.cache || (isNode ? 'memory' : 'idbfs');
     let syncing = Promise.resolve();
@@ -289,9 +323,7 @@
           M.FS.mount(M.FS.filesystems.NODEFS, { root: cacheMode }, CACHE_ROOT);
         }
         if (loaderOn) {
-          const url = isNode && !/^[a-z]+:/.test(options.indexUrl) ? options.indexUrl
-            : new URL(options.indexUrl, isNode ? 'http://invalid/' : base).href;
-          M.ENV.LARDER_INDEX_URL = url;
+          M.ENV.LARDER_INDEX_URL = indexUrl;
           if (options.key) M.ENV.LARDER_KEY = options.key;
           if (options.allowUnsigned) M.ENV.LARDER_ALLOW_UNSIGNED = '1';
           M.ENV.LARDER_CACHE_DIR = `${CACHE_ROOT}/cache`;

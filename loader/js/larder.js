@@ -5,6 +5,7 @@
  *   const py = await Larder.create({
  *     indexUrl: 'https://your-mirror/index.json',   // packages load on import
  *     key: 'ed25519:...',                           // the mirror's public key
+ *     token: '...',                                 // a private mirror's bearer token
  *     stdout: (line) => ..., stderr: (line) => ...,
  *     stdin: async () => prompt('input') ,          // input() (needs cross-origin isolation)
  *     progress: (pkg, done, total) => ...,
@@ -56,7 +57,7 @@
         }
       };
     });
-    worker.postMessage({ type: 'init', baseUrl: base, indexUrl: options.indexUrl, key: options.key,
+    worker.postMessage({ type: 'init', baseUrl: base, indexUrl: options.indexUrl, key: options.key, token: options.token,
       allowUnsigned: options.allowUnsigned, interruptBuffer, inputBuffer });
     await ready;
     return {

@@ -2,7 +2,7 @@
  * worker.js - the Web Worker that hosts the larder interpreter.
  *
  * Messages in:   {type: 'init', baseUrl?, bundles?, sideModules?,
- *                 indexUrl?, key?, allowUnsigned?, cache?,
+ *                 indexUrl?, key?, token?, allowUnsigned?, cache?,
  *                 interruptBuffer?, inputBuffer?}
  *                interruptBuffer: SharedArrayBuffer; the page writes 2 into
  *                byte 0 to interrupt (KeyboardInterrupt).
@@ -50,6 +50,7 @@ self.onmessage = async (event) => {
         sideModules: msg.sideModules,
         indexUrl: msg.indexUrl,
         key: msg.key,
+        token: msg.token,
         allowUnsigned: msg.allowUnsigned,
         cache: msg.cache,
         progress: (pkg, done, total) => postMessage({ type: 'progress', package: pkg, done, total }),

@@ -30,6 +30,7 @@ DYNLIB_DIR = f"{PREFIX}/lib"
 CACHE_DIR = "/larder/cache"
 
 _index = None
+_index_url = None
 _loader = None
 _init_error = None
 _PathFinder = sys.modules["_frozen_importlib_external"].PathFinder
@@ -69,7 +70,7 @@ def _fetch_index(url, cache_dir, allow_unsigned):
 def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_cap=256 << 20):
     """Fetch and verify the index at index_url (pinned key: "ed25519:..."),
     then load packages on import. Raises IndexError or FetchError."""
-    global _index, _loader, _init_error
+    global _index, _index_url, _loader, _init_error
     _makedirs(cache_dir)
     data, sig, fresh = _fetch_index(index_url, cache_dir, allow_unsigned)
     min_serial = _larder.cache_serial(cache_dir)
@@ -87,6 +88,7 @@ def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_c
     if SITE_DIR not in sys.path:
         sys.path.append(SITE_DIR)
     _index = index
+    _index_url = index_url
     _loader = _larder.Loader(index, base_url, SITE_DIR, STDLIB_DIR, DYNLIB_DIR, cache_dir, cache_cap)
     _init_error = None
     # the codecs outside the core install into the stdlib directory
@@ -117,6 +119,49 @@ def _invalidate():
     _PathFinder.invalidate_caches()
 
 
+# Stdlib modules this runtime cannot have, and why.
+_NO_TERMINAL = "it needs a terminal, which a browser has not"
+_NO_UNIX = "it is a Unix system interface that Emscripten does not provide"
+_NO_WINDOWS = "it exists on Windows only"
+_NOT_HERE = {
+    **dict.fromkeys(("curses", "_curses", "_curses_panel", "readline", "termios", "tty", "pty"), _NO_TERMINAL),
+    **dict.fromkeys(("fcntl", "grp", "pwd", "resource", "syslog", "nis", "spwd", "_posixshmem",
+                     "_multiprocessing", "_posixsubprocess", "crypt", "_crypt"), _NO_UNIX),
+    **dict.fromkeys(("msvcrt", "winreg", "winsound", "_winapi", "nt", "_msi", "msilib", "_overlapped", "_wmi"),
+                    _NO_WINDOWS),
+    **dict.fromkeys(("tkinter", "_tkinter", "turtle", "turtledemo", "idlelib"), "it needs Tk, which has no wasm build"),
+    "ossaudiodev": "it needs OSS sound devices",
+    "_scproxy": "it exists on macOS only",
+    "_uuid": "it needs libuuid (the uuid module works without it)",
+    "_dbm": "no dbm C library is built for wasm (dbm.dumb works)",
+    "_gdbm": "no gdbm C library is built for wasm (dbm.dumb works)",
+}
+
+
+def _missing(fullname):
+    """The message of a ModuleNotFoundError for a top-level module no
+    package in the index provides."""
+    if fullname in _NOT_HERE:
+        return (f"No module named {fullname!r} (a standard library module this runtime cannot have: "
+                f"{_NOT_HERE[fullname]})")
+    if fullname in sys.stdlib_module_names:
+        return (f"No module named {fullname!r} (a standard library module, but the index at {_index_url} does "
+                f"not provide it; the mirror's operator can publish the runtime's stdlib with "
+                f"`larder-mirror runtime` and `larder-mirror sign`)")
+    return (f"No module named {fullname!r} (no package in the index at {_index_url} provides it; the mirror's "
+            f"operator can add it with `larder-mirror add {fullname}`)")
+
+
+def _by_import_statement():
+    """True when find_spec was called by the import system for an import
+    (import statement, importlib.import_module), False for
+    importlib.util.find_spec, which must get None for a missing module."""
+    try:
+        return sys._getframe(3).f_code.co_name == "_find_and_load_unlocked"
+    except ValueError:
+        return False
+
+
 class _Finder:
     """The last finder on sys.meta_path: consulted only when nothing local
     has the module."""
@@ -129,6 +174,8 @@ class _Finder:
         if _loader is None:
             return None
         package = _index.provider(fullname.partition(".")[0])
+        if package is None and "." not in fullname and _by_import_statement():
+            raise ModuleNotFoundError(_missing(fullname), name=fullname)
         if package is None or _loader.is_installed(package):
             return None
         _loader.install([package])

@@ -66,11 +66,11 @@ test.after(async () => {
 });
 
 test('init creates a repository with a private key only its owner reads', () => {
-  const r = spawnSync(MIRROR, ['init', repo], { encoding: 'utf8' });
+  const r = spawnSync(MIRROR, ['init', repo, '--no-runtime'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(fs.statSync(path.join(repo, 'keys', 'signing.pem')).mode & 0o777, 0o600);
   assert.ok(fs.existsSync(path.join(repo, 'catalog.sqlite')));
-  assert.equal(spawnSync(MIRROR, ['init', repo], { encoding: 'utf8' }).status, 1, 'init twice fails');
+  assert.equal(spawnSync(MIRROR, ['init', repo, '--no-runtime'], { encoding: 'utf8' }).status, 1, 'init twice fails');
   const key = mirror('keys', '--public');
   assert.match(key.stdout, /^ed25519:[A-Za-z0-9+/]{43}=\n$/);
   assert.equal(fs.readFileSync(path.join(repo, 'keys', 'public.txt'), 'utf8'), key.stdout);
@@ -264,7 +264,7 @@ const runMirror = (args) => run(MIRROR, args);
 
 test('sync: a second mirror copies the first, verified, re-signed with its own key', async () => {
   const down = path.join(work, 'down');
-  assert.equal(spawnSync(MIRROR, ['init', down]).status, 0);
+  assert.equal(spawnSync(MIRROR, ['init', down, '--no-runtime']).status, 0);
   const upKey = mirror('keys', '--public').stdout.trim();
   let r = await runMirror(['--repo', down, 'sync', `${base}/index.json`, '--key', upKey, '--quiet']);
   assert.equal(r.code, 0, r.err);
@@ -291,7 +291,7 @@ test('sync: a second mirror copies the first, verified, re-signed with its own k
 test('sync resumes a partial download and survives kill -9', async () => {
   const upKey = mirror('keys', '--public').stdout.trim();
   const down = path.join(work, 'down2');
-  assert.equal(spawnSync(MIRROR, ['init', down]).status, 0);
+  assert.equal(spawnSync(MIRROR, ['init', down, '--no-runtime']).status, 0);
   // an interrupted earlier run left half of six's archive
   const index = JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8'));
   const six = index.packages.six;
@@ -390,7 +390,7 @@ test('a full disk or a read-only store: a clear error, nothing changed', () => {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', mnt]);
   try {
     const small = path.join(mnt, 'repo');
-    assert.equal(spawnSync(MIRROR, ['init', small]).status, 0);
+    assert.equal(spawnSync(MIRROR, ['init', small, '--no-runtime']).status, 0);
     const big = path.join(corpus, fs.readdirSync(corpus).find((f) => f.startsWith('pyparsing-') && f.endsWith('.tar.zst')));
     const filler = path.join(mnt, 'filler');
     fs.writeFileSync(filler, Buffer.alloc(300 * 1024));  // leave less room than the archive needs
@@ -433,7 +433,7 @@ test('sync --from-lockfile: the pure-Python wheels of a Pyodide-style distributi
   const { serve } = require('../lib/static-server');
   const web = await serve({ routes: { '/': dist } });
   const target = path.join(work, 'from-lock');
-  assert.equal(spawnSync(MIRROR, ['init', target]).status, 0);
+  assert.equal(spawnSync(MIRROR, ['init', target, '--no-runtime']).status, 0);
   try {
     const r = await runMirror(['--repo', target, 'sync', '--from-lockfile', path.join(dist, 'pyodide-lock.json'),
       '--base-url', `${web.url}/`]);

@@ -83,8 +83,76 @@ static void test_metadata(void)
     larder_metadata_clear(&md);
 }
 
+
+static int vcmp(const char *a, const char *b)
+{
+    larder_version va, vb;
+    if (!larder_version_parse(a, &va) || !larder_version_parse(b, &vb))
+        return 99;
+    int c = larder_version_cmp(&va, &vb);
+    return c < 0 ? -1 : c > 0;
+}
+
+static int matches(const char *spec, const char *version)
+{
+    larder_version v;
+    if (!larder_version_parse(version, &v))
+        return 99;
+    return larder_specifier_match(spec, version, &v);
+}
+
+static void test_versions(void)
+{
+    /* PEP 440's own ordering example, each below the next */
+    static const char *const order[] = {"1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12",
+                                        "1.0b1.dev456", "1.0b2", "1.0b2.post345.dev456", "1.0b2.post345",
+                                        "1.0rc1.dev456", "1.0rc1", "1.0", "1.0+abc.5", "1.0+abc.7", "1.0+5",
+                                        "1.0.post456.dev34", "1.0.post456", "1.1.dev1"};
+    int sorted = 1;
+    for (size_t i = 0; i + 1 < sizeof order / sizeof *order; i++)
+        sorted &= vcmp(order[i], order[i + 1]) == -1;
+    CHECK(sorted, "PEP 440's ordering example: 18 versions in order");
+    CHECK(vcmp("1.0", "1.0.0") == 0 && vcmp("v1.0", "1.0") == 0 && vcmp("1.0-1", "1.0.post1") == 0
+              && vcmp("1.0ALPHA1", "1.0a1") == 0 && vcmp("1.0c1", "1.0rc1") == 0 && vcmp("1!0.1", "2.0") == 1,
+          "normalisation: trailing zeros, v, -N post, ALPHA, c, epochs");
+    larder_version v;
+    CHECK(!larder_version_parse("1.0foo", &v) && !larder_version_parse("", &v) && !larder_version_parse("1..0", &v),
+          "malformed versions are refused");
+    CHECK(matches(">=1.0,<2", "1.5") == 1 && matches(">=1.0,<2", "2.0") == 0, "a range");
+    CHECK(matches("<2.0", "2.0a1") == 0 && matches("<2.0rc1", "2.0a1") == 1,
+          "< excludes pre-releases of its version unless it names one");
+    CHECK(matches(">1.7", "1.7.post1") == 0 && matches(">1.7.post1", "1.7.post2") == 1,
+          "> excludes post-releases of its version");
+    CHECK(matches("~=2.2", "2.9") == 1 && matches("~=2.2", "3.0") == 0 && matches("~=1.4.5", "1.4.9") == 1
+              && matches("~=1.4.5", "1.5.0") == 0, "~= (compatible release)");
+    CHECK(matches("==1.1.*", "1.1.post1") == 1 && matches("==1.1.*", "1.10") == 0 && matches("!=1.1.*", "1.2") == 1,
+          "prefix matching with .*");
+    CHECK(matches("==1.0", "1.0+local.7") == 1 && matches("==1.0+local.7", "1.0") == 0,
+          "a local label is ignored unless the specifier has one");
+    CHECK(matches("===1.0foo", "1.0") == 0 && matches("", "3") == 1, "=== compares text; no specifier matches all");
+    CHECK(matches(">=1.0,<<2", "1.5") == -1 && matches("~=1", "1.5") == -1, "malformed specifiers are -1");
+    CHECK(larder_specifier_names_pre(">=2.0b1") && !larder_specifier_names_pre(">=2.0,<3"),
+          "a specifier naming a pre-release lets them in");
+
+    larder_requirement r;
+    larder_error err;
+    CHECK(larder_requirement_parse("Rich[Jupyter, Extra_Two] (>= 13.0, < 14) ; python_version >= '3.8'", &r, &err)
+                  == LARDER_OK
+              && !strcmp(r.name, "rich") && !strcmp(r.display, "Rich") && !strcmp(r.extras, "jupyter,extra-two")
+              && !strcmp(r.spec, ">=13.0,<14") && !strcmp(r.marker, "python_version >= '3.8'"),
+          "a requirement: name, extras, parenthesised specifiers, marker");
+    CHECK(larder_requirement_parse("six", &r, &err) == LARDER_OK && !r.spec[0] && !r.extras[0] && !r.marker[0],
+          "a bare name");
+    CHECK(larder_requirement_parse("pkg @ https://example.org/pkg.whl", &r, &err) == LARDER_EINVAL,
+          "direct URL references are refused");
+    CHECK_STR_HAS(err.message, "direct URL references are not supported", "...saying so");
+    CHECK(larder_requirement_parse("foo >=> 1", &r, &err) == LARDER_EINVAL, "a malformed specifier is refused");
+    CHECK_STR_HAS(err.message, "malformed version specifier", "...naming it");
+}
+
 int main(void)
 {
+    test_versions();
     test_markers();
     test_metadata();
     return tap_done();
