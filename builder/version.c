@@ -288,20 +288,32 @@ static int match_one(const char *clause, const larder_version *v)
     return 1;
 }
 
+/* The next comma-separated clause of a specifier at *p into clause
+ * (trimmed); 0 at the end, -1 when a clause does not fit. */
+static int next_clause(const char **p, char *clause, size_t size)
+{
+    *p += strspn(*p, " ,");
+    size_t n = strcspn(*p, ",");
+    if (!n)
+        return 0;
+    const char *start = *p;
+    *p += n;
+    while (n && isspace((unsigned char)start[n - 1]))
+        n--;
+    if (n >= size)
+        return -1;
+    memcpy(clause, start, n);
+    clause[n] = '\0';
+    return 1;
+}
+
 int larder_specifier_match(const char *spec, const char *version_text, const larder_version *v)
 {
     char clause[160];
-    for (const char *p = spec; *p;) {
-        p += strspn(p, " ,");
-        size_t n = strcspn(p, ",");
-        if (!n)
-            break;
-        while (n && isspace((unsigned char)p[n - 1]))
-            n--;
-        if (n >= sizeof clause)
+    int got;
+    for (const char *p = spec; (got = next_clause(&p, clause, sizeof clause)) != 0;) {
+        if (got < 0)
             return -1;
-        memcpy(clause, p, n);
-        clause[n] = '\0';
         int m = match_one(clause, v);
         if (m < 0)
             return -1;
@@ -312,7 +324,6 @@ int larder_specifier_match(const char *spec, const char *version_text, const lar
         }
         if (!m)
             return 0;
-        p += strcspn(p, ",");
     }
     return 1;
 }
@@ -320,12 +331,7 @@ int larder_specifier_match(const char *spec, const char *version_text, const lar
 int larder_specifier_names_pre(const char *spec)
 {
     char clause[160];
-    for (const char *p = spec; *p;) {
-        p += strspn(p, " ,");
-        size_t n = strcspn(p, ",");
-        if (!n)
-            break;
-        snprintf(clause, sizeof clause, "%.*s", (int)n, p);
+    for (const char *p = spec; next_clause(&p, clause, sizeof clause) > 0;) {
         const char *value = clause + strspn(clause, "=!<>~ ");
         char *star = strstr(clause, ".*");
         if (star)
@@ -333,7 +339,6 @@ int larder_specifier_names_pre(const char *spec)
         larder_version v;
         if (larder_version_parse(value, &v) && larder_version_is_pre(&v))
             return 1;
-        p += n;
     }
     return 0;
 }

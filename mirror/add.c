@@ -87,14 +87,8 @@ static const char *const *index_urls(const larder_add_options *opt, size_t *n)
 
 static larder_code push(resolver *r, const larder_requirement *req, const char *by, larder_error *err)
 {
-    if (r->q_len == r->q_cap) {
-        size_t cap = r->q_cap ? r->q_cap * 2 : 64;
-        pending *more = realloc(r->queue, cap * sizeof *more);
-        if (!more)
-            return larder_fail(err, LARDER_ENOMEM, "out of memory");
-        r->queue = more;
-        r->q_cap = cap;
-    }
+    if (!grow_array(&r->queue, r->q_len, &r->q_cap, sizeof *r->queue))
+        return larder_fail(err, LARDER_ENOMEM, "out of memory");
     r->queue[r->q_len].req = *req;
     snprintf(r->queue[r->q_len].by, sizeof r->queue[r->q_len].by, "%s", by);
     r->q_len++;
@@ -125,14 +119,8 @@ static larder_code get_project(resolver *r, const char *name, const char *by, pr
 {
     project *p = find_project(r, name);
     if (!p) {
-        if (r->n == r->cap) {
-            size_t cap = r->cap ? r->cap * 2 : 32;
-            project *more = realloc(r->projects, cap * sizeof *more);
-            if (!more)
-                return larder_fail(err, LARDER_ENOMEM, "out of memory");
-            r->projects = more;
-            r->cap = cap;
-        }
+        if (!grow_array(&r->projects, r->n, &r->cap, sizeof *r->projects))
+            return larder_fail(err, LARDER_ENOMEM, "out of memory");
         p = &r->projects[r->n++];
         memset(p, 0, sizeof *p);
         snprintf(p->name, sizeof p->name, "%s", name);
@@ -160,14 +148,8 @@ static larder_code get_project(resolver *r, const char *name, const char *by, pr
                 p->listing = l;
             } else {  /* append the other index's files */
                 for (size_t k = 0; k < l.n; k++) {
-                    if (p->listing.n == p->listing.cap) {
-                        size_t cap = p->listing.cap ? p->listing.cap * 2 : 64;
-                        pypi_file *more = realloc(p->listing.files, cap * sizeof *more);
-                        if (!more)
-                            return larder_fail(err, LARDER_ENOMEM, "out of memory");
-                        p->listing.files = more;
-                        p->listing.cap = cap;
-                    }
+                    if (!grow_array(&p->listing.files, p->listing.n, &p->listing.cap, sizeof *l.files))
+                        return larder_fail(err, LARDER_ENOMEM, "out of memory");
                     p->listing.files[p->listing.n++] = l.files[k];
                 }
                 free(l.files);
@@ -485,14 +467,8 @@ static int merge_extras(project *p, const char *extras)
 
 static larder_code carry(resolver *r, const pending *item, larder_error *err)
 {
-    if (r->n_carried == r->cap_carried) {
-        size_t cap = r->cap_carried ? r->cap_carried * 2 : 16;
-        pending *more = realloc(r->carried, cap * sizeof *more);
-        if (!more)
-            return larder_fail(err, LARDER_ENOMEM, "out of memory");
-        r->carried = more;
-        r->cap_carried = cap;
-    }
+    if (!grow_array(&r->carried, r->n_carried, &r->cap_carried, sizeof *r->carried))
+        return larder_fail(err, LARDER_ENOMEM, "out of memory");
     r->carried[r->n_carried++] = *item;
     return LARDER_OK;
 }

@@ -182,14 +182,8 @@ static larder_code add_file(pypi_listing *l, const char *page, const char *filen
                             const char *sha256, const char *requires_python, int yanked, int has_metadata,
                             uint64_t size, larder_error *err)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        pypi_file *more = realloc(l->files, cap * sizeof *more);
-        if (!more)
-            return larder_fail(err, LARDER_ENOMEM, "out of memory");
-        l->files = more;
-        l->cap = cap;
-    }
+    if (!grow_array(&l->files, l->n, &l->cap, sizeof *l->files))
+        return larder_fail(err, LARDER_ENOMEM, "out of memory");
     pypi_file *f = &l->files[l->n];
     memset(f, 0, sizeof *f);
     char url[4096];
