@@ -195,6 +195,9 @@ larder_code larder_repo_token_add(larder_repo *repo, const char *label, char tok
     char hex[65], auto_label[64];
     if (sodium_init() < 0)
         return larder_fail(err, LARDER_EINVAL, "libsodium failed to initialise");
+    larder_code rc = db_exec(repo, REPO_MIGRATE, err);
+    if (rc != LARDER_OK)
+        return rc;
     if (!label) {
         sqlite3_stmt *st;
         long next = 1;
@@ -213,7 +216,6 @@ larder_code larder_repo_token_add(larder_repo *repo, const char *label, char tok
     crypto_hash_sha256(digest, (const unsigned char *)token, 64);
     sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
     sqlite3_stmt *st;
-    larder_code rc = LARDER_OK;
     if (sqlite3_prepare_v2(repo->db, "INSERT INTO tokens (label, sha256) VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK)
         return larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
     sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
@@ -234,6 +236,9 @@ larder_code larder_repo_token_add(larder_repo *repo, const char *label, char tok
 larder_code larder_repo_token_list(larder_repo *repo, larder_error *err)
 {
     sqlite3_stmt *st;
+    larder_code rc = db_exec(repo, REPO_MIGRATE, err);
+    if (rc != LARDER_OK)
+        return rc;
     if (sqlite3_prepare_v2(repo->db, "SELECT label, created, sha256 FROM tokens ORDER BY created, label", -1, &st,
                            NULL) != SQLITE_OK)
         return larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
@@ -251,6 +256,8 @@ larder_code larder_repo_token_list(larder_repo *repo, larder_error *err)
 larder_code larder_repo_token_revoke(larder_repo *repo, const char *label, larder_error *err)
 {
     sqlite3_stmt *st;
+    if (db_exec(repo, REPO_MIGRATE, err) != LARDER_OK)
+        return err->code;
     if (sqlite3_prepare_v2(repo->db, "DELETE FROM tokens WHERE label=?1", -1, &st, NULL) != SQLITE_OK)
         return larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
     sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);

@@ -28,6 +28,8 @@ larder_code repo_store_path(const larder_repo *repo, const char *sha, char *out,
 larder_code write_file_atomic(const char *path, const void *data, size_t len, larder_error *err);
 /* Read a whole file (at most max bytes). */
 larder_code read_file_all(const char *path, size_t max, unsigned char **data, size_t *len, larder_error *err);
+/* SQL creating the tables added since the first release (IF NOT EXISTS). */
+extern const char REPO_MIGRATE[];
 /* Run SQL that returns no rows. */
 larder_code db_exec(larder_repo *repo, const char *sql, larder_error *err);
 /* The SHA-256 of a file, streamed. */

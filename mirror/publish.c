@@ -53,8 +53,11 @@ static larder_code store_archive(larder_repo *repo, const char *src, const char 
     char buf[65536];
     ssize_t r = 0;
     int ok = in >= 0 && out >= 0;
-    while (ok && (r = read(in, buf, sizeof buf)) > 0)
-        ok = write(out, buf, (size_t)r) == r;
+    while (ok && (r = read(in, buf, sizeof buf)) > 0) {
+        /* a short write is followed by one that says why (ENOSPC) */
+        for (ssize_t off = 0, w; ok && off < r; off += w)
+            ok = (w = write(out, buf + off, (size_t)(r - off))) > 0;
+    }
     ok = ok && r == 0 && fsync(out) == 0;
     int e = errno;
     if (in >= 0)

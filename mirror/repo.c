@@ -27,9 +27,10 @@ static const char SCHEMA[] =
     ");"
     "INSERT OR IGNORE INTO meta VALUES ('serial', '0');";
 
-/* Tables added since the first release: created when a repository is
- * opened, so older repositories gain them. */
-static const char MIGRATE[] =
+/* Tables added since the first release: in new repositories from init,
+ * in older ones from the first command that writes them
+ * (repo_migrate), so opening never writes. */
+const char REPO_MIGRATE[] =
     "CREATE TABLE IF NOT EXISTS tokens ("
     "  label TEXT PRIMARY KEY,"
     "  sha256 TEXT NOT NULL,"        /* hex SHA-256 of the token; the token itself is never stored */
@@ -231,7 +232,7 @@ static larder_code open_db(larder_repo *repo, int create, larder_error *err)
     }
     sqlite3_busy_timeout(repo->db, 10000);
     rc = create ? db_exec(repo, SCHEMA, err) : db_exec(repo, "PRAGMA foreign_keys=ON;", err);
-    return rc == LARDER_OK ? db_exec(repo, MIGRATE, err) : rc;
+    return rc == LARDER_OK && create ? db_exec(repo, REPO_MIGRATE, err) : rc;
 }
 
 larder_code larder_repo_init(const char *dir, const char *runtime_dir, larder_error *err)

@@ -282,13 +282,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
      * signature and copies, the archives); the runtime and the site are the
      * same public software for every mirror, and a page cannot send a token
      * for its own scripts */
-    int runtime = !strncmp(rel, "runtime/", 8);
+    int runtime = !strncmp(rel, "runtime/", 8), site_file = 0;
+    if (!runtime && s->opt->site_dir) {
+        snprintf(path, sizeof path, "%s/%s", s->opt->site_dir, *rel ? rel : "index.html");
+        site_file = access(path, F_OK) == 0;
+    }
     if (!runtime && *rel && !strchr(rel, '/')) {
         snprintf(path, sizeof path, "%s/%s", s->public_dir, rel);
-        if (access(path, F_OK) == 0 && !authorised(s, c))
-            return reply(s, c, method, url, 401, "authentication required\n", "WWW-Authenticate",
-                         "Bearer realm=\"larder\"");
+        site_file &= access(path, F_OK) != 0;  /* the signed tree's names come first */
     }
+    /* anything else, found or not, needs the token: a 401 tells nothing */
+    if (!runtime && !site_file && !authorised(s, c))
+        return reply(s, c, method, url, 401, "authentication required\n", "WWW-Authenticate",
+                     "Bearer realm=\"larder\"");
     /* the runtime */
     if (runtime) {
         if (!s->opt->runtime_dir || !rel[8])
@@ -363,7 +369,11 @@ static larder_code load_tokens(server *s, larder_error *err)
         list += n;
     }
     sqlite3_stmt *st;
-    if (rc == LARDER_OK && sqlite3_prepare_v2(s->repo->db, "SELECT label, sha256 FROM tokens", -1, &st, NULL) == SQLITE_OK) {
+    if (rc == LARDER_OK && sqlite3_prepare_v2(s->repo->db, "SELECT label, sha256 FROM tokens", -1, &st, NULL) != SQLITE_OK) {
+        /* a repository from before `tokens` has no table: no tokens; anything else stops serve */
+        if (!strstr(sqlite3_errmsg(s->repo->db), "no such table"))
+            rc = larder_fail(err, LARDER_EIO, "catalog: cannot read the tokens: %s", sqlite3_errmsg(s->repo->db));
+    } else if (rc == LARDER_OK) {
         while (rc == LARDER_OK && sqlite3_step(st) == SQLITE_ROW) {
             const char *hex = (const char *)sqlite3_column_text(st, 1);
             if (!hex || !is_hex64(hex, strlen(hex)))
