@@ -3,7 +3,7 @@
  *
  * Turns Python distributions into larder packages: a deterministic
  * NAME-VERSION-BUILD.tar.zst archive plus its index entry NAME-VERSION-
- * BUILD.json (the format of DESIGN.md, "Formats"). Sources:
+ * BUILD.json (the format of docs/design.md, "Formats"). Sources:
  *   - wheels (zip, read with libarchive; RECORD hashes checked),
  *   - installed distributions (*.dist-info with RECORD, or *.egg-info with
  *     top_level.txt), as Debian's python3-* packages install them.
@@ -187,6 +187,10 @@ typedef struct larder_build_result {
  * paths, links, oversize files, and wheels built for another platform. */
 larder_code larder_build_wheel(const char *path, const larder_build_options *opt,
                                larder_build_result *result, larder_error *err);
+
+/* The core metadata (METADATA of the wheel's .dist-info) of a wheel file,
+ * read with the same checks as larder_build_wheel's reading. */
+larder_code larder_wheel_metadata(const char *path, larder_metadata *md, larder_error *err);
 
 /* Convert an installed distribution, found by project name in
  * opt->site_dirs. Files outside the site directory (scripts) and host-native

@@ -248,6 +248,37 @@ static larder_code place_data_dirs(larder_fileset *set, const char *dist_info, c
     return LARDER_OK;
 }
 
+/* The wheel's files into set and its NAME-VERSION.dist-info into dist_info. */
+static larder_code read_wheel(const char *path, const larder_build_options *opt, larder_fileset *set,
+                              char *dist_info, size_t size, larder_error *err)
+{
+    larder_code rc = read_zip(path, opt, set, err);
+    if (rc != LARDER_OK)
+        return rc;
+    int found = find_dist_info(set, dist_info, size);
+    if (found <= 0)
+        return larder_fail(err, LARDER_EINVAL, "%s: %s", path,
+                           found ? "more than one .dist-info directory with METADATA"
+                                 : "no .dist-info/METADATA: not a wheel, or a broken one");
+    return LARDER_OK;
+}
+
+larder_code larder_wheel_metadata(const char *path, larder_metadata *md, larder_error *err)
+{
+    larder_fileset *set = larder_fileset_new();
+    larder_build_options opt = {0};
+    char dist_info[400];
+    if (!set)
+        return larder_fail(err, LARDER_ENOMEM, "out of memory");
+    larder_code rc = read_wheel(path, &opt, set, dist_info, sizeof dist_info, err);
+    if (rc == LARDER_OK) {
+        larder_file *meta = dist_file(set, dist_info, "METADATA");
+        rc = larder_metadata_parse((const char *)meta->data, meta->size, path, md, err);
+    }
+    larder_fileset_free(set);
+    return rc;
+}
+
 larder_code larder_build_wheel(const char *path, const larder_build_options *opt,
                                larder_build_result *result, larder_error *err)
 {
@@ -261,15 +292,8 @@ larder_code larder_build_wheel(const char *path, const larder_build_options *opt
         rc = larder_fail(err, LARDER_EINVAL, "libsodium failed to initialise");
         goto done;
     }
-    if ((rc = read_zip(path, opt, set, err)) != LARDER_OK)
+    if ((rc = read_wheel(path, opt, set, dist_info, sizeof dist_info, err)) != LARDER_OK)
         goto done;
-    int found = find_dist_info(set, dist_info, sizeof dist_info);
-    if (found <= 0) {
-        rc = larder_fail(err, LARDER_EINVAL, "%s: %s", path,
-                         found ? "more than one .dist-info directory with METADATA"
-                               : "no .dist-info/METADATA: not a wheel, or a broken one");
-        goto done;
-    }
     if ((rc = check_record(set, dist_info, path, err)) != LARDER_OK
         || (rc = check_tags(dist_file(set, dist_info, "WHEEL"), path, err)) != LARDER_OK)
         goto done;

@@ -22,9 +22,6 @@
  */
 #include "internal.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -51,6 +48,7 @@ typedef struct project {
     size_t n_cons;
     char extras[512];        /* comma-separated */
     long chosen;             /* index in listing.files, or -1 */
+    int in_repo;             /* the catalog has the chosen version already */
     larder_metadata md;
     int have_md;
     char file[3000];         /* the chosen file in the cache */
@@ -65,6 +63,8 @@ typedef struct pending {
 
 typedef struct resolver {
     const larder_add_options *opt;
+    const char *urls[17];    /* the index, then the extra indexes */
+    size_t n_urls;
     project *projects;
     size_t n, cap;
     pending *queue;
@@ -74,16 +74,6 @@ typedef struct resolver {
     size_t n_carried, cap_carried;
     char cache[2048];
 } resolver;
-
-static const char *const *index_urls(const larder_add_options *opt, size_t *n)
-{
-    static const char *urls[17];
-    *n = 0;
-    urls[(*n)++] = opt->index_url ? opt->index_url : DEFAULT_INDEX;
-    for (size_t i = 0; i < opt->n_extra_index_urls && *n < 16; i++)
-        urls[(*n)++] = opt->extra_index_urls[i];
-    return urls;
-}
 
 static larder_code push(resolver *r, const larder_requirement *req, const char *by, larder_error *err)
 {
@@ -108,6 +98,7 @@ static void project_reset(project *p)
     p->n_cons = 0;
     p->extras[0] = '\0';
     p->chosen = -1;
+    p->in_repo = 0;
     if (p->have_md)
         larder_metadata_clear(&p->md);
     p->have_md = 0;
@@ -127,13 +118,11 @@ static larder_code get_project(resolver *r, const char *name, const char *by, pr
         p->chosen = -1;
     }
     if (!p->listed) {
-        size_t n_urls;
-        const char *const *urls = index_urls(r->opt, &n_urls);
         larder_code rc = LARDER_ENOTFOUND;
         /* every index's files count, as pip's --extra-index-url */
-        for (size_t i = 0; i < n_urls; i++) {
+        for (size_t i = 0; i < r->n_urls; i++) {
             pypi_listing l = {0};
-            larder_code one = pypi_list(urls[i], name, &l, err);
+            larder_code one = pypi_list(r->urls[i], name, &l, err);
             if (one == LARDER_ENOTFOUND) {
                 pypi_listing_free(&l);
                 continue;
@@ -143,7 +132,7 @@ static larder_code get_project(resolver *r, const char *name, const char *by, pr
                 return larder_prefix(err, one, "%s (needed by %s)", name, by);
             }
             if (!p->index_url)
-                p->index_url = urls[i];
+                p->index_url = r->urls[i];
             if (rc == LARDER_ENOTFOUND) {
                 p->listing = l;
             } else {  /* append the other index's files */
@@ -157,8 +146,8 @@ static larder_code get_project(resolver *r, const char *name, const char *by, pr
             rc = LARDER_OK;
         }
         if (rc == LARDER_ENOTFOUND)
-            return larder_fail(err, LARDER_ENOTFOUND, "no project named '%s' on %s%s (asked by %s)", name, urls[0],
-                               n_urls > 1 ? " or the extra indexes" : "", by);
+            return larder_fail(err, LARDER_ENOTFOUND, "no project named '%s' on %s%s (asked by %s)", name, r->urls[0],
+                               r->n_urls > 1 ? " or the extra indexes" : "", by);
         p->listed = 1;
     }
     *out = p;
@@ -268,9 +257,13 @@ static larder_code explain(const project *p, larder_error *err)
  * Files and metadata
  * ------------------------------------------------------------------------ */
 
-static larder_code download_one(resolver *r, const pypi_file *f, char *path, size_t size, larder_error *err)
+/* The download of f into its place in the cache, PYPI_CACHE/files/SHA256/NAME
+ * (also written to path); job->url stays "" when the file is there. */
+static larder_code file_job(const resolver *r, const pypi_file *f, char *path, size_t size, http_job *job,
+                            larder_error *err)
 {
     char dir[2200];
+    memset(job, 0, sizeof *job);
     snprintf(dir, sizeof dir, "%s/files/%s", r->cache, f->sha256);
     if (snprintf(path, size, "%s/%s", dir, f->filename) >= (int)size)
         return larder_fail(err, LARDER_EINVAL, "path too long for %s", f->filename);
@@ -279,58 +272,14 @@ static larder_code download_one(resolver *r, const pypi_file *f, char *path, siz
     larder_code rc = make_dirs(dir, err);
     if (rc != LARDER_OK)
         return rc;
-    http_job job = {.url = f->url, .sha256 = f->sha256, .size = f->size, .label = f->filename,
-                    .what = "the sha256 the package index gives"};
-    snprintf(job.part, sizeof job.part, "%s.part", path);
-    snprintf(job.final, sizeof job.final, "%s", path);
-    return http_download(&job, 1, NULL, 1, NULL, NULL, NULL, err);
-}
-
-/* METADATA of the top-level *.dist-info of a wheel. */
-static larder_code wheel_metadata(const char *wheel, char **text, size_t *len, larder_error *err)
-{
-    struct archive *a = archive_read_new();
-    archive_read_support_format_zip(a);
-    struct archive_entry *e;
-    *text = NULL;
-    larder_code rc = LARDER_OK;
-    if (archive_read_open_filename(a, wheel, 65536) != ARCHIVE_OK) {
-        rc = larder_fail(err, LARDER_ECORRUPT, "%s: %s", wheel, archive_error_string(a));
-        goto done;
-    }
-    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-        const char *path = archive_entry_pathname(e), *slash = strchr(path, '/');
-        if (!slash || strcmp(slash, "/METADATA") || slash - path < 11 || strncmp(slash - 10, ".dist-info", 10))
-            continue;
-        la_int64_t n = archive_entry_size(e);
-        if (n < 0 || n > (16 << 20)) {
-            rc = larder_fail(err, LARDER_ETOOBIG, "%s: METADATA is %lld bytes", wheel, (long long)n);
-            goto done;
-        }
-        *text = malloc((size_t)n + 1);
-        if (!*text || archive_read_data(a, *text, (size_t)n) != n) {
-            rc = larder_fail(err, LARDER_ECORRUPT, "%s: cannot read its METADATA", wheel);
-            goto done;
-        }
-        (*text)[n] = '\0';
-        *len = (size_t)n;
-        goto done;
-    }
-    rc = larder_fail(err, LARDER_ECORRUPT, "%s: no *.dist-info/METADATA in the wheel", wheel);
-done:
-    archive_read_free(a);
-    if (rc != LARDER_OK) {
-        free(*text);
-        *text = NULL;
-    }
-    return rc;
-}
-
-static int wheel_is_pure(const char *path)
-{
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    size_t n = strlen(base);
-    return n > 8 && (strstr(base, "-none-any.whl") == base + n - 13);
+    snprintf(job->url, sizeof job->url, "%s", f->url);
+    job->sha256 = f->sha256;
+    job->size = f->size;
+    job->label = f->filename;
+    job->what = "the sha256 the package index gives";
+    snprintf(job->part, sizeof job->part, "%s.part", path);
+    snprintf(job->final, sizeof job->final, "%s", path);
+    return LARDER_OK;
 }
 
 /* The chosen file's dependencies: from the index's core metadata when it
@@ -339,11 +288,11 @@ static int wheel_is_pure(const char *path)
 static larder_code load_metadata(resolver *r, project *p, larder_error *err)
 {
     const pypi_file *f = &p->listing.files[p->chosen];
-    char *text = NULL;
-    size_t len = 0;
     larder_code rc;
     char path[4200];
     if (f->kind == PYPI_PURE_WHEEL && f->has_metadata) {
+        char *text = NULL;
+        size_t len = 0;
         char dir[2200], url[4200];
         snprintf(dir, sizeof dir, "%s/files/%s", r->cache, f->sha256);
         snprintf(path, sizeof path, "%s/%s.metadata", dir, f->filename);
@@ -363,8 +312,14 @@ static larder_code load_metadata(resolver *r, project *p, larder_error *err)
                 return rc;
             }
         }
+        char what[300];
+        snprintf(what, sizeof what, "%s %s (METADATA)", p->name, f->version_text);
+        rc = larder_metadata_parse(text, len, what, &p->md, err);
+        free(text);
     } else {
-        if ((rc = download_one(r, f, p->file, sizeof p->file, err)) != LARDER_OK)
+        http_job job;
+        if ((rc = file_job(r, f, p->file, sizeof p->file, &job, err)) != LARDER_OK
+            || (job.url[0] && (rc = http_download(&job, 1, NULL, 1, NULL, NULL, NULL, err)) != LARDER_OK))
             return larder_prefix(err, rc, "%s %s", p->name, f->version_text);
         if (f->kind == PYPI_SDIST) {
             char built[2200];
@@ -380,15 +335,13 @@ static larder_code load_metadata(resolver *r, project *p, larder_error *err)
             if (!p->wheel[0]) {
                 if (!r->opt->quiet)
                     printf("add: building %s %s from its sdist (no wheel on the index)\n", p->name, f->version_text);
-                size_t n_urls;
-                const char *const *urls = index_urls(r->opt, &n_urls);
                 if ((rc = make_dirs(built, err)) != LARDER_OK
-                    || (rc = larder_wheel_from_sdist(p->file, built, NULL, urls[0], p->wheel, sizeof p->wheel, err))
+                    || (rc = larder_wheel_from_sdist(p->file, built, NULL, r->urls[0], p->wheel, sizeof p->wheel, err))
                            != LARDER_OK)
                     return larder_prefix(err, rc, "%s %s", p->name, f->version_text);
             }
-            if (!wheel_is_pure(p->wheel)) {
-                const char *base = strrchr(p->wheel, '/') + 1;
+            const char *base = strrchr(p->wheel, '/') + 1;
+            if (!pypi_wheel_is_pure(base)) {
                 return larder_fail(err, LARDER_EINVAL, "%s %s: its sdist builds extension modules (%s), and the "
                                    "package index has no pure-Python wheel: cross-compile it for wasm with a recipe "
                                    "(builder/native, README \"Native packages\") and `larder-mirror publish` the "
@@ -397,13 +350,8 @@ static larder_code load_metadata(resolver *r, project *p, larder_error *err)
         } else {
             snprintf(p->wheel, sizeof p->wheel, "%s", p->file);
         }
-        if ((rc = wheel_metadata(p->wheel, &text, &len, err)) != LARDER_OK)
-            return rc;
+        rc = larder_wheel_metadata(p->wheel, &p->md, err);
     }
-    char what[300];
-    snprintf(what, sizeof what, "%s %s (METADATA)", p->name, f->version_text);
-    rc = larder_metadata_parse(text, len, what, &p->md, err);
-    free(text);
     p->have_md = rc == LARDER_OK;
     return rc;
 }
@@ -686,6 +634,9 @@ larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, la
 {
     resolver r = {.opt = opt};
     memset(result, 0, sizeof *result);
+    r.urls[r.n_urls++] = opt->index_url ? opt->index_url : DEFAULT_INDEX;
+    for (size_t i = 0; i < opt->n_extra_index_urls && r.n_urls < sizeof r.urls / sizeof *r.urls; i++)
+        r.urls[r.n_urls++] = opt->extra_index_urls[i];
     char root[4096];
     snprintf(r.cache, sizeof r.cache, "%s/pypi", larder_cache_root(root, sizeof root));
     larder_code rc = make_dirs(r.cache, err);
@@ -703,8 +654,13 @@ larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, la
             rc = resolve_pass(&r, &restart, err);
     }
     size_t chosen = 0;
-    for (size_t i = 0; rc == LARDER_OK && i < r.n; i++)
-        chosen += r.projects[i].chosen >= 0;
+    for (size_t i = 0; rc == LARDER_OK && i < r.n; i++) {
+        project *p = &r.projects[i];
+        if (p->chosen < 0)
+            continue;
+        chosen++;
+        p->in_repo = catalog_has(repo, p->name, p->listing.files[p->chosen].version_text);
+    }
     result->resolved = chosen;
     if (rc == LARDER_OK && (opt->dry_run || !opt->quiet)) {
         printf("%s %zu project(s):\n", opt->dry_run ? "add: would add" : "add: resolved", chosen);
@@ -716,7 +672,7 @@ larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, la
             char size[32];
             human_size(f->size, size, sizeof size);
             printf("  %-28s %-12s %-60s %9s%s\n", p->name, f->version_text, f->filename, size,
-                   catalog_has(repo, p->name, f->version_text) ? "  (already in the repository)" : "");
+                   p->in_repo ? "  (already in the repository)" : "");
         }
         fflush(stdout);
     }
@@ -731,26 +687,12 @@ larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, la
         rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
     for (size_t i = 0; rc == LARDER_OK && i < r.n; i++) {
         project *p = &r.projects[i];
-        if (p->chosen < 0 || p->wheel[0] || catalog_has(repo, p->name, p->listing.files[p->chosen].version_text))
-            continue;
-        const pypi_file *f = &p->listing.files[p->chosen];
-        char dir[2200];
-        snprintf(dir, sizeof dir, "%s/files/%s", r.cache, f->sha256);
-        if (snprintf(p->file, sizeof p->file, "%s/%s", dir, f->filename) >= (int)sizeof p->file) {
-            rc = larder_fail(err, LARDER_EINVAL, "path too long for %s", f->filename);
+        if (p->chosen < 0 || p->wheel[0] || p->in_repo)
+            continue;  /* the wheel is there already (metadata needed it), or nothing is to be converted */
+        if ((rc = file_job(&r, &p->listing.files[p->chosen], p->file, sizeof p->file, &jobs[n_jobs], err)) != LARDER_OK)
             break;
-        }
         snprintf(p->wheel, sizeof p->wheel, "%s", p->file);
-        if (access(p->file, F_OK) == 0 || (rc = make_dirs(dir, err)) != LARDER_OK)
-            continue;
-        http_job *j = &jobs[n_jobs++];
-        j->url = f->url;
-        j->sha256 = f->sha256;
-        j->size = f->size;
-        j->label = f->filename;
-        j->what = "the sha256 the package index gives";
-        snprintf(j->part, sizeof j->part, "%s.part", p->file);
-        snprintf(j->final, sizeof j->final, "%s", p->file);
+        n_jobs += jobs[n_jobs].url[0] != '\0';
     }
     if (rc == LARDER_OK && n_jobs)
         rc = http_download(jobs, n_jobs, NULL, opt->parallel, opt->quiet ? NULL : "add", NULL, NULL, err);
@@ -781,7 +723,7 @@ larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, la
         if (p->chosen < 0)
             continue;
         const pypi_file *f = &p->listing.files[p->chosen];
-        if (catalog_has(repo, p->name, f->version_text)) {
+        if (p->in_repo) {
             result->unchanged++;
             continue;
         }
@@ -809,7 +751,7 @@ larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, la
     if (tmp[0])
         remove_tree(tmp);
     resolver_free(&r);
-    if (rc == LARDER_OK && opt->sign && (n_archives || !opt->quiet))
+    if (rc == LARDER_OK && opt->sign)
         rc = larder_repo_sign(repo, &result->serial, err);
     return rc;
 }

@@ -130,29 +130,49 @@ static int has_tag(const char *tags, const char *want)
     return 0;
 }
 
+/* A wheel's file name NAME-VERSION(-BUILD)-PY-ABI-PLATFORM.whl: its
+ * version and "PY-ABI-PLATFORM" tags; *pure when the runtime can load it
+ * as pure Python. 0 when the name is not a wheel's. */
+static int wheel_name(const char *name, char *version, size_t vsize, char *tags, size_t tsize, int *pure)
+{
+    size_t n = strlen(name);
+    char stem[512];
+    if (n <= 4 || n >= sizeof stem || strcmp(name + n - 4, ".whl"))
+        return 0;
+    snprintf(stem, sizeof stem, "%.*s", (int)(n - 4), name);
+    char *parts[7];
+    int k = 0;
+    for (char *save, *t = strtok_r(stem, "-", &save); t && k < 7; t = strtok_r(NULL, "-", &save))
+        parts[k++] = t;
+    if (k != 5 && k != 6)
+        return 0;
+    snprintf(version, vsize, "%s", parts[1]);
+    snprintf(tags, tsize, "%s-%s-%s", parts[k - 3], parts[k - 2], parts[k - 1]);
+    *pure = has_tag(parts[k - 1], "any") && has_tag(parts[k - 2], "none") && python_tag_ok(parts[k - 3]);
+    return 1;
+}
+
+int pypi_wheel_is_pure(const char *filename)
+{
+    char version[128], tags[256];
+    int pure = 0;
+    return wheel_name(filename, version, sizeof version, tags, sizeof tags, &pure) && pure;
+}
+
 /* Kind, version and tags from a file name; 0 for files of no interest. */
 static int classify(pypi_file *f, const char *project)
 {
     const char *name = f->filename;
     size_t n = strlen(name);
-    char stem[512], version[128] = "";
+    char stem[512], version[128] = "", tags[256];
+    int pure;
     if (n >= sizeof stem)
         return 0;
-    if (n > 4 && !strcmp(name + n - 4, ".whl")) {
-        snprintf(stem, sizeof stem, "%.*s", (int)(n - 4), name);
-        char *parts[7];
-        int k = 0;
-        for (char *save, *t = strtok_r(stem, "-", &save); t && k < 7; t = strtok_r(NULL, "-", &save))
-            parts[k++] = t;
-        if (k != 5 && k != 6)
-            return 0;
-        snprintf(version, sizeof version, "%s", parts[1]);
-        char tags[256];
-        snprintf(tags, sizeof tags, "%s-%s-%s", parts[k - 3], parts[k - 2], parts[k - 1]);
+    if (wheel_name(name, version, sizeof version, tags, sizeof tags, &pure)) {
         f->tags = strdup(tags);
-        f->kind = has_tag(parts[k - 1], "any") && has_tag(parts[k - 2], "none") && python_tag_ok(parts[k - 3])
-                      ? PYPI_PURE_WHEEL
-                      : PYPI_OTHER_WHEEL;
+        f->kind = pure ? PYPI_PURE_WHEEL : PYPI_OTHER_WHEEL;
+    } else if (larder_ends_with(name, ".whl")) {
+        return 0;
     } else {
         static const char *const exts[] = {".tar.gz", ".zip", ".tar.bz2", ".tgz"};
         size_t ext = 0;
@@ -327,11 +347,6 @@ static larder_code parse_html(pypi_listing *l, const char *page, const char *tex
     return rc;
 }
 
-static larder_code write_small(const char *path, const char *data, size_t len, larder_error *err)
-{
-    return write_file_atomic(path, data, len, err);
-}
-
 larder_code pypi_list(const char *index_url, const char *name, pypi_listing *out, larder_error *err)
 {
     char url[4096], cache[4096], root[4096], body_path[4200], etag_path[4200], type_path[4200];
@@ -390,10 +405,10 @@ larder_code pypi_list(const char *index_url, const char *name, pypi_listing *out
         text = page.data ? page.data : "", text_len = page.len, ctype = page.content_type ? page.content_type : "";
         /* keep it for the next run (revalidation, or offline use) */
         larder_error ignore;
-        write_small(body_path, text, text_len, &ignore);
-        write_small(type_path, ctype, strlen(ctype), &ignore);
+        write_file_atomic(body_path, text, text_len, &ignore);
+        write_file_atomic(type_path, ctype, strlen(ctype), &ignore);
         if (page.etag[0])
-            write_small(etag_path, page.etag, strlen(page.etag), &ignore);
+            write_file_atomic(etag_path, page.etag, strlen(page.etag), &ignore);
         else
             unlink(etag_path);
     }
