@@ -82,9 +82,9 @@ larder_code http_get(const char *url, struct curl_slist *hdrs, http_buf *out, lo
 /* One file to download: through part (resumed when it exists), checked
  * against sha256 and size (when given), then renamed to final. */
 typedef struct http_job {
-    const char *url, *sha256, *label, *what;
+    const char *sha256, *label, *what;
     uint64_t size;
-    char part[4096], final[4096];
+    char url[4096], part[4096], final[4096];
     /* filled in */
     FILE *f;
     uint64_t offset, got;
@@ -118,5 +118,8 @@ typedef struct pypi_listing {
  * index does not have is LARDER_ENOTFOUND. */
 larder_code pypi_list(const char *index_url, const char *name, pypi_listing *out, larder_error *err);
 void pypi_listing_free(pypi_listing *l);
+/* 1 when a wheel's file name says the runtime can load it as pure Python
+ * (platform any, ABI none, a Python 3 tag up to 3.11). */
+int pypi_wheel_is_pure(const char *filename);
 
 #endif

@@ -129,8 +129,7 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
     char partdir[4096];
     repo_path(repo, "store/partial", partdir, sizeof partdir, NULL);
     mkdir(partdir, 0755);
-    char (*urls)[4096] = calloc(n + 1, sizeof *urls);
-    if (!jobs || !urls)
+    if (!jobs)
         rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
     for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
         const larder_package *p = larder_index_at(index, i);
@@ -145,10 +144,9 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
         snprintf(dir, sizeof dir, "%s", j->final);
         *strrchr(dir, '/') = '\0';
         mkdir(dir, 0755);
-        snprintf(urls[todo], sizeof urls[todo], "%s%s", base, p->file_name);
-        if (snprintf(j->part, sizeof j->part, "%.3900s/%s.part", partdir, p->sha256) >= (int)sizeof j->part)
+        if (snprintf(j->url, sizeof j->url, "%s%s", base, p->file_name) >= (int)sizeof j->url
+            || snprintf(j->part, sizeof j->part, "%.3900s/%s.part", partdir, p->sha256) >= (int)sizeof j->part)
             continue;
-        j->url = urls[todo];
         j->sha256 = p->sha256;
         j->size = p->size;
         j->label = p->name;
@@ -163,7 +161,6 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
         if (rc != LARDER_OK)
             larder_prefix(err, rc, "sync incomplete, nothing published (run it again to resume)");
     }
-    free(urls);
     free(jobs);
     if (rc == LARDER_OK && result->changed) {
         cJSON *doc = cJSON_ParseWithLength(json.data, json.len);
