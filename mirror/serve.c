@@ -121,10 +121,9 @@ static int safe_relative(const char *p)
     return 1;
 }
 
+/* The request carries one of the accepted tokens. */
 static int authorised(server *s, struct MHD_Connection *c)
 {
-    if (!s->n_tokens)
-        return 1;
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!h || strncmp(h, "Bearer ", 7) != 0)
         return 0;
@@ -258,6 +257,27 @@ static enum MHD_Result serve_file(server *s, struct MHD_Connection *c, const cha
     return ok;
 }
 
+/* A private mirror's tokens guard its packages (the index, its signature
+ * and copies, the archives) and answer 401 for anything else too, found or
+ * not, so that a 401 tells nothing. The runtime and the site are the same
+ * public software for every mirror, and a page cannot send a token for its
+ * own scripts. The signed tree's names come before the site's. */
+static int needs_token(server *s, const char *rel)
+{
+    char path[4400];
+    if (!strncmp(rel, "runtime/", 8))
+        return 0;
+    if (*rel && !strchr(rel, '/')) {
+        snprintf(path, sizeof path, "%s/%s", s->public_dir, rel);
+        if (access(path, F_OK) == 0)
+            return 1;
+    }
+    if (!s->opt->site_dir)
+        return 1;
+    snprintf(path, sizeof path, "%s/%s", s->opt->site_dir, *rel ? rel : "index.html");
+    return access(path, F_OK) != 0;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload_data, size_t *upload_size, void **state)
 {
@@ -278,25 +298,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return reply(s, c, method, url, 404, "not found\n", NULL, NULL);
     const char *rel = url + 1;
     char path[4400];
-    /* a private mirror's tokens guard its packages (the index, its
-     * signature and copies, the archives); the runtime and the site are the
-     * same public software for every mirror, and a page cannot send a token
-     * for its own scripts */
-    int runtime = !strncmp(rel, "runtime/", 8), site_file = 0;
-    if (!runtime && s->opt->site_dir) {
-        snprintf(path, sizeof path, "%s/%s", s->opt->site_dir, *rel ? rel : "index.html");
-        site_file = access(path, F_OK) == 0;
-    }
-    if (!runtime && *rel && !strchr(rel, '/')) {
-        snprintf(path, sizeof path, "%s/%s", s->public_dir, rel);
-        site_file &= access(path, F_OK) != 0;  /* the signed tree's names come first */
-    }
-    /* anything else, found or not, needs the token: a 401 tells nothing */
-    if (!runtime && !site_file && !authorised(s, c))
+    if (s->n_tokens && needs_token(s, rel) && !authorised(s, c))
         return reply(s, c, method, url, 401, "authentication required\n", "WWW-Authenticate",
                      "Bearer realm=\"larder\"");
     /* the runtime */
-    if (runtime) {
+    if (!strncmp(rel, "runtime/", 8)) {
         if (!s->opt->runtime_dir || !rel[8])
             return reply(s, c, method, url, 404, "not found\n", NULL, NULL);
         snprintf(path, sizeof path, "%s/%s", s->opt->runtime_dir, rel + 8);
