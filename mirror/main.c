@@ -172,62 +172,16 @@ int main(int argc, char **argv)
     }
     int from_lock = !strcmp(command, "sync") && lockfile;
     int is_add = !strcmp(command, "add"), is_tokens = !strcmp(command, "tokens");
-    if (is_add || is_tokens || !strcmp(command, "remove")) {
-        const char *sub = is_tokens && optind < argc ? argv[optind] : NULL;
-        if ((is_add && optind == argc && !add.n_requirement_files) || (!is_add && !is_tokens && optind == argc)
-            || (is_tokens && (!sub || (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke"))
-                              || optind + (strcmp(sub, "revoke") ? 1 : 2) != argc))) {
-            usage(stderr, command);
-            return 2;
-        }
-        larder_repo *repo = larder_repo_open(repo_dir, &err);
-        if (!repo)
-            return fail(&err);
-        int status = 0;
-        if (is_add) {
-            larder_add_result r;
-            add.requirements = (const char *const *)argv + optind;
-            add.n_requirements = (size_t)(argc - optind);
-            if (larder_repo_add(repo, &add, &r, &err) != LARDER_OK)
-                status = fail(&err);
-            else if (!add.dry_run) {
-                printf("larder-mirror: add: %zu package(s) published, %zu already there", r.added, r.unchanged);
-                if (add.sign)
-                    printf("; signed index serial %llu\n", (unsigned long long)r.serial);
-                else
-                    printf("; run `larder-mirror sign` to make them public\n");
-            }
-        } else if (is_tokens && !strcmp(argv[optind], "add")) {
-            char token[65], name[80];
-            if (larder_repo_token_add(repo, label, token, name, sizeof name, &err) != LARDER_OK)
-                status = fail(&err);
-            else {
-                printf("%s\n", token);
-                fprintf(stderr, "larder-mirror: token '%s' added; it is shown only now (the repository keeps its "
-                                "sha256). Clients: larder-python --token TOKEN, larder.js {token}; restart serve.\n", name);
-            }
-        } else if (is_tokens && !strcmp(argv[optind], "list")) {
-            if (larder_repo_token_list(repo, &err) != LARDER_OK)
-                status = fail(&err);
-        } else if (is_tokens) {
-            if (larder_repo_token_revoke(repo, argv[optind + 1], &err) != LARDER_OK)
-                status = fail(&err);
-            else
-                printf("larder-mirror: token '%s' revoked; restart serve\n", argv[optind + 1]);
-        } else if (larder_repo_remove(repo, (const char *const *)argv + optind, (size_t)(argc - optind), cascade,
-                                      &err) != LARDER_OK) {
-            status = fail(&err);
-        } else {
-            printf("larder-mirror: run `larder-mirror sign` to publish the change\n");
-        }
-        larder_repo_close(repo);
-        return status;
-    }
-    int need_args = !strcmp(command, "publish") || !strcmp(command, "export") || (!strcmp(command, "sync") && !from_lock);
-    if ((need_args && optind >= argc) || (!need_args && optind < argc)
-        || ((!strcmp(command, "export") || (!strcmp(command, "sync") && !from_lock)) && optind != argc - 1)
+    const char *sub = is_tokens && optind < argc ? argv[optind] : "";
+    /* arguments after the options: at least one, exactly one, or none */
+    int need_args = !strcmp(command, "publish") || !strcmp(command, "remove") || (is_add && !add.n_requirement_files);
+    int one_arg = !strcmp(command, "export") || (!strcmp(command, "sync") && !from_lock);
+    int any_args = need_args || is_add || is_tokens;
+    if ((need_args && optind >= argc) || (one_arg && optind != argc - 1) || (!one_arg && !any_args && optind < argc)
         || (!strcmp(command, "sync") && !from_lock && !sync.upstream_key) || (from_lock && !lock_base)
-        || (!strcmp(command, "keys") && want_public == want_rotate)) {
+        || (!strcmp(command, "keys") && want_public == want_rotate)
+        || (is_tokens && (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke")))
+        || (is_tokens && optind + (strcmp(sub, "revoke") ? 1 : 2) != argc)) {
         usage(stderr, command);
         return 2;
     }
@@ -282,6 +236,42 @@ int main(int argc, char **argv)
             status = 3;
         } else
             printf("larder-mirror: verify: store, catalog and public tree agree\n");
+    } else if (is_add) {
+        larder_add_result r;
+        add.requirements = (const char *const *)argv + optind;
+        add.n_requirements = (size_t)(argc - optind);
+        if (larder_repo_add(repo, &add, &r, &err) != LARDER_OK)
+            status = fail(&err);
+        else if (!add.dry_run) {
+            printf("larder-mirror: add: %zu package(s) published, %zu already there", r.added, r.unchanged);
+            if (add.sign)
+                printf("; signed index serial %llu\n", (unsigned long long)r.serial);
+            else
+                printf("; run `larder-mirror sign` to make them public\n");
+        }
+    } else if (!strcmp(command, "remove")) {
+        if (larder_repo_remove(repo, (const char *const *)argv + optind, (size_t)(argc - optind), cascade, &err)
+            != LARDER_OK)
+            status = fail(&err);
+        else
+            printf("larder-mirror: run `larder-mirror sign` to publish the change\n");
+    } else if (is_tokens && !strcmp(sub, "add")) {
+        char token[65], name[80];
+        if (larder_repo_token_add(repo, label, token, name, sizeof name, &err) != LARDER_OK)
+            status = fail(&err);
+        else {
+            printf("%s\n", token);
+            fprintf(stderr, "larder-mirror: token '%s' added; it is shown only now (the repository keeps its "
+                            "sha256). Clients: larder-python --token TOKEN, larder.js {token}; restart serve.\n", name);
+        }
+    } else if (is_tokens && !strcmp(sub, "list")) {
+        if (larder_repo_token_list(repo, &err) != LARDER_OK)
+            status = fail(&err);
+    } else if (is_tokens) {
+        if (larder_repo_token_revoke(repo, argv[optind + 1], &err) != LARDER_OK)
+            status = fail(&err);
+        else
+            printf("larder-mirror: token '%s' revoked; restart serve\n", argv[optind + 1]);
     } else if (!strcmp(command, "list")) {
         if (larder_repo_list(repo, &err) != LARDER_OK)
             status = fail(&err);
