@@ -198,15 +198,18 @@ larder_code larder_repo_token_add(larder_repo *repo, const char *label, char tok
     larder_code rc = db_exec(repo, REPO_MIGRATE, err);
     if (rc != LARDER_OK)
         return rc;
-    if (!label) {
+    if (!label) {  /* token-N with the lowest N not in use (revoked ones leave gaps) */
         sqlite3_stmt *st;
-        long next = 1;
-        if (sqlite3_prepare_v2(repo->db, "SELECT COUNT(*) FROM tokens", -1, &st, NULL) == SQLITE_OK) {
-            if (sqlite3_step(st) == SQLITE_ROW)
-                next = sqlite3_column_int64(st, 0) + 1;
-            sqlite3_finalize(st);
+        if (sqlite3_prepare_v2(repo->db, "SELECT 1 FROM tokens WHERE label=?1", -1, &st, NULL) != SQLITE_OK)
+            return larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
+        int taken = 1;
+        for (long next = 1; taken; next++) {
+            snprintf(auto_label, sizeof auto_label, "token-%ld", next);
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, auto_label, -1, SQLITE_STATIC);
+            taken = sqlite3_step(st) == SQLITE_ROW;
         }
-        snprintf(auto_label, sizeof auto_label, "token-%ld", next);
+        sqlite3_finalize(st);
         label = auto_label;
     }
     if (!*label || strlen(label) > 64 || strpbrk(label, " ,\t\r\n"))
