@@ -3,33 +3,24 @@
  * interpreter's Worker when the page is cross-origin isolated.
  *
  * The interpreter blocks (Atomics.wait) while Python imports, so it cannot
- * await a fetch. It posts {prefetch: [urls]} when it knows what it will
- * need — the helper starts all those downloads at once — and then, for each
- * archive in turn, {fetch: url, control}: the helper waits for that
- * download, stores its length (or an error) in the shared control array and
- * wakes the interpreter, which allocates a SharedArrayBuffer of that size
- * and posts {deliver: url, data}; the helper copies the bytes in and wakes
- * it again. {auth: {origin, token}} (first, for a private mirror) makes
- * every request to that origin carry "Authorization: Bearer TOKEN". control: Int32Array [state, length, error length], state 0 =
+ * await a fetch. It posts {prefetch: [{url, headers}]} when it knows what
+ * it will need — the helper starts all those downloads at once — and then,
+ * for each archive in turn, {fetch: url, headers, control}: the helper waits
+ * for that download, stores its length (or an error) in the shared control
+ * array and wakes the interpreter, which allocates a SharedArrayBuffer of
+ * that size and posts {deliver: url, data}; the helper copies the bytes in
+ * and wakes it again. headers are what to send with the URL (a private
+ * mirror's token: the interpreter's side decides which URL gets one).
+ * control: Int32Array [state, length, error length], state 0 =
  * waiting, 1 = length ready, 2 = bytes copied, 3 = failed (error text
  * follows in control as UTF-16 code units from index 4).
  */
 'use strict';
 const pending = new Map();  // url -> Promise<Uint8Array>
-let auth = null;  // {origin, token}: a private mirror's bearer token, sent to its origin only
 
-function headers(url) {
-  if (!auth) return {};
-  try {
-    return new URL(url).origin === auth.origin ? { Authorization: `Bearer ${auth.token}` } : {};
-  } catch (e) {
-    return {};
-  }
-}
-
-function download(url) {
+function download(url, headers) {
   if (!pending.has(url)) {
-    pending.set(url, fetch(url, { headers: headers(url) }).then(async (r) => {
+    pending.set(url, fetch(url, { headers }).then(async (r) => {
       if (!r.ok) throw new Error(`HTTP ${r.status}${r.statusText ? ' ' + r.statusText : ''}`);
       return new Uint8Array(await r.arrayBuffer());
     }).catch((e) => {
@@ -47,13 +38,11 @@ function wake(control, state) {
 
 self.onmessage = async (event) => {
   const m = event.data;
-  if (m.auth) {
-    auth = m.auth;
-  } else if (m.prefetch) {
-    for (const url of m.prefetch) download(url);
+  if (m.prefetch) {
+    for (const { url, headers } of m.prefetch) download(url, headers);
   } else if (m.fetch) {
     try {
-      const bytes = await download(m.fetch);
+      const bytes = await download(m.fetch, m.headers);
       Atomics.store(m.control, 1, bytes.length);
       wake(m.control, 1);
     } catch (e) {

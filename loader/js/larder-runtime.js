@@ -65,32 +65,34 @@
    *   thread waits on Atomics.wait; the bytes come back through
    *   receiveMessageOnPort.
    * Each returns {fetch(url) -> Uint8Array, prefetch(urls), parallel}.
-   * auth: {origin, token} or null; the token goes only to that origin. */
-  function authHeaders(auth, url) {
-    if (!auth) return {};
-    let origin;
-    try {
-      origin = new URL(url).origin;
-    } catch (e) {
-      return {};
-    }
-    return origin === auth.origin ? { Authorization: `Bearer ${auth.token}` } : {};
+   * headers(url) gives the request headers of a URL (a private mirror's
+   * token, for its origin only); the helpers send what they are given. */
+  function authHeaders(auth) {
+    return (url) => {
+      if (!auth) return {};
+      let origin;
+      try {
+        origin = new URL(url).origin;
+      } catch (e) {
+        return {};
+      }
+      return origin === auth.origin ? { Authorization: `Bearer ${auth.token}` } : {};
+    };
   }
 
-  async function isolatedFetcher(base, auth) {
+  async function isolatedFetcher(base, headers) {
     const helper = new Worker(new URL('fetch-helper.js', base).href);
     await new Promise((resolve, reject) => {
       helper.onmessage = () => resolve();
       helper.onerror = (e) => reject(new Error(`larder: the fetch helper failed to start: ${e.message}`));
     });
     const control = new Int32Array(new SharedArrayBuffer(4 * (4 + 400)));
-    if (auth) helper.postMessage({ auth });
     return {
       parallel: true,
-      prefetch: (urls) => helper.postMessage({ prefetch: urls }),
+      prefetch: (urls) => helper.postMessage({ prefetch: urls.map((url) => ({ url, headers: headers(url) })) }),
       fetch: (url) => {
         Atomics.store(control, 0, 0);
-        helper.postMessage({ fetch: url, control });
+        helper.postMessage({ fetch: url, headers: headers(url), control });
         Atomics.wait(control, 0, 0);
         if (Atomics.load(control, 0) === 3) {
           throw new Error(String.fromCharCode(...control.subarray(4, 4 + Atomics.load(control, 2))));
@@ -103,12 +105,12 @@
     };
   }
 
-  function xhrFetcher(auth) {
+  function xhrFetcher(headers) {
     const fetchOne = (url) => {
       const xhr = new XMLHttpRequest();
       xhr.open('GET', url, false);
       xhr.responseType = 'arraybuffer';
-      for (const [name, value] of Object.entries(authHeaders(auth, url))) xhr.setRequestHeader(name, value);
+      for (const [name, value] of Object.entries(headers(url))) xhr.setRequestHeader(name, value);
       try {
         xhr.send();
       } catch (e) {
@@ -120,25 +122,17 @@
     return { parallel: false, prefetch: () => {}, fetch: fetchOne };
   }
 
-  function nodeFetcher(auth) {
+  function nodeFetcher(headers) {
     const { Worker, MessageChannel, receiveMessageOnPort } = require('worker_threads');
     const { port1, port2 } = new MessageChannel();
     const signal = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(`
       const { workerData } = require('worker_threads');
-      const { port, signal, auth } = workerData;
+      const { port, signal } = workerData;
       const pending = new Map();
-      const headers = (url) => {
-        if (!auth) return {};
-        try {
-          return new URL(url).origin === auth.origin ? { Authorization: 'Bearer ' + auth.token } : {};
-        } catch (e) {
-          return {};
-        }
-      };
-      const download = (url) => {
+      const download = (url, headers) => {
         if (!pending.has(url)) {
-          const p = fetch(url, { headers: headers(url) }).then(async (r) => {
+          const p = fetch(url, { headers }).then(async (r) => {
             if (!r.ok) return { error: 'HTTP ' + r.status + (r.statusText ? ' ' + r.statusText : '') };
             return { data: new Uint8Array(await r.arrayBuffer()) };
           }).catch((e) => ({ error: 'network error (' + ((e.cause && e.cause.message) || e.message) + ')' }));
@@ -146,25 +140,25 @@
         }
         return pending.get(url);
       };
-      port.on('message', async ({ url, prefetch }) => {
+      port.on('message', async ({ url, headers, prefetch }) => {
         if (prefetch) {
-          for (const u of prefetch) download(u);
+          for (const p of prefetch) download(p.url, p.headers);
           return;
         }
-        const msg = await download(url);
+        const msg = await download(url, headers);
         pending.delete(url);
         port.postMessage(msg, msg.data ? [msg.data.buffer] : []);
         Atomics.store(signal, 0, 1);
         Atomics.notify(signal, 0);
-      });`, { eval: true, workerData: { port: port2, signal, auth }, transferList: [port2] });
+      });`, { eval: true, workerData: { port: port2, signal }, transferList: [port2] });
     worker.unref();
     port1.unref();
     return {
       parallel: true,
-      prefetch: (urls) => port1.postMessage({ prefetch: urls }),
+      prefetch: (urls) => port1.postMessage({ prefetch: urls.map((url) => ({ url, headers: headers(url) })) }),
       fetch: (url) => {
         Atomics.store(signal, 0, 0);
-        port1.postMessage({ url });
+        port1.postMessage({ url, headers: headers(url) });
         Atomics.wait(signal, 0, 0);
         const reply = receiveMessageOnPort(port1);
         if (!reply) throw new Error('the fetch helper thread did not answer');
@@ -270,10 +264,10 @@
     }
     let fetcher = null;
     if (loaderOn) {
-      if (isNode) fetcher = nodeFetcher(auth);
+      if (isNode) fetcher = nodeFetcher(authHeaders(auth));
       else if (self.crossOriginIsolated && typeof SharedArrayBuffer === 'function' && options.parallel !== false) {
-        fetcher = await isolatedFetcher(base, auth);
-      } else fetcher = xhrFetcher(auth);
+        fetcher = await isolatedFetcher(base, authHeaders(auth));
+      } else fetcher = xhrFetcher(authHeaders(auth));
     }
     const cacheMode = options.cache || (isNode ? 'memory' : 'idbfs');
     let syncing = Promise.resolve();
