@@ -7,13 +7,14 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { launch } = require('../lib/browser');
 const { hostNumpyValues, assertSameNumpyValues } = require('../lib/numpy-values');
 const { root, runtime } = require('../lib/paths');
+const serveMirror = require('../lib/mirror-serve');
 
 const BIN = path.join(root, 'build', 'bin');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-playground-'));
@@ -40,15 +41,8 @@ test.before(async () => {
   fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
   const key = execFileSync(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
   fs.writeFileSync(path.join(site, 'config.js'), `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n`);
-  server = spawn(path.join(BIN, 'larder-mirror'), ['--repo', repo, 'serve', '--listen', '127.0.0.1:0', '--runtime', runtime, '--site', site]);
-  url = await new Promise((resolve) => {
-    let text = '';
-    server.stdout.on('data', (d) => {
-      text += d;
-      const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) resolve(m[1]);
-    });
-  });
+  server = await serveMirror.start(repo, ['--runtime', runtime, '--site', site]);
+  url = `${server.url}/`;
   browser = await launch();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -56,7 +50,7 @@ test.before(async () => {
 
 test.after(async () => {
   if (browser) await browser.close();
-  if (server) server.kill('SIGTERM');
+  if (server) await serveMirror.stop(server);
   fs.rmSync(work, { recursive: true, force: true });
 });
 

@@ -7,12 +7,13 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { launch } = require('../lib/browser');
 const { root } = require('../lib/paths');
+const serveMirror = require('../lib/mirror-serve');
 
 const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-token-'));
@@ -38,21 +39,14 @@ test.before(async () => {
   execFileSync(MIRROR, ['--repo', repo, 'sign']);
   token = execFileSync(MIRROR, ['--repo', repo, 'tokens', 'add', '--name', 'page'], { encoding: 'utf8' }).trim();
   key = execFileSync(MIRROR, ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
-  server = spawn(MIRROR, ['--repo', repo, 'serve', '--listen', '127.0.0.1:0', '--access-log', path.join(work, 'log')]);
-  url = await new Promise((resolve) => {
-    let text = '';
-    server.stdout.on('data', (d) => {
-      text += d;
-      const m = text.match(/on (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) resolve(m[1]);
-    });
-  });
+  server = await serveMirror.start(repo);
+  url = `${server.url}/`;
   browser = await launch();
 });
 
 test.after(async () => {
   if (browser) await browser.close();
-  if (server) server.kill('SIGTERM');
+  if (server) await serveMirror.stop(server);
   fs.rmSync(work, { recursive: true, force: true });
 });
 

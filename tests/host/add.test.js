@@ -11,7 +11,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -28,28 +28,7 @@ const N_STDLIB = fs.readdirSync(path.join(root, 'build', 'stdlib')).filter((f) =
 const mirror = (dir, ...args) => spawnSync(MIRROR, ['--repo', dir, ...args], { encoding: 'utf8', timeout: 600000 });
 const count = (dir) => mirror(dir, 'list').stdout.trim().split('\n').length - 2;
 
-function startServe(dir) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(MIRROR, ['--repo', dir, 'serve', '--listen', '127.0.0.1:0']);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/on (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('exit', (code) => reject(Object.assign(new Error(`serve exited ${code}: ${out}${err}`), { code, err })));
-  });
-}
-
-function stop(s) {
-  return new Promise((resolve) => {
-    s.child.removeAllListeners('exit');
-    s.child.on('exit', () => resolve());
-    s.child.kill('SIGTERM');
-  });
-}
+const { start: startServe, stop } = require('../lib/mirror-serve');
 
 const key = (dir) => mirror(dir, 'keys', '--public').stdout.trim();
 const python = (s, dir, args, env) => run(PYTHON, ['--index', `${s.url}/index.json`, '--key', key(dir), ...args],
@@ -93,6 +72,37 @@ test('a project with only native wheels is refused and the repository stays as i
   assert.match(r.stderr, /cross-compile it for wasm with a recipe/);
   assert.equal(count(repo), N_STDLIB);
   assert.equal(mirror(repo, 'verify').status, 0);
+});
+
+test('an index that speaks only the PEP 503 HTML form: relative links, Requires-Python, yanked files', async () => {
+  const files = path.join(work, 'html-index', 'files');
+  const page = path.join(work, 'html-index', 'page');
+  fs.mkdirSync(files, { recursive: true });
+  fs.mkdirSync(page);
+  const wheel = 'larder_demo-1.2.3-py3-none-any.whl';
+  spawnSync('/usr/bin/python3.11', [path.join(__dirname, 'make_wheel.py'), path.join(files, wheel), 'good']);
+  const sha = require('node:crypto').createHash('sha256').update(fs.readFileSync(path.join(files, wheel))).digest('hex');
+  // 1.5.0 is yanked and 2.0.0 needs a newer Python: neither may be chosen (nor fetched: they do not exist)
+  fs.writeFileSync(path.join(page, 'index.html'), `<!DOCTYPE html><html><body>
+<a href="../../files/${wheel}#sha256=${sha}" data-requires-python="&gt;=3.7">${wheel}</a>
+<a href="../../files/larder_demo-1.5.0-py3-none-any.whl#sha256=${'0'.repeat(64)}" data-yanked="">x</a>
+<a href="../../files/larder_demo-2.0.0-py3-none-any.whl#sha256=${'1'.repeat(64)}" data-requires-python="&gt;=3.12">y</a>
+</body></html>`);
+  const { serve } = require('../lib/static-server');
+  const web = await serve({ routes: { '/simple/larder-demo/': page, '/files/': files } });
+  const bare = path.join(work, 'bare');
+  try {
+    assert.equal(spawnSync(MIRROR, ['init', bare, '--no-runtime']).status, 0);
+    // asynchronously: the index is served from this process
+    const r = await run(MIRROR, ['--repo', bare, 'add', '--no-deps', '--index-url', `${web.url}/simple/`, 'larder-demo']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^ {2}larder-demo\s+1\.2\.3\s+larder_demo-1\.2\.3-py3-none-any\.whl\s+-$/m);
+    assert.match(r.out, /add: 1 package\(s\) published, 0 already there/);
+    assert.match(mirror(bare, 'list').stdout, /^larder-demo\s+1\.2\.3\s+\d+\s+-$/m);
+    assert.deepEqual(web.log.filter((l) => /1\.5\.0|2\.0\.0/.test(l)), [], 'the excluded files are not fetched');
+  } finally {
+    await web.close();
+  }
 });
 
 let server;

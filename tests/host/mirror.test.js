@@ -14,6 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { root, runtime } = require('../lib/paths');
 const { run } = require('../lib/run');
+const serveMirror = require('../lib/mirror-serve');
 
 const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
 const BUILD = path.join(root, 'build', 'bin', 'larder-build');
@@ -31,28 +32,9 @@ function curl(args) {
 const headers = (...args) => curl(['-D', '-', '-o', '/dev/null', ...args]);
 const status = (...args) => curl(['-o', '/dev/null', '-w', '%{http_code}', ...args]);
 
-/* Start `serve` on a free port; resolves when it prints its address. */
-function startServe(dir, extra = []) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(MIRROR, ['--repo', dir, 'serve', '--listen', '127.0.0.1:0', '--runtime', runtime,
-      '--access-log', path.join(work, 'access.log'), ...extra]);
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/on (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
-}
-
-function stop(s) {
-  return new Promise((resolve) => {
-    s.child.removeAllListeners('exit');
-    s.child.on('exit', (code, signal) => resolve({ code, signal }));
-    s.child.kill('SIGTERM');
-  });
-}
+const startServe = (dir, extra = []) => serveMirror.start(dir, ['--runtime', runtime,
+  '--access-log', path.join(work, 'access.log'), ...extra]);
+const { stop } = serveMirror;
 
 test.before(async () => {
   fs.mkdirSync(corpus);
