@@ -9,7 +9,7 @@
  *   - Ed25519 signatures: verification everywhere (libsodium), signing and
  *     key generation on the host only (OpenSSL, sign.c);
  *   - the error type every component reports failures with.
- * Formats are specified in DESIGN.md ("Formats").
+ * Formats are specified in docs/design.md ("Formats").
  */
 #ifndef LARDER_INDEX_H
 #define LARDER_INDEX_H
