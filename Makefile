@@ -32,6 +32,7 @@ else
 
 RT := builder/runtime
 hash = $(shell cat $(1) | sha256sum | cut -c1-16)
+strhash = $(shell echo '$(1)' | sha256sum | cut -c1-16)
 EMCC_VERSION := $(shell dpkg-query -W -f '$${Version}' emscripten)
 
 # Pinned Debian sources, unpacked into the cache. Stamps are named by what
@@ -165,7 +166,6 @@ CLIBS_KEY := $(call hash,builder/native/sources.txt builder/native/build-clibs.s
 CLIBS := $(LARDER_CACHE)/native-clibs-$(CLIBS_KEY)
 $(CLIBS)/.ok: | $(foreach s,$(NATIVE_SOURCES),$(call src_stamp,$(s)))
 	builder/native/build-clibs.sh $(SRC) $(CLIBS)
-strhash = $(shell echo '$(1)' | sha256sum | cut -c1-16)
 native_key = $(call hash,builder/native/build.sh builder/native/$(1).recipe $(wildcard builder/native/$(1)-*))
 NUMPY := $(LARDER_CACHE)/native-numpy-$(call native_key,numpy)-$(CPY_KEY)
 KIWISOLVER := $(LARDER_CACHE)/native-kiwisolver-$(call native_key,kiwisolver)-$(CPY_KEY)
@@ -195,9 +195,9 @@ native: $(NATIVE)/.ok
 # wasm with pytest by tests/node/numpy-suite.test.js: one directory per numpy
 # subpackage, named so that none shadows a stdlib module.
 NUMPY_TESTS := linalg/test_linalg fft/test_pocketfft fft/test_helper random/test_generator_mt19937 \
-	core/test_umath core/test_einsum core/test_shape_base core/test_datetime lib/test_shape_base \
+	core/test_umath core/test_ufunc core/test_einsum core/test_shape_base core/test_datetime lib/test_shape_base \
 	lib/test_nanfunctions ma/test_core polynomial/test_polynomial
-$(B)/numpy-tests/.ok: $(NUMPY)/.ok tests/native/numpy-suite/pytest.ini tests/native/numpy-suite/conftest.py
+$(B)/numpy-tests/.ok: $(NUMPY)/.ok tests/native/numpy-suite/pytest.ini tests/native/numpy-suite/conftest.py Makefile
 	@rm -rf $(@D) && mkdir -p $(@D)
 	@for t in $(NUMPY_TESTS); do mkdir -p $(@D)/numpy-$${t%/*} && \
 	    cp $(NUMPY)/numpy-*/numpy/$${t%/*}/tests/$${t#*/}.py $(@D)/numpy-$${t%/*}/ || exit 1; done

@@ -14,18 +14,24 @@ cache=${LARDER_CACHE:?LARDER_CACHE must be set}
 apt=$cache/apt
 
 mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/parts" "$cache/src/dl"
-if [ ! -s "$apt/sources.list" ]; then
-    # One deb-src line per deb line of the system (deb822 and one-line forms).
-    {
-        for f in /etc/apt/sources.list.d/*.sources; do
-            [ -f "$f" ] || continue
-            awk '/^URIs:/{u=$2} /^Suites:/{$1=""; s=$0} /^Components:/{$1=""; c=$0}
-                 /^$/{if(u!=""){n=split(s,a," "); for(i=1;i<=n;i++) print "deb-src " u " " a[i] c}; u=""}
-                 END{if(u!=""){n=split(s,a," "); for(i=1;i<=n;i++) print "deb-src " u " " a[i] c}}' "$f"
-        done
-        [ -f /etc/apt/sources.list ] && sed -n 's/^deb[[:space:]]/deb-src /p' /etc/apt/sources.list
-    } | sort -u > "$apt/sources.list.tmp"
-    [ -s "$apt/sources.list.tmp" ] || { echo "fetch-source: no Debian sources found in /etc/apt" >&2; exit 1; }
+# One deb-src line per deb line of the system (deb822 and one-line forms),
+# and for each bookworm line the same for trixie: a later release's source
+# package is used where bookworm's lacks what we need (libffi's wasm32
+# port). Rewritten when the system's sources change; apt-get update runs
+# when a download fails (below).
+{
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk '/^URIs:/{u=$2} /^Suites:/{$1=""; s=$0} /^Components:/{$1=""; c=$0}
+             /^$/{if(u!=""){n=split(s,a," "); for(i=1;i<=n;i++) print "deb-src " u " " a[i] c}; u=""}
+             END{if(u!=""){n=split(s,a," "); for(i=1;i<=n;i++) print "deb-src " u " " a[i] c}}' "$f"
+    done
+    [ -f /etc/apt/sources.list ] && sed -n 's/^deb[[:space:]]/deb-src /p' /etc/apt/sources.list
+} | awk '{print} $3 == "bookworm" {$3 = "trixie"; print}' | sort -u > "$apt/sources.list.tmp"
+[ -s "$apt/sources.list.tmp" ] || { echo "fetch-source: no Debian sources found in /etc/apt" >&2; exit 1; }
+if cmp -s "$apt/sources.list.tmp" "$apt/sources.list"; then
+    rm "$apt/sources.list.tmp"
+else
     mv "$apt/sources.list.tmp" "$apt/sources.list"
 fi
 aptopts="-o Dir::Etc::SourceList=$apt/sources.list -o Dir::Etc::SourceParts=$apt/parts
@@ -36,7 +42,7 @@ if ! ls "${name}_"*.dsc >/dev/null 2>&1 || ! apt-get $aptopts source --download-
     apt-get $aptopts update -qq >/dev/null || { echo "fetch-source: apt-get update failed (network?)" >&2; exit 1; }
     apt-get $aptopts source --download-only -qq "$name=$version" >/dev/null || {
         echo "fetch-source: cannot download Debian source package $name=$version" >&2
-        echo "  (pinned in builder/runtime/sources.txt; check 'apt-cache showsrc $name')" >&2
+        echo "  (pinned in a sources.txt under builder/; check 'apt-cache showsrc $name')" >&2
         exit 1
     }
 fi

@@ -1,15 +1,17 @@
 #!/bin/sh
-# link-runtime.sh CPYTHON DEPS OUTDIR OBJ...: link the wasm runtime.
+# link-runtime.sh CPYTHON DEPS LIBFFI OUTDIR OBJ...: link the wasm runtime.
 #
 # Links the cached CPython objects (CPYTHON/build, flags from its link.env)
-# with the loader objects into OUTDIR/python.js + OUTDIR/python.wasm. Unlike
+# with the loader objects into OUTDIR/python.js + OUTDIR/python.wasm, and
+# libffi's JavaScript (LIBFFI/lib/libffi.js: the functions the _ctypes side
+# module imports; emscripten 3.1.6 cannot put them in the side module). Unlike
 # CPython's own link, no stdlib is preloaded into the module (the JS glue
 # writes the core bundle into MEMFS) and the JS is a factory function
 # (createLarderPython) that a Web Worker and Node both call.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-cpy=$(cd "$1" && pwd) deps=$(cd "$2" && pwd) out=$3
-shift 3
+cpy=$(cd "$1" && pwd) deps=$(cd "$2" && pwd) ffi=$(cd "$3" && pwd) out=$4
+shift 4
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 objs=""
@@ -27,6 +29,7 @@ emcc $PY_LDFLAGS -sMAIN_MODULE -O2 -g0 \
     -sMODULARIZE=1 -sEXPORT_NAME=createLarderPython \
     -sENVIRONMENT=web,worker,node \
     -sINVOKE_RUN=0 \
+    --js-library "$ffi/lib/libffi.js" \
     -sEXPORTED_RUNTIME_METHODS=FS,ENV,callMain,ccall,UTF8ToString,stringToUTF8,lengthBytesUTF8,addRunDependency,removeRunDependency \
     -o "$out/python.js.tmp.js" $objs $PY_LIBS -L"$deps/lib" -lzstd -lsodium -lcjson
 mv "$out/python.js.tmp.wasm" "$out/python.wasm"
