@@ -22,19 +22,48 @@ RUNTIME_FILES := $(RUNTIME)/python.js $(RUNTIME)/python.wasm \
 
 runtime: $(RUNTIME_FILES) $(B)/stdlib/.ok
 
+# The stdlib's Python files as the runtime ships them: CPython's Lib with
+# the patches of lib-patches/ (Python only, each saying why), applied to a
+# copy here rather than to the source tree, so that they are not part of
+# CPython's cache key and changing one rebuilds nothing but the bundles.
+PYLIB := $(B)/lib
+PYLIB_PATCHES := $(sort $(wildcard $(RT)/lib-patches/*.patch))
+$(PYLIB)/.ok: $(PYLIB_PATCHES) | $(CPY)/.ok
+	@rm -rf $(@D) && mkdir -p $(@D)
+	cp -r $(PYSRC)/Lib/. $(@D)/
+	@for p in $(PYLIB_PATCHES); do patch -d $(@D) -p1 --quiet --no-backup-if-mismatch < $$p || exit 1; done
+	@touch $@
+
+# The stdlib modules CPython's build leaves out for want of their C library
+# (_ctypes: libffi; _hashlib, _ssl: OpenSSL), built against the cached
+# CPython from Debian sources of their own (ext-sources.txt). Each library
+# is cached under a key of its pinned version and build files, the modules
+# under one of theirs and of everything they are built from.
+EXT_SOURCES := $(shell grep -v '^\#' $(RT)/ext-sources.txt)
+ext_lib_key = $(call strhash,$(filter $(1)=%,$(EXT_SOURCES)))-$(call hash,$(RT)/build-ext-lib.sh $(2))-$(EMCC_VERSION)
+LIBFFI := $(LARDER_CACHE)/wasm-libffi-$(call ext_lib_key,libffi,$(RT)/libffi-side-module.patch $(RT)/emjs-library.py)
+OPENSSL := $(LARDER_CACHE)/wasm-openssl-$(call ext_lib_key,openssl)
+EXT := $(LARDER_CACHE)/stdlib-ext-$(call strhash,$(call hash,$(RT)/build-ext-modules.sh)-$(LIBFFI)-$(OPENSSL)-$(CPY_KEY))
+$(LIBFFI)/.ok: | $(call src_stamp,$(filter libffi=%,$(EXT_SOURCES)))
+	$(RT)/build-ext-lib.sh libffi $(SRC)/libffi $(@D)
+$(OPENSSL)/.ok: | $(call src_stamp,$(filter openssl=%,$(EXT_SOURCES)))
+	$(RT)/build-ext-lib.sh openssl $(SRC)/openssl $(@D)
+$(EXT)/.ok: $(CPY)/.ok $(LIBFFI)/.ok $(OPENSSL)/.ok
+	$(RT)/build-ext-modules.sh $(CPY) $(LIBFFI) $(OPENSSL) $(@D)
+
 # The stdlib's side modules (built by CPython as SIDE_MODULEs; xxlimited*
 # are CPython's own API examples and stay out). index.txt lists them for the
 # interim full-stdlib mode of larder-runtime.js.
-$(RUNTIME)/lib-dynload/index.txt: $(CPY)/.ok
+$(RUNTIME)/lib-dynload/index.txt: $(CPY)/.ok $(EXT)/.ok
 	@rm -rf $(@D) && mkdir -p $(@D)
-	cp $$(ls $(CPY)/build/Modules/*.so | grep -v /xxlimited) $(@D)/
+	cp $$(ls $(CPY)/build/Modules/*.so | grep -v /xxlimited) $(EXT)/*.so $(@D)/
 	cd $(@D) && ls *.so > index.txt
 
 # The stdlib split: one cpython_module package per top-level module
 # outside the core.
-$(B)/stdlib/.ok: $(B)/bin/larder-build $(RT)/core-modules.txt $(RUNTIME)/lib-dynload/index.txt
+$(B)/stdlib/.ok: $(B)/bin/larder-build $(RT)/core-modules.txt $(RUNTIME)/lib-dynload/index.txt $(PYLIB)/.ok
 	@rm -rf $(@D) && mkdir -p $(@D)
-	$(B)/bin/larder-build stdlib -q -o $(@D) --lib $(PYSRC)/Lib --core $(RT)/core-modules.txt \
+	$(B)/bin/larder-build stdlib -q -o $(@D) --lib $(PYLIB) --core $(RT)/core-modules.txt \
 		--dynload $(RUNTIME)/lib-dynload --sysconfigdata $(SYSCONFIGDATA)
 	@touch $@
 
@@ -48,21 +77,21 @@ $(WASM_OBJ)/%.o: %.c $(LOADER_HDRS) $(CPY)/.ok
 
 # python.wasm is written by the same command as python.js
 $(RUNTIME)/python.wasm: $(RUNTIME)/python.js
-$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/trim-glue.js $(CPY)/.ok
-	$(RT)/link-runtime.sh $(CPY) $(DEPS) $(RUNTIME) $(LOADER_OBJS)
+$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/trim-glue.js $(CPY)/.ok $(LIBFFI)/.ok
+	$(RT)/link-runtime.sh $(CPY) $(DEPS) $(LIBFFI) $(RUNTIME) $(LOADER_OBJS)
 
 SYSCONFIGDATA = $(CPY)/build/$(shell sed -n 's/^PY_SYSCONFIGDATA=//p' $(CPY)/build/link.env 2>/dev/null)
 
 # The core bundle: only what starting the interpreter needs.
-$(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt loader/python/larder.py loader/python/larder_matplotlib.py $(CPY)/.ok
+$(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt loader/python/larder.py loader/python/larder_matplotlib.py $(CPY)/.ok $(PYLIB)/.ok
 	@mkdir -p $(@D)
-	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@ \
+	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYLIB) $(SYSCONFIGDATA) $@ \
 		--only $(RT)/core-modules.txt --add loader/python/larder.py --add loader/python/larder_matplotlib.py
 
 # Everything else, until the stdlib split makes it lazy.
-$(RUNTIME)/stdlib-full.zip: $(RT)/stdlib-bundle.py $(CPY)/.ok
+$(RUNTIME)/stdlib-full.zip: $(RT)/stdlib-bundle.py $(CPY)/.ok $(PYLIB)/.ok
 	@mkdir -p $(@D)
-	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYSRC)/Lib $(SYSCONFIGDATA) $@
+	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYLIB) $(SYSCONFIGDATA) $@
 
 $(RUNTIME)/%.js: loader/js/%.js
 	@mkdir -p $(@D)
