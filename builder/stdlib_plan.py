@@ -32,10 +32,10 @@ import os
 import sys
 
 EXCLUDED_TOP = {
-    # not for the browser, or cannot work in this runtime (no _ctypes,
-    # _curses, _tkinter; no pip wheels to ensure)
-    "test", "idlelib", "tkinter", "turtledemo", "turtle", "ensurepip", "__phello__",
-    "ctypes", "curses", "site-packages",
+    # not for the browser, or cannot work in this runtime (no _curses,
+    # _tkinter)
+    "test", "idlelib", "tkinter", "turtledemo", "turtle", "__phello__",
+    "curses", "site-packages",
 }
 EXCLUDED_PARTS = {"test", "tests", "idle_test", "__pycache__"}
 # side module -> the package it travels in
@@ -50,6 +50,9 @@ EXTENSION_HOME = {
     "_pickle": "pickle", "_queue": "queue", "_random": "random", "_struct": "struct",
     "_typing": "typing", "_zoneinfo": "zoneinfo", "_statistics": "statistics",
     "_datetime": "datetime", "_crypt": "crypt", "_socket": "socket", "select": "socket",
+    "_ctypes": "ctypes", "_ssl": "ssl",
+    # OpenSSL's hashes: hashlib imports it when first needed (lib-patches/)
+    "_hashlib": "_hashlib",
     "_md5": "hashlib", "_sha1": "hashlib", "_sha256": "hashlib", "_sha512": "hashlib",
     "_sha3": "hashlib", "_blake2": "hashlib",
     # and those with no Python module of their own are packages by themselves

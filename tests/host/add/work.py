@@ -63,3 +63,7 @@ print("packaging", Version("2.0rc1").is_prerelease, Version("1.10") in Specifier
 import pyparsing as pp
 expr = pp.Word(pp.nums) + pp.one_of("+ -") + pp.Word(pp.nums)
 print("pyparsing", expr.parse_string("12 + 30").as_list())
+
+import sympy
+x = sympy.Symbol("x")
+print("sympy", sympy.integrate(sympy.sin(x) ** 2, x))
