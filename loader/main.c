@@ -1,7 +1,8 @@
 /*
  * main.c - entry points of the wasm runtime.
  *
- * The runtime is CPython 3.11 with _larder registered as a builtin module.
+ * The runtime is CPython 3.11 with _larder (the loader) and _jsffi (the
+ * JavaScript values under pyodide.ffi and js) registered as builtin modules.
  * Two ways in:
  *   main()          the command line (Node: larder-python ARGS), as python3;
  *   larder_start()  + larder_run(code): a long-lived interpreter that a Web
@@ -16,8 +17,10 @@
 
 #include <emscripten.h>
 #include <stdlib.h>
+#include <string.h>
 
 PyMODINIT_FUNC PyInit__larder(void);
+PyMODINIT_FUNC PyInit__jsffi(void);
 
 #define LARDER_HOME L"/usr/local"
 
@@ -55,8 +58,9 @@ static void start_loader(void)
 static int init(int argc, char **argv)
 {
     PyConfig config;
-    if (PyImport_AppendInittab("_larder", PyInit__larder) < 0) {
-        fprintf(stderr, "larder: cannot register the _larder module\n");
+    if (PyImport_AppendInittab("_larder", PyInit__larder) < 0 ||
+        PyImport_AppendInittab("_jsffi", PyInit__jsffi) < 0) {
+        fprintf(stderr, "larder: cannot register the _larder and _jsffi modules\n");
         return -1;
     }
     PyStatus status = configure(&config, argc, argv);
@@ -103,31 +107,130 @@ EMSCRIPTEN_KEEPALIVE int larder_start(void)
     return rc;
 }
 
-/* Run source code in __main__; 0 on success, -1 when it raised (the
- * traceback has been printed to stderr). SystemExit is reported, not obeyed:
- * the interpreter stays usable. */
-EMSCRIPTEN_KEEPALIVE int larder_run(const char *code)
+/* What the last larder_run left: the value of the code's last expression
+ * as JSON text (want_value; NULL when there was none), or the one-line
+ * description of what it raised ("ZeroDivisionError: division by zero"). */
+static char *result_json, *error_line;
+
+EMSCRIPTEN_KEEPALIVE const char *larder_result(void)
 {
-    PyObject *main = PyImport_AddModule("__main__");
-    if (!main) {
-        PyErr_Print();
-        return -1;
-    }
-    PyObject *globals = PyModule_GetDict(main);
-    PyObject *result = PyRun_String(code, Py_file_input, globals, globals);
-    if (result) {
-        Py_DECREF(result);
-        return 0;
-    }
-    if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
+    return result_json;
+}
+
+EMSCRIPTEN_KEEPALIVE const char *larder_error(void)
+{
+    return error_line;
+}
+
+static char *utf8_copy(PyObject *text)
+{
+    const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
+    return s ? strdup(s) : NULL;
+}
+
+/* Report the pending exception (its traceback to stderr, its line for
+ * larder_error); without_traceback for errors of larder_page's own steps,
+ * whose frames say nothing about the user's code. */
+static void report(int without_traceback)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *line = value ? PyUnicode_FromFormat("%s: %S", ((PyTypeObject *)type)->tp_name, value) : NULL;
+    free(error_line);
+    error_line = utf8_copy(line);
+    Py_XDECREF(line);
+    PyErr_Clear();
+    if (without_traceback)
+        Py_CLEAR(tb);
+    if (PyErr_GivenExceptionMatches(type, PyExc_SystemExit)) {
         fprintf(stderr, "SystemExit ignored: the interpreter keeps running\n");
         Py_XDECREF(type);
         Py_XDECREF(value);
         Py_XDECREF(tb);
+        return;
+    }
+    PyErr_Restore(type, value, tb);
+    PyErr_Print();
+}
+
+/* Run source code in __main__; 0 on success, -1 when it raised (the
+ * traceback has been printed to stderr). SystemExit is reported, not obeyed:
+ * the interpreter stays usable. With want_value, the value of a last
+ * statement that is an expression is kept as JSON for larder_result()
+ * (larder_page.py splits the code and converts the value). */
+EMSCRIPTEN_KEEPALIVE int larder_run(const char *code, int want_value)
+{
+    free(result_json);
+    free(error_line);
+    result_json = error_line = NULL;
+    PyObject *main = PyImport_AddModule("__main__");
+    if (!main) {
+        report(0);
         return -1;
     }
-    PyErr_Print();
-    return -1;
+    PyObject *globals = PyModule_GetDict(main);
+    if (!want_value) {
+        PyObject *result = PyRun_String(code, Py_file_input, globals, globals);
+        if (!result) {
+            report(0);
+            return -1;
+        }
+        Py_DECREF(result);
+        return 0;
+    }
+    PyObject *page = PyImport_ImportModule("larder_page");
+    PyObject *parts = page ? PyObject_CallMethod(page, "compile_for_value", "s", code) : NULL;
+    if (!parts) {
+        Py_XDECREF(page);
+        report(1);
+        return -1;
+    }
+    PyObject *body = PyTuple_GET_ITEM(parts, 0), *last = PyTuple_GET_ITEM(parts, 1);
+    int rc = -1;
+    PyObject *r = PyEval_EvalCode(body, globals, globals);
+    PyObject *value = r && last != Py_None ? PyEval_EvalCode(last, globals, globals) : NULL;
+    if (!r || (last != Py_None && !value)) {
+        report(0);
+    } else if (value) {
+        /* not CallMethod(..., "O", value): a tuple value would become the arguments */
+        PyObject *name = PyUnicode_FromString("to_json");
+        PyObject *json = name ? PyObject_CallMethodOneArg(page, name, value) : NULL;
+        Py_XDECREF(name);
+        result_json = utf8_copy(json);
+        if (!result_json)
+            report(1);
+        else
+            rc = 0;
+        Py_XDECREF(json);
+    } else {
+        rc = 0;
+    }
+    Py_XDECREF(value);
+    Py_XDECREF(r);
+    Py_DECREF(parts);
+    Py_DECREF(page);
+    return rc;
+}
+
+/* larder_page.FUNC(a) or FUNC(a, b) (b NULL: one argument), for larder.js's
+ * globals and registerJsModule: 0 with a str result kept for
+ * larder_result(), -1 with the error kept for larder_error() (and printed
+ * to stderr without a traceback). */
+EMSCRIPTEN_KEEPALIVE int larder_page_call(const char *func, const char *a, const char *b)
+{
+    free(result_json);
+    free(error_line);
+    result_json = error_line = NULL;
+    PyObject *page = PyImport_ImportModule("larder_page");
+    PyObject *r = !page ? NULL : b ? PyObject_CallMethod(page, func, "ss", a, b) : PyObject_CallMethod(page, func, "s", a);
+    Py_XDECREF(page);
+    if (!r) {
+        report(1);
+        return -1;
+    }
+    if (PyUnicode_Check(r))
+        result_json = utf8_copy(r);
+    Py_DECREF(r);
+    return 0;
 }

@@ -10,7 +10,7 @@ BUILD_PYTHON := /usr/bin/python3.11
 WASM_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fPIC -Wall -Wextra -Werror \
 	-I$(CPY)/build -I$(PYSRC)/Include -I$(DEPS)/include -I$(GEN)
 LOADER_SRCS := loader/main.c loader/module.c loader/index_object.c loader/loader_object.c \
-	loader/fetch.c loader/pipeline.c loader/untar.c loader/cache.c loader/install.c \
+	loader/fetch.c loader/pipeline.c loader/untar.c loader/cache.c loader/install.c loader/jsffi.c \
 	index/error.c index/path.c index/model.c index/resolve.c index/verify.c
 LOADER_OBJS := $(patsubst %.c,$(WASM_OBJ)/%.o,$(LOADER_SRCS))
 LOADER_HDRS := loader/loader.h loader/module.h index/index.h $(GEN)/selftest_vector.h
@@ -77,16 +77,21 @@ $(WASM_OBJ)/%.o: %.c $(LOADER_HDRS) $(CPY)/.ok
 
 # python.wasm is written by the same command as python.js
 $(RUNTIME)/python.wasm: $(RUNTIME)/python.js
-$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/trim-glue.js $(CPY)/.ok $(LIBFFI)/.ok
-	$(RT)/link-runtime.sh $(CPY) $(DEPS) $(LIBFFI) $(RUNTIME) $(LOADER_OBJS)
+JS_LIBRARIES := $(LIBFFI)/lib/libffi.js loader/js/jsffi-library.js
+$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/trim-glue.js $(CPY)/.ok $(LIBFFI)/.ok \
+		loader/js/jsffi-library.js
+	$(RT)/link-runtime.sh $(CPY) $(DEPS) $(RUNTIME) $(LOADER_OBJS) $(JS_LIBRARIES)
 
 SYSCONFIGDATA = $(CPY)/build/$(shell sed -n 's/^PY_SYSCONFIGDATA=//p' $(CPY)/build/link.env 2>/dev/null)
 
 # The core bundle: only what starting the interpreter needs.
-$(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt loader/python/larder.py loader/python/larder_matplotlib.py $(CPY)/.ok $(PYLIB)/.ok
+CORE_PYTHON := loader/python/larder.py loader/python/larder_matplotlib.py loader/python/larder_page.py \
+	loader/python/js.py loader/python/pyodide
+$(RUNTIME)/python311.zip: $(RT)/stdlib-bundle.py $(RT)/core-modules.txt $(CORE_PYTHON) $(wildcard loader/python/pyodide/*.py) \
+		$(CPY)/.ok $(PYLIB)/.ok
 	@mkdir -p $(@D)
 	$(BUILD_PYTHON) -X no_debug_ranges $(RT)/stdlib-bundle.py $(PYLIB) $(SYSCONFIGDATA) $@ \
-		--only $(RT)/core-modules.txt --add loader/python/larder.py --add loader/python/larder_matplotlib.py
+		--only $(RT)/core-modules.txt $(addprefix --add ,$(CORE_PYTHON))
 
 # Everything else, until the stdlib split makes it lazy.
 $(RUNTIME)/stdlib-full.zip: $(RT)/stdlib-bundle.py $(CPY)/.ok $(PYLIB)/.ok

@@ -71,7 +71,7 @@ def main():
     ap.add_argument("sysconfigdata")
     ap.add_argument("out")
     ap.add_argument("--only", help="file listing the modules to include")
-    ap.add_argument("--add", action="append", default=[], help="another top-level .py module to include")
+    ap.add_argument("--add", action="append", default=[], help="another top-level module (.py) or package (a directory) to include")
     args = ap.parse_args()
     if sys.version_info[:2] != (3, 11):
         sys.exit("stdlib-bundle: needs CPython 3.11 (the runtime's bytecode), got "
@@ -84,9 +84,13 @@ def main():
     entries = []
     for rel, path in select(args.libdir, only):
         entries.append((rel[:-3] + ".pyc", pyc_bytes(path, rel)))
-    for path in args.add:
-        name = os.path.basename(path)
-        entries.append((name[:-3] + ".pyc", pyc_bytes(path, name)))
+    for path in args.add:  # a module, or a package directory
+        base = os.path.dirname(os.path.normpath(path))
+        files = [path] if os.path.isfile(path) else sorted(
+            os.path.join(d, f) for d, _, names in os.walk(path) for f in names if f.endswith(".py"))
+        for f in files:
+            rel = os.path.relpath(f, base)
+            entries.append((rel[:-3] + ".pyc", pyc_bytes(f, rel)))
     if only is None:
         name = os.path.basename(args.sysconfigdata)
         entries.append((name[:-3] + ".pyc", pyc_bytes(args.sysconfigdata, name)))

@@ -101,9 +101,10 @@ except ModuleNotFoundError as e:
   const listed = execFileSync('python3', ['-c',
     `import zipfile,sys; print(' '.join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))`,
     path.join(runtime, 'python311.zip')], { encoding: 'utf8' }).trim().split(' ');
-  // what startup imports, and larder's own modules (its matplotlib backend: 2 KB)
-  assert.deepEqual(listed, ['encodings/__init__.pyc', 'encodings/aliases.pyc', 'encodings/utf_8.pyc', 'larder.pyc',
-    'larder_matplotlib.pyc']);
+  // what startup imports, and larder's own modules (its matplotlib backend, larder.js's values,
+  // the js module and pyodide.ffi)
+  assert.deepEqual(listed, ['encodings/__init__.pyc', 'encodings/aliases.pyc', 'encodings/utf_8.pyc', 'js.pyc',
+    'larder.pyc', 'larder_matplotlib.pyc', 'larder_page.pyc', 'pyodide/__init__.pyc', 'pyodide/ffi.pyc']);
 });
 
 test('the C libraries built from Debian sources work: zlib, bz2, lzma, sqlite3, decimal, expat', () => {
