@@ -8,8 +8,14 @@
  * start(options) fetches (browser) or reads (Node) python.wasm and the stdlib
  * bundles from options.baseUrl, writes the bundles into the in-memory
  * filesystem under /usr/local/lib, instantiates the module and resolves to
- *   { module, run(code) -> bool, main(args) -> exit status, FS }
- * run() executes code in a persistent __main__; main() runs the interpreter
+ *   { module, run(code) -> bool, runValue(code) -> {ok, value, error},
+ *     getGlobal(name), setGlobal(name, value), registerJsModule(name, names),
+ *     main(args) -> exit status, FS }
+ * run() executes code in a persistent __main__; runValue() also returns the
+ * value of a last statement that is an expression, as JSON-compatible JS
+ * (larder_page.py); getGlobal/setGlobal read and write __main__'s globals
+ * (JSON-compatible values); registerJsModule makes a Python module whose
+ * functions call self.larderCallPage (worker.js). main() runs the interpreter
  * like the python3 command line (Node only, once per process).
  *
  * options:
@@ -346,6 +352,36 @@
       started = true;
       begin();
     };
+    const flushAll = () => {
+      stdoutStream.flush(true);
+      stderrStream.flush(true);
+      module.larderPersist();  /* whatever the run wrote under /larder, too */
+    };
+    const errorText = () => {
+      const p = module._larder_error();
+      return p ? module.UTF8ToString(p) : 'an error (see stderr)';
+    };
+    const runIt = (code, wantValue) => {
+      init();
+      try {
+        return module.ccall('larder_run', 'number', ['string', 'number'], [code, wantValue]);
+      } finally {
+        flushAll();
+      }
+    };
+    /* larder_page.FUNC(a[, b]) -> its str result (or null); throws its error */
+    const pageCall = (func, a, b) => {
+      init();
+      let rc;
+      try {
+        rc = module.ccall('larder_page_call', 'number', ['string', 'string', 'string'], [func, a, b === undefined ? null : b]);
+      } finally {
+        flushAll();
+      }
+      if (rc !== 0) throw new Error(errorText());
+      const p = module._larder_result();
+      return p ? module.UTF8ToString(p) : null;
+    };
     return {
       module,
       FS: module.FS,
@@ -354,12 +390,25 @@
       init,
       /* Run code in the persistent __main__; true when it raised nothing. */
       run(code) {
-        init();
-        const ok = module.ccall('larder_run', 'number', ['string'], [code]) === 0;
-        stdoutStream.flush(true);
-        stderrStream.flush(true);
-        module.larderPersist();  /* whatever the run wrote under /larder, too */
-        return ok;
+        return runIt(code, 0) === 0;
+      },
+      /* Run code; {ok: true, value} (value undefined when the code does not
+       * end in an expression) or {ok: false, error: "Type: message"}. */
+      runValue(code) {
+        if (runIt(code, 1) !== 0) return { ok: false, error: errorText() };
+        const p = module._larder_result();
+        return { ok: true, value: p ? JSON.parse(module.UTF8ToString(p)) : undefined };
+      },
+      getGlobal(name) {
+        return JSON.parse(pageCall('get_global', String(name)));
+      },
+      setGlobal(name, value) {
+        const text = JSON.stringify(value);
+        if (text === undefined) throw new TypeError(`larder: setGlobal(${name}): the value has no JSON form`);
+        pageCall('set_global', String(name), text);
+      },
+      registerJsModule(name, functionNames) {
+        pageCall('register_js_module', String(name), JSON.stringify(functionNames));
       },
       /* How archives are fetched: 'parallel' or 'sequential' (null: no loader). */
       fetchMode: fetcher ? (fetcher.parallel ? 'parallel' : 'sequential') : null,

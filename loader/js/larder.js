@@ -11,12 +11,23 @@
  *     progress: (pkg, done, total) => ...,
  *     display: (mime, data) => ...,                 // plt.show() figures: 'image/png', an ArrayBuffer
  *   });
- *   const { ok } = await py.runPython('import six; print(six.__version__)');
+ *   const { ok, value } = await py.runPython('import six; six.__version__');   // value: '1.16.0'
+ *   await py.globals.set('n', [1, 2]);  await py.globals.get('n');
+ *   await py.registerJsModule('page', { title: () => document.title });
+ *   await py.runPython('import page; print(page.title())');
  *   py.interrupt();   // KeyboardInterrupt in the running code (cross-origin isolated pages)
  *
+ * Values cross as JSON: runPython resolves to {ok: true, value} (the value
+ * of the code's last expression; undefined when it does not end in one) or
+ * {ok: false, error}, where error names what was raised, also when the
+ * value has no JSON form. The functions of registerJsModule take and return
+ * JSON-compatible values and may be async; Python calls them synchronously,
+ * which needs a cross-origin isolated page (elsewhere the call raises an
+ * error that says so).
+ *
  * The runtime files are taken from where larder.js was loaded (runtimeUrl
- * overrides). The page must be served with COOP/COEP for input() and
- * interrupt(); larder-mirror serve does that.
+ * overrides). The page must be served with COOP/COEP for input(),
+ * interrupt() and registerJsModule; larder-mirror serve does that.
  */
 (function (root) {
   'use strict';
@@ -29,6 +40,10 @@
     const shared = typeof SharedArrayBuffer === 'function' && self.crossOriginIsolated;
     const interruptBuffer = shared ? new SharedArrayBuffer(1) : null;
     const inputBuffer = shared ? new SharedArrayBuffer(8 + 65536) : null;
+    const callBuffer = shared ? new SharedArrayBuffer(8 + (1 << 20)) : null;
+    const modules = {};
+    const requests = new Map();  // id -> {resolve, reject}: get, set, register
+    let nextId = 1;
     const worker = new Worker(new URL('worker.js', base).href);
     let pending = null;
     const listeners = { stdout: options.stdout || console.log, stderr: options.stderr || console.error };
@@ -48,8 +63,14 @@
           Atomics.store(control, 1, text == null ? -1 : Math.min(bytes.length, 65536));
           Atomics.store(control, 0, 1);
           Atomics.notify(control, 0);
+        } else if (m.type === 'call') {
+          answerCall(m);
+        } else if (m.type === 'result' && requests.has(m.id)) {
+          const r = requests.get(m.id);
+          requests.delete(m.id);
+          if (m.ok) r.resolve(m.value); else r.reject(new Error(m.error));
         } else if (m.type === 'done' && pending) {
-          pending.resolve({ ok: m.ok });
+          pending.resolve(m.ok ? { ok: true, value: m.value } : { ok: false, error: m.error });
           pending = null;
         } else if (m.type === 'error') {
           const err = new Error(m.message);
@@ -57,18 +78,59 @@
         }
       };
     });
+    /* A registered function called from Python: its result (awaited) or
+     * its error into callBuffer, then wake the worker. */
+    async function answerCall(m) {
+      let state = 1;
+      let text;
+      try {
+        const module = modules[m.module];
+        if (!module || typeof module[m.name] !== 'function') throw new Error(`no function ${m.name} in ${m.module}`);
+        text = JSON.stringify(await module[m.name](...JSON.parse(m.args)));
+        if (text === undefined) text = 'null';
+      } catch (e) {
+        state = 2;
+        text = String(e && e.message || e);
+      }
+      let bytes = new TextEncoder().encode(text);
+      if (bytes.length > callBuffer.byteLength - 8) {
+        state = 2;
+        bytes = new TextEncoder().encode(`the result of ${m.module}.${m.name} is more than 1 MiB of JSON`);
+      }
+      const control = new Int32Array(callBuffer, 0, 2);
+      new Uint8Array(callBuffer, 8).set(bytes);
+      Atomics.store(control, 1, bytes.length);
+      Atomics.store(control, 0, state);
+      Atomics.notify(control, 0);
+    }
+    const request = (msg) => new Promise((resolve, reject) => {
+      const id = nextId++;
+      requests.set(id, { resolve, reject });
+      worker.postMessage({ ...msg, id });
+    });
     worker.postMessage({ type: 'init', baseUrl: base, indexUrl: options.indexUrl, key: options.key, token: options.token,
-      allowUnsigned: options.allowUnsigned, interruptBuffer, inputBuffer });
+      allowUnsigned: options.allowUnsigned, interruptBuffer, inputBuffer, callBuffer });
     await ready;
     return {
-      /* Run code in a persistent __main__; resolves to {ok}. */
+      /* Run code in a persistent __main__; resolves to {ok, value} or {ok: false, error}. */
       runPython(code) {
         if (pending) return Promise.reject(new Error('Larder: a run is already in progress'));
         if (interruptBuffer) new Uint8Array(interruptBuffer)[0] = 0;
         return new Promise((resolve, reject) => {
           pending = { resolve, reject };
-          worker.postMessage({ type: 'run', id: Date.now(), code });
+          worker.postMessage({ type: 'run', id: Date.now(), code, value: true });
         });
+      },
+      /* __main__'s globals, as JSON-compatible values */
+      globals: {
+        get: (name) => request({ type: 'get', name }),
+        set: (name, value) => request({ type: 'set', name, value }),
+      },
+      /* A Python module `name` whose functions call object's (JSON in and out). */
+      registerJsModule(name, object) {
+        modules[name] = object;
+        const functions = Object.keys(object).filter((k) => typeof object[k] === 'function');
+        return request({ type: 'register', name, functions });
       },
       /* KeyboardInterrupt in the running code (cross-origin isolated pages only). */
       interrupt() {

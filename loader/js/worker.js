@@ -3,13 +3,21 @@
  *
  * Messages in:   {type: 'init', baseUrl?, bundles?, sideModules?,
  *                 indexUrl?, key?, token?, allowUnsigned?, cache?,
- *                 interruptBuffer?, inputBuffer?}
+ *                 interruptBuffer?, inputBuffer?, callBuffer?}
  *                interruptBuffer: SharedArrayBuffer; the page writes 2 into
  *                byte 0 to interrupt (KeyboardInterrupt).
  *                inputBuffer: SharedArrayBuffer; Int32 [state, length] then
  *                the bytes: on 'input-request' the page writes a line there,
  *                sets length (-1: end of input) and state 1, and notifies.
- *                {type: 'run', id, code}
+ *                callBuffer: SharedArrayBuffer; Int32 [state, length] then
+ *                the bytes: on 'call' the page runs the registered function
+ *                and writes its result as JSON there (state 1), or its
+ *                error message (state 2), and notifies.
+ *                {type: 'run', id, code, value?}  value: also return the
+ *                value of the last expression (JSON-compatible)
+ *                {type: 'get', id, name} | {type: 'set', id, name, value}
+ *                {type: 'register', id, name, functions}  a Python module
+ *                whose functions call the page's (registerJsModule)
  * Messages out:  {type: 'ready', fetchMode} | {type: 'stdout'|'stderr', text}
  *                {type: 'progress', package, done, total}
  *                {type: 'installed', package, fromCache}
@@ -17,7 +25,9 @@
  *                (a figure from plt.show(), or larder.display())
  *                {type: 'input-request'}
  *                stdout/stderr carry partial: true for a prompt without newline
- *                {type: 'done', id, ok} | {type: 'persisted', id}
+ *                {type: 'done', id, ok, value?, error?} | {type: 'persisted', id}
+ *                {type: 'result', id, ok, value?, error?}  (get, set, register)
+ *                {type: 'call', module, name, args}  args: JSON text
  *                {type: 'error', message}
  * 'persisted' follows 'done' once the cache is written back (IndexedDB):
  * the run never waits for it.
@@ -38,6 +48,33 @@ function inputFrom(buffer) {
     const n = Atomics.load(control, 1);
     return n < 0 ? null : new TextDecoder().decode(data.slice(0, n));
   };
+}
+
+/* A registered module's function, called from Python (larder_page.py):
+ * ask the page, sleep until it answers; JSON text in and out. */
+let callBuffer = null;
+self.larderCallPage = (module, name, args) => {
+  if (!callBuffer) {
+    throw new Error(`${module}.${name}: calling the page's functions from Python needs a cross-origin isolated page `
+      + '(served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, '
+      + 'as larder-mirror serve does): the worker waits for the answer on a SharedArrayBuffer');
+  }
+  const control = new Int32Array(callBuffer, 0, 2);
+  Atomics.store(control, 0, 0);
+  postMessage({ type: 'call', module, name, args });
+  Atomics.wait(control, 0, 0);
+  const text = new TextDecoder().decode(new Uint8Array(callBuffer, 8, Atomics.load(control, 1)).slice());
+  if (Atomics.load(control, 0) !== 1) throw new Error(`${module}.${name} (in the page): ${text}`);
+  return text;
+};
+
+/* get, set and register: {ok, value} or {ok: false, error} */
+function answer(id, f) {
+  try {
+    postMessage({ type: 'result', id, ok: true, value: f() });
+  } catch (e) {
+    postMessage({ type: 'result', id, ok: false, error: String(e && e.message || e) });
+  }
 }
 
 self.onmessage = async (event) => {
@@ -61,13 +98,18 @@ self.onmessage = async (event) => {
         installed: (pkg, fromCache) => postMessage({ type: 'installed', package: pkg, fromCache }),
         display: (mime, bytes) => postMessage({ type: 'display', mime, data: bytes.buffer }, [bytes.buffer]),
       });
+      callBuffer = msg.callBuffer || null;
       python.init();  /* 'ready' means the interpreter and the index are ready */
       postMessage({ type: 'ready', fetchMode: python.fetchMode });
     } else if (msg.type === 'run') {
       if (!python) throw new Error('larder worker: run before init');
-      const ok = python.run(msg.code);
-      postMessage({ type: 'done', id: msg.id, ok });
+      const result = msg.value ? python.runValue(msg.code) : { ok: python.run(msg.code) };
+      postMessage({ type: 'done', id: msg.id, ...result });
       python.persisted().then(() => postMessage({ type: 'persisted', id: msg.id }));
+    } else if (msg.type === 'get' || msg.type === 'set' || msg.type === 'register') {
+      if (!python) throw new Error(`larder worker: ${msg.type} before init`);
+      answer(msg.id, () => (msg.type === 'get' ? python.getGlobal(msg.name)
+        : msg.type === 'set' ? python.setGlobal(msg.name, msg.value) : python.registerJsModule(msg.name, msg.functions)));
     } else {
       throw new Error(`larder worker: unknown message type ${msg.type}`);
     }
