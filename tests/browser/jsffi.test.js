@@ -123,7 +123,7 @@ print("run ends")
 test('larder.js: runPython resolves to the last value; globals get and set; registerJsModule', async () => {
   const embed = await browser.context.newPage();
   await embed.goto(`${url}embed.html`);
-  await embed.waitForFunction(() => /"end"|error/.test(document.getElementById('out').textContent), null,
+  await embed.waitForFunction(() => /^"(end|error .*)"$/m.test(document.getElementById('out').textContent), null,
     { timeout: 60000 });
   const lines = (await embed.textContent('#out')).trim().split('\n').map((l) => JSON.parse(l));
   await embed.close();
