@@ -100,6 +100,18 @@ static int write_header(struct archive *a, struct archive_entry *e, const char *
     return archive_write_header(a, e);
 }
 
+size_t larder_archive_entries(larder_fileset *set)
+{
+    size_t n_dirs = 0;
+    char **dirs = parent_dirs(set, &n_dirs);
+    if (!dirs)
+        return 0;
+    for (size_t i = 0; i < n_dirs; i++)
+        free(dirs[i]);
+    free(dirs);
+    return n_dirs + larder_fileset_count(set);
+}
+
 larder_code larder_archive_write(larder_fileset *set, int level, unsigned char **out, size_t *out_len,
                                  larder_error *err)
 {

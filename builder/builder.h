@@ -53,6 +53,10 @@ uint64_t larder_fileset_bytes(const larder_fileset *set);
  * zstd frame with content size and checksum at `level`. *out is malloc'd. */
 larder_code larder_archive_write(larder_fileset *set, int level, unsigned char **out, size_t *out_len,
                                  larder_error *err);
+/* How many entries that tar holds (files and their parent directories):
+ * the index's "entries", which bounds what the loader decompresses.
+ * 0 when out of memory. */
+size_t larder_archive_entries(larder_fileset *set);
 
 /* ------------------------------------------------------------------------
  * Metadata and markers

@@ -83,6 +83,7 @@ larder_code larder_package_write(larder_fileset *set, const char *name, const ch
     cJSON_AddStringToObject(entry, "sha256", sha);
     cJSON_AddNumberToObject(entry, "size", (double)archive_len);
     cJSON_AddNumberToObject(entry, "unpacked_size", (double)unpacked);
+    cJSON_AddNumberToObject(entry, "entries", (double)larder_archive_entries(set));
     cJSON_AddStringToObject(entry, "package_type", package_type);
     cJSON_AddItemToObject(entry, "imports", string_array(imports, n_imports));
     cJSON_AddItemToObject(entry, "depends", string_array(depends, n_depends));

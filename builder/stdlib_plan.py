@@ -241,6 +241,10 @@ def main():
             continue
         depends = sorted({owner[n] for n in imported if n in owner and owner[n] != top})
         imports = [top] + sorted(mod for _, _, mod in extensions.get(top, []) if mod != top)
+        if top == "sysconfig" and args.sysconfigdata:
+            # the build's data module, imported by name: a package declares
+            # every top-level name it installs (the loader checks)
+            imports.append(os.path.basename(args.sysconfigdata)[:-3])
         packages.append({"name": top, "imports": imports, "files": files, "depends": depends})
     json.dump({"core": core, "packages": packages}, sys.stdout, indent=1)
 

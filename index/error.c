@@ -44,6 +44,7 @@ const char *larder_code_name(larder_code code)
     case LARDER_ENOTFOUND: return "not found";
     case LARDER_ESIGNATURE: return "signature";
     case LARDER_ESTALE: return "stale index";
+    case LARDER_EBUSY: return "busy";
     }
     return "unknown";
 }

@@ -30,7 +30,8 @@ typedef enum larder_code {
     LARDER_EFETCH,      /* a download failed */
     LARDER_ENOTFOUND,   /* a package or dependency is not in the index */
     LARDER_ESIGNATURE,  /* an index signature is missing, malformed or wrong */
-    LARDER_ESTALE       /* an index is older than one seen before, or expired */
+    LARDER_ESTALE,      /* an index is older than one seen before, or expired */
+    LARDER_EBUSY        /* another process holds what this one needs (a repository lock) */
 } larder_code;
 
 typedef struct larder_error {
@@ -84,7 +85,8 @@ typedef struct larder_package {
     const char *sha256;        /* 64 lowercase hex digits */
     const char *package_type;  /* "package", "cpython_module", "shared_library" */
     uint64_t size;             /* archive bytes (0: not declared) */
-    uint64_t unpacked_size;    /* bytes once unpacked (0: not declared) */
+    uint64_t unpacked_size;    /* bytes of its files once unpacked (0: not declared) */
+    uint64_t entries;          /* files and directories in its tar (0: not declared) */
     const char **imports;      /* top-level import names */
     size_t n_imports;
     const char **depends;      /* names of packages this one needs */

@@ -167,6 +167,7 @@ static larder_code parse_package(const cJSON *entry, larder_package *p, larder_e
     larder_code rc;
     if ((rc = get_size(entry, "size", &p->size, label, err))
         || (rc = get_size(entry, "unpacked_size", &p->unpacked_size, label, err))
+        || (rc = get_size(entry, "entries", &p->entries, label, err))
         || (rc = get_string_list(entry, "imports", &p->imports, &p->n_imports, label, err))
         || (rc = get_string_list(entry, "depends", &p->depends, &p->n_depends, label, err))
         || (rc = get_string_list(entry, "shared_libraries", &p->shared_libraries,

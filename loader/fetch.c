@@ -35,12 +35,12 @@ EM_JS(void, larder_js_progress, (const char *package, double done, double total)
         Module.larderProgress(UTF8ToString(package), done, total);
 });
 
-EM_JS(void, larder_js_prefetch, (const char *const *urls, int n), {
+EM_JS(void, larder_js_prefetch, (const char *const *urls, const double *sizes, int n), {
     if (!Module.larderPrefetch)
         return;
     const list = [];
     for (let i = 0; i < n; i++)
-        list.push(UTF8ToString(HEAPU32[(urls >> 2) + i]));
+        list.push({ url: UTF8ToString(HEAPU32[(urls >> 2) + i]), size: HEAPF64[(sizes >> 3) + i] });
     Module.larderPrefetch(list);
 });
 
@@ -77,10 +77,16 @@ void larder_platform_progress(void *ctx, const char *package, uint64_t done, uin
     larder_js_progress(package, (double)done, (double)total);
 }
 
-void larder_platform_prefetch(void *ctx, const char *const *urls, size_t n)
+void larder_platform_prefetch(void *ctx, const char *const *urls, const uint64_t *sizes, size_t n)
 {
     (void)ctx;
-    larder_js_prefetch(urls, (int)n);
+    double *d = malloc(sizeof *d * (n ? n : 1));
+    if (!d)
+        return;  /* only an optimisation: each archive is still fetched */
+    for (size_t i = 0; i < n; i++)
+        d[i] = (double)sizes[i];
+    larder_js_prefetch(urls, d, (int)n);
+    free(d);
 }
 
 void larder_platform_persist(void *ctx)

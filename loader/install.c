@@ -15,6 +15,13 @@
 #include <unistd.h>
 
 #define MAX_ARCHIVE (1ull << 30)
+/* What a tar entry adds to its file's bytes, at most: its header block, the
+ * padding of its data to a block, and a pax header for a long path (a
+ * header block and up to 4 KiB of records; larder_path_is_safe caps paths
+ * at 4000 bytes). The end of the archive is two zero blocks, padded by
+ * most tar writers to a 10240-byte record. */
+#define TAR_ENTRY_OVERHEAD (512u + 511u + 512u + 4096u)
+#define TAR_END 10240u
 
 struct larder_loader {
     larder_loader_config cfg;
@@ -150,18 +157,84 @@ static larder_code make_dirs(const char *root, const char *rel, int include_last
     return LARDER_OK;
 }
 
+static int is_import(const larder_package *p, const char *name, size_t len)
+{
+    for (size_t i = 0; i < p->n_imports; i++)
+        if (strlen(p->imports[i]) == len && !strncmp(p->imports[i], name, len))
+            return 1;
+    return 0;
+}
+
+/* 1 when top (a directory name) is p's own metadata directory:
+ * NAME-VERSION.dist-info, .egg-info or .data, NAME normalised to p's key. */
+static int is_own_metadata(const larder_package *p, const char *top, size_t len)
+{
+    static const char *const suffixes[] = {".dist-info", ".egg-info", ".data"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (len <= sl || strncmp(top + len - sl, suffixes[i], sl))
+            continue;
+        const char *dash = memchr(top, '-', len);
+        size_t name_len = dash ? (size_t)(dash - top) : len - sl;
+        char name[LARDER_NAME_MAX + 1], key[LARDER_NAME_MAX + 1];
+        if (name_len > LARDER_NAME_MAX)
+            return 0;
+        memcpy(name, top, name_len);
+        name[name_len] = '\0';
+        return !strcmp(larder_normalize_name(name, key, sizeof key), p->key);
+    }
+    return 0;
+}
+
+/* 1 when p may write rel: a package writes only under the top-level names
+ * it declares, in its own install root (the roots nest, so the root alone
+ * contains nothing): an import's directory, a module file named after an
+ * import (NAME.py, NAME.cpython-311-...so), lib-dynload/NAME.*.so for the
+ * stdlib's side modules, its own metadata directory, a shared library it
+ * lists, or a .pth file (inert: site-packages are read at startup only). */
+static int owns_path(const larder_package *p, const char *rel, int is_dir)
+{
+    const char *slash = strchr(rel, '/');
+    size_t top_len = slash ? (size_t)(slash - rel) : strlen(rel);
+    if (is_import(p, rel, top_len) || is_own_metadata(p, rel, top_len))
+        return slash || is_dir || is_import(p, rel, top_len);
+    if (slash || is_dir) {
+        if (strncmp(rel, "lib-dynload", top_len) || top_len != 11 || strcmp(p->install_dir, "stdlib"))
+            return 0;
+        if (!slash)
+            return 1;  /* the directory itself */
+        const char *file = slash + 1;
+        return !is_dir && !strchr(file, '/') && is_import(p, file, strcspn(file, "."));
+    }
+    /* a file at the top */
+    if (is_import(p, rel, strcspn(rel, ".")))
+        return 1;
+    for (size_t i = 0; i < p->n_shared_libraries; i++)
+        if (!strcmp(p->shared_libraries[i], rel))
+            return 1;
+    size_t len = strlen(rel);
+    return len > 4 && !strcmp(rel + len - 4, ".pth");
+}
+
 /* Unpack a verified archive into root. Every file must be new: a package
- * never overwrites another's files. */
+ * never overwrites another's files, and writes only what it owns
+ * (owns_path). */
 static larder_code unpack(const larder_package *p, const unsigned char *archive, size_t len,
                           const char *root, larder_error *err)
 {
     void *tar = NULL;
     size_t tar_len = 0;
-    uint64_t declared = p->unpacked_size ? p->unpacked_size : MAX_ARCHIVE;
-    /* the tar adds headers and padding to the files' bytes */
-    uint64_t limit = declared + declared / 2 + (4u << 20);
-    if (limit > MAX_ARCHIVE)
-        limit = MAX_ARCHIVE;
+    /* exactly what a tar of these files and entries can be, nothing more */
+    uint64_t declared = p->unpacked_size;  /* absent: 0 bytes of files */
+    if (!p->entries)
+        return larder_fail(err, LARDER_ECORRUPT, "the index entry declares no entries, so the archive cannot be "
+                           "bounded before it is unpacked; the mirror's operator should rebuild it with "
+                           "larder-build");
+    if (declared > MAX_ARCHIVE || p->entries > MAX_ARCHIVE / TAR_ENTRY_OVERHEAD)
+        return larder_fail(err, LARDER_ETOOBIG, "the index declares %llu bytes in %llu entries, above the "
+                           "loader's limit of %llu bytes", (unsigned long long)declared,
+                           (unsigned long long)p->entries, (unsigned long long)MAX_ARCHIVE);
+    uint64_t limit = declared + p->entries * TAR_ENTRY_OVERHEAD + TAR_END;
     larder_code rc = larder_zstd_decompress(archive, len, (size_t)limit, &tar, &tar_len, err);
     if (rc != LARDER_OK)
         return rc;
@@ -169,6 +242,11 @@ static larder_code unpack(const larder_package *p, const unsigned char *archive,
     size_t n = 0;
     rc = larder_tar_parse(tar, tar_len, declared, &entries, &n, err);
     undo u = {0};
+    for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
+        if (!owns_path(p, entries[i].path, entries[i].is_dir))
+            rc = larder_fail(err, LARDER_ECORRUPT, "the archive writes %s, outside the top-level names the package "
+                             "declares (imports: a package may not install files for another)", entries[i].path);
+    }
     for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
         const larder_tar_entry *e = &entries[i];
         if (e->is_dir) {
@@ -272,21 +350,24 @@ larder_code larder_loader_install(larder_loader *l, const char *const *names, si
      * whole closure at once where it can */
     if (l->cfg.prefetch) {
         char **urls = calloc(n_order + 1, sizeof *urls);
+        uint64_t *sizes = calloc(n_order + 1, sizeof *sizes);
         size_t n_urls = 0;
-        for (size_t i = 0; urls && i < n_order; i++) {
+        for (size_t i = 0; urls && sizes && i < n_order; i++) {
             const larder_package *p = order[i];
             if (larder_loader_is_installed(l, p->key) || (l->cache && larder_cache_has(l->cache, p->sha256)))
                 continue;
             char url[4096];
             archive_url(l, p, url, sizeof url);
+            sizes[n_urls] = p->size;
             if ((urls[n_urls] = strdup(url)))
                 n_urls++;
         }
         if (n_urls > 1)
-            l->cfg.prefetch(l->cfg.hook_ctx, (const char *const *)urls, n_urls);
+            l->cfg.prefetch(l->cfg.hook_ctx, (const char *const *)urls, sizes, n_urls);
         for (size_t i = 0; i < n_urls; i++)
             free(urls[i]);
         free(urls);
+        free(sizes);
     }
     for (size_t i = 0; i < n_order && rc == LARDER_OK; i++) {
         const larder_package *p = order[i];

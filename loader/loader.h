@@ -81,9 +81,10 @@ larder_code larder_cache_write_serial(larder_cache *cache, uint64_t serial, lard
  * The loader (install.c)
  * ------------------------------------------------------------------------ */
 
-/* Fetch url into a malloc'd buffer. expected_size (0: unknown) lets the
- * platform show progress. Failures are LARDER_EFETCH with the cause
- * (HTTP status, network error). This is the one platform hook: the wasm
+/* Fetch url into a malloc'd buffer. expected_size (0: unknown) is the most
+ * the platform reads (it stops a larger response before it fills memory;
+ * unknown sizes get a fixed cap) and lets it show progress. Failures are
+ * LARDER_EFETCH with the cause (HTTP status, network error, too large). This is the one platform hook: the wasm
  * runtime fetches through JS (loader/fetch.c), host tests read files. */
 typedef larder_code (*larder_fetch_fn)(void *ctx, const char *url, uint64_t expected_size,
                                        unsigned char **data, size_t *len, larder_error *err);
@@ -101,8 +102,9 @@ typedef struct larder_loader_config {
     void *hook_ctx;
     void (*progress)(void *ctx, const char *package, uint64_t done, uint64_t total);
     void (*persist)(void *ctx);                   /* after packages were installed */
-    /* the archives an install is about to fetch, before the first fetch */
-    void (*prefetch)(void *ctx, const char *const *urls, size_t n);
+    /* the archives an install is about to fetch (and their sizes), before
+     * the first fetch */
+    void (*prefetch)(void *ctx, const char *const *urls, const uint64_t *sizes, size_t n);
     void (*warn)(void *ctx, const char *message); /* a non-fatal problem (cache write) */
     void (*installed)(void *ctx, const char *package, int from_cache);  /* after each package */
 } larder_loader_config;

@@ -11,20 +11,24 @@
  * that size and posts {deliver: url, data}; the helper copies the bytes in
  * and wakes it again. headers are what to send with the URL (a private
  * mirror's token: the interpreter's side decides which URL gets one).
+ * Each download stops as soon as it passes its limit (the size the index
+ * declares; larder-runtime.js's readLimited).
  * control: Int32Array [state, length, error length], state 0 =
  * waiting, 1 = length ready, 2 = bytes copied, 3 = failed (error text
  * follows in control as UTF-16 code units from index 4).
  */
 'use strict';
+/* global LarderRuntime */
+importScripts('larder-runtime.js');
 const pending = new Map();  // url -> Promise<Uint8Array>
 
-function download(url, headers) {
+function download(url, headers, limit) {
   if (!pending.has(url)) {
-    pending.set(url, fetch(url, { headers }).then(async (r) => {
+    pending.set(url, fetch(url, { headers }).catch((e) => {
+      throw new Error(`network error (${e.message})`);
+    }).then((r) => {
       if (!r.ok) throw new Error(`HTTP ${r.status}${r.statusText ? ' ' + r.statusText : ''}`);
-      return new Uint8Array(await r.arrayBuffer());
-    }).catch((e) => {
-      throw new Error(/^HTTP /.test(e.message) ? e.message : `network error (${e.message})`);
+      return LarderRuntime.readLimited(r, limit);
     }));
     pending.get(url).catch(() => {});  // reported when asked for
   }
@@ -39,10 +43,10 @@ function wake(control, state) {
 self.onmessage = async (event) => {
   const m = event.data;
   if (m.prefetch) {
-    for (const { url, headers } of m.prefetch) download(url, headers);
+    for (const { url, headers, limit } of m.prefetch) download(url, headers, limit);
   } else if (m.fetch) {
     try {
-      const bytes = await download(m.fetch, m.headers);
+      const bytes = await download(m.fetch, m.headers, m.limit);
       Atomics.store(m.control, 1, bytes.length);
       wake(m.control, 1);
     } catch (e) {

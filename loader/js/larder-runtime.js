@@ -70,9 +70,51 @@
    * - Node: a helper thread fetches (in parallel after a prefetch) while this
    *   thread waits on Atomics.wait; the bytes come back through
    *   receiveMessageOnPort.
-   * Each returns {fetch(url) -> Uint8Array, prefetch(urls), parallel}.
+   * Each returns {fetch(url, size) -> Uint8Array, prefetch([{url, size}]), parallel},
+   * and stops a download past its size (limitOf: the index's size, or a cap).
    * headers(url) gives the request headers of a URL (a private mirror's
    * token, for its origin only); the helpers send what they are given. */
+  /* The most a download may be: the index's size for an archive, a fixed
+   * cap for what has none (the index and its signature). */
+  const FETCH_CAP = 64 * 1024 * 1024;
+  const limitOf = (size) => (size > 0 ? size : FETCH_CAP);
+  function tooLarge(limit) {
+    return limit === FETCH_CAP ? `the server sent more than ${FETCH_CAP} bytes, the cap for a download of no `
+      + 'declared size; the download was stopped'
+      : `the server sent more than the ${limit} bytes the index declares; the download was stopped`;
+  }
+  /* The body of a fetch() response, stopped as soon as it passes limit;
+   * a failure while reading is a network error. */
+  async function readLimited(response, limit) {
+    if (Number(response.headers.get('content-length')) > limit) throw new Error(tooLarge(limit));
+    const reader = response.body.getReader();
+    const chunks = [];
+    let total = 0;
+    for (;;) {
+      let step;
+      try {
+        step = await reader.read();
+      } catch (e) {
+        throw new Error(`network error (${(e.cause && e.cause.message) || e.message})`);
+      }
+      const { done, value } = step;
+      if (done) break;
+      total += value.length;
+      if (total > limit) {
+        reader.cancel();
+        throw new Error(tooLarge(limit));
+      }
+      chunks.push(value);
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
   function authHeaders(auth) {
     return (url) => {
       if (!auth) return {};
@@ -95,10 +137,12 @@
     const control = new Int32Array(new SharedArrayBuffer(4 * (4 + 400)));
     return {
       parallel: true,
-      prefetch: (urls) => helper.postMessage({ prefetch: urls.map((url) => ({ url, headers: headers(url) })) }),
-      fetch: (url) => {
+      prefetch: (items) => helper.postMessage({
+        prefetch: items.map(({ url, size }) => ({ url, headers: headers(url), limit: limitOf(size) })),
+      }),
+      fetch: (url, expected) => {
         Atomics.store(control, 0, 0);
-        helper.postMessage({ fetch: url, headers: headers(url), control });
+        helper.postMessage({ fetch: url, headers: headers(url), limit: limitOf(expected), control });
         Atomics.wait(control, 0, 0);
         if (Atomics.load(control, 0) === 3) {
           throw new Error(String.fromCharCode(...control.subarray(4, 4 + Atomics.load(control, 2))));
@@ -112,7 +156,9 @@
   }
 
   function xhrFetcher(headers) {
-    const fetchOne = (url) => {
+    /* A synchronous XHR cannot be stopped part way: the size is checked
+     * once the response is complete, before it reaches the interpreter. */
+    const fetchOne = (url, expected) => {
       const xhr = new XMLHttpRequest();
       xhr.open('GET', url, false);
       xhr.responseType = 'arraybuffer';
@@ -123,6 +169,7 @@
         throw new Error(`network error (${e.message})`);
       }
       if (xhr.status !== 200) throw new Error(`HTTP ${xhr.status}${xhr.statusText ? ' ' + xhr.statusText : ''}`);
+      if (xhr.response.byteLength > limitOf(expected)) throw new Error(tooLarge(limitOf(expected)));
       return new Uint8Array(xhr.response);
     };
     return { parallel: false, prefetch: () => {}, fetch: fetchOne };
@@ -135,23 +182,30 @@
     const worker = new Worker(`
       const { workerData } = require('worker_threads');
       const { port, signal } = workerData;
+      const FETCH_CAP = ${FETCH_CAP};
+      ${tooLarge.toString()}
+      const readLimited = ${readLimited.toString()};
       const pending = new Map();
-      const download = (url, headers) => {
+      const download = (url, headers, limit) => {
         if (!pending.has(url)) {
           const p = fetch(url, { headers }).then(async (r) => {
             if (!r.ok) return { error: 'HTTP ' + r.status + (r.statusText ? ' ' + r.statusText : '') };
-            return { data: new Uint8Array(await r.arrayBuffer()) };
+            try {
+              return { data: await readLimited(r, limit) };
+            } catch (e) {
+              return { error: e.message };
+            }
           }).catch((e) => ({ error: 'network error (' + ((e.cause && e.cause.message) || e.message) + ')' }));
           pending.set(url, p);
         }
         return pending.get(url);
       };
-      port.on('message', async ({ url, headers, prefetch }) => {
+      port.on('message', async ({ url, headers, limit, prefetch }) => {
         if (prefetch) {
-          for (const p of prefetch) download(p.url, p.headers);
+          for (const p of prefetch) download(p.url, p.headers, p.limit);
           return;
         }
-        const msg = await download(url, headers);
+        const msg = await download(url, headers, limit);
         pending.delete(url);
         port.postMessage(msg, msg.data ? [msg.data.buffer] : []);
         Atomics.store(signal, 0, 1);
@@ -161,10 +215,12 @@
     port1.unref();
     return {
       parallel: true,
-      prefetch: (urls) => port1.postMessage({ prefetch: urls.map((url) => ({ url, headers: headers(url) })) }),
-      fetch: (url) => {
+      prefetch: (items) => port1.postMessage({
+        prefetch: items.map(({ url, size }) => ({ url, headers: headers(url), limit: limitOf(size) })),
+      }),
+      fetch: (url, expected) => {
         Atomics.store(signal, 0, 0);
-        port1.postMessage({ url, headers: headers(url) });
+        port1.postMessage({ url, headers: headers(url), limit: limitOf(expected) });
         Atomics.wait(signal, 0, 0);
         const reply = receiveMessageOnPort(port1);
         if (!reply) throw new Error('the fetch helper thread did not answer');
@@ -431,7 +487,7 @@
     };
   }
 
-  const api = { start };
+  const api = { start, readLimited };
   if (isNode) module.exports = api;
   else root.LarderRuntime = api;
 })(typeof self !== 'undefined' ? self : this);

@@ -169,13 +169,14 @@ except larder.IndexError as e:
 
 /* Archives that a compromised builder or mirror signed into the index: the
  * signature is valid, the contents are hostile. */
-test('hostile archives: ../ entry, absolute path, symlink, decompression bomb', async () => {
+test('hostile archives: ../ entry, absolute path, symlink, decompression bomb, files planted for another package, '
+  + 'a download larger than the index says', async () => {
   const evil = path.join(repo, 'evil');
   fs.mkdirSync(evil, { recursive: true });
   const made = execFileSync('python3', ['-c', `
 import hashlib, io, json, subprocess, sys, tarfile
 out, packages = sys.argv[1], {}
-def archive(name, members, unpacked):
+def archive(name, members, unpacked, size=None):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as t:
         for m, data in members:
@@ -184,8 +185,8 @@ def archive(name, members, unpacked):
     z = subprocess.run(['zstd', '-q', '-c', f'{out}/{name}.tar'], capture_output=True, check=True).stdout
     open(f'{out}/{name}.tar.zst', 'wb').write(z)
     packages[name] = {'name': name, 'version': '1', 'file_name': f'{name}.tar.zst', 'install_dir': 'site',
-                      'sha256': hashlib.sha256(z).hexdigest(), 'size': len(z), 'unpacked_size': unpacked,
-                      'imports': [name], 'depends': []}
+                      'sha256': hashlib.sha256(z).hexdigest(), 'size': size or len(z), 'unpacked_size': unpacked,
+                      'entries': len(members), 'imports': [name], 'depends': []}
 def file(path, data):
     info = tarfile.TarInfo(path); info.size = len(data); return info, data
 link = tarfile.TarInfo('evil_link/__init__.py'); link.type = tarfile.SYMTYPE; link.linkname = '/etc/passwd'
@@ -193,6 +194,8 @@ archive('evil_dotdot', [file('evil_dotdot/__init__.py', b'x = 1'), file('../../e
 archive('evil_abs', [file('/tmp/larder-evil-abs.py', b'x = 1')], 5)
 archive('evil_link', [(link, None)], 0)
 archive('evil_bomb', [file('evil_bomb/__init__.py', b'\\\\0' * 3000000)], 100)
+archive('evil_plant', [file('evil_plant.py', b'x = 1'), file('six.py', b'raise SystemExit("planted")')], 100)
+archive('evil_big', [file('evil_big.py', bytes(range(256)) * 4000)], 1024000, size=100)
 print(json.dumps(packages))
 `, evil], { encoding: 'utf8' });
   const evilEntries = JSON.parse(made);
@@ -201,7 +204,7 @@ print(json.dumps(packages))
   writeRepo(mixed, { ...entries, ...evilEntries }, { key, serial: 9 });
   const r = await python(['-c', `
 import larder, os, sys
-for name in ('evil_dotdot', 'evil_abs', 'evil_link', 'evil_bomb'):
+for name in ('evil_dotdot', 'evil_abs', 'evil_link', 'evil_bomb', 'evil_plant', 'evil_big'):
     try:
         __import__(name)
         print(name, 'imported?!')
@@ -219,10 +222,14 @@ print(six.__version__)
     'evil_abs LoadError True False',
     'evil_link LoadError True False',
     'evil_bomb CorruptError True False',
+    'evil_plant CorruptError True False',
+    'evil_big FetchError True False',
     "[] False False",
     '1.16.0', ''].join('\n'));
   assert.match(r.err, /cannot load package 'evil_dotdot' 1 from .*: archive entry "\.\.\/\.\.\/escaped\.py" has an unsafe path/);
   assert.match(r.err, /archive entry "\/tmp\/larder-evil-abs\.py" has an unsafe path/);
   assert.match(r.err, /archive entry "evil_link\/__init__\.py" is a symbolic link/);
-  assert.match(r.err, /evil_bomb.*(above the limit|more than the 100 bytes the index declares)/);
+  assert.match(r.err, /evil_bomb.*above the limit of 15971/);
+  assert.match(r.err, /evil_plant.*the archive writes six\.py, outside the top-level names the package declares/);
+  assert.match(r.err, /evil_big.*the server sent more than the 100 bytes the index declares; the download was stopped/);
 });

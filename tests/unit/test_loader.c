@@ -53,7 +53,7 @@ static int exists(const char *rel)
 /* ---- a raw tar writer, to make archives the builder would refuse ---- */
 typedef struct tarbuf {
     unsigned char data[1 << 16];
-    size_t len;
+    size_t len, entries;
 } tarbuf;
 
 static void tar_add(tarbuf *t, const char *name, char type, const char *content, size_t size)
@@ -76,6 +76,7 @@ static void tar_add(tarbuf *t, const char *name, char type, const char *content,
         sum += h[i];
     snprintf((char *)h + 148, 8, "%06o", sum);
     t->len += 512;
+    t->entries++;
     if (size) {
         memcpy(t->data + t->len, content, size);
         t->len += (size + 511) / 512 * 512;
@@ -88,9 +89,13 @@ static void tar_end(tarbuf *t)
     t->len += 1024;
 }
 
-/* Compress, write to the mirror as NAME.tar.zst and return an index entry. */
-static void publish_raw(const char *name, const void *tar, size_t len, uint64_t unpacked, char *entry, size_t size)
+/* Compress, write to the mirror as NAME.tar.zst and return an index entry
+ * whose imports are `imports` (a JSON list's items; NULL: the name). */
+static void publish_claiming(const char *name, const char *imports, const tarbuf *t, uint64_t unpacked,
+                             char *entry, size_t size)
 {
+    const void *tar = t->data;
+    size_t len = t->len;
     size_t bound = ZSTD_compressBound(len);
     unsigned char *z = malloc(bound);
     size_t zlen = ZSTD_compress(z, bound, tar, len, 3);
@@ -99,13 +104,21 @@ static void publish_raw(const char *name, const void *tar, size_t len, uint64_t 
     write_file(path, z, zlen);
     larder_sha256_hex(z, zlen, sha);
     snprintf(entry, size, "\"%s\": {\"name\": \"%s\", \"version\": \"1\", \"file_name\": \"%s.tar.zst\", "
-             "\"sha256\": \"%s\", \"size\": %zu, \"unpacked_size\": %llu, \"imports\": [\"%s\"], \"depends\": []}",
-             name, name, name, sha, zlen, (unsigned long long)unpacked, name);
+             "\"sha256\": \"%s\", \"size\": %zu, \"unpacked_size\": %llu, \"entries\": %zu, \"imports\": [%s], "
+             "\"depends\": []}", name, name, name, sha, zlen, (unsigned long long)unpacked, t->entries, imports);
     free(z);
 }
 
-/* A real package made with the builder's archive writer. */
-static void publish_pkg(const char *name, const char *deps, char *entry, size_t size)
+static void publish_raw(const char *name, const tarbuf *t, uint64_t unpacked, char *entry, size_t size)
+{
+    char imports[300];
+    snprintf(imports, sizeof imports, "\"%s\"", name);
+    publish_claiming(name, imports, t, unpacked, entry, size);
+}
+
+/* A real package made with the builder's archive writer; with n_small,
+ * that many one-byte files more. */
+static void publish_pkg(const char *name, const char *deps, size_t n_small, char *entry, size_t size)
 {
     larder_fileset *set = larder_fileset_new();
     larder_error err;
@@ -115,7 +128,12 @@ static void publish_pkg(const char *name, const char *deps, char *entry, size_t 
     larder_fileset_add(set, path, body, strlen(body), 0644, &err);
     snprintf(path, sizeof path, "%s/data/values.txt", name);
     larder_fileset_add(set, path, "1 2 3\n", 6, 0644, &err);
+    for (size_t i = 0; i < n_small; i++) {
+        snprintf(path, sizeof path, "%s/many/f%05zu.txt", name, i);
+        larder_fileset_add(set, path, "x", 1, 0644, &err);
+    }
     uint64_t unpacked = larder_fileset_bytes(set);
+    size_t entries = larder_archive_entries(set);
     unsigned char *z;
     size_t zlen;
     larder_archive_write(set, 3, &z, &zlen, &err);
@@ -125,8 +143,8 @@ static void publish_pkg(const char *name, const char *deps, char *entry, size_t 
     write_file(path, z, zlen);
     larder_sha256_hex(z, zlen, sha);
     snprintf(entry, size, "\"%s\": {\"name\": \"%s\", \"version\": \"1\", \"file_name\": \"%s.tar.zst\", "
-             "\"sha256\": \"%s\", \"size\": %zu, \"unpacked_size\": %llu, \"imports\": [\"%s\"], \"depends\": [%s]}",
-             name, name, name, sha, zlen, (unsigned long long)unpacked, name, deps);
+             "\"sha256\": \"%s\", \"size\": %zu, \"unpacked_size\": %llu, \"entries\": %zu, \"imports\": [\"%s\"], "
+             "\"depends\": [%s]}", name, name, name, sha, zlen, (unsigned long long)unpacked, entries, name, deps);
     free(z);
 }
 
@@ -168,31 +186,44 @@ int main(void)
 
     /* hostile archives, each signed into the index as if the mirror were evil */
     static char e_good[1024], e_dep[1024], e_trav[1024], e_abs[1024], e_link[1024], e_hard[1024], e_dup[1024],
-        e_bomb[1024], e_conf[1024], e_dev[1024];
+        e_bomb[1024], e_conf[1024], e_dev[1024], e_plant[1024], e_nest[1024], e_many[1024], e_old[1024];
     static tarbuf t;
-    publish_pkg("good", "\"dep\"", e_good, sizeof e_good);
-    publish_pkg("dep", "", e_dep, sizeof e_dep);
-    t.len = 0; tar_add(&t, "trav/ok.py", '0', "x", 1); tar_add(&t, "../escaped.py", '0', "x", 1); tar_end(&t);
-    publish_raw("trav", t.data, t.len, 2, e_trav, sizeof e_trav);
-    t.len = 0; tar_add(&t, "/tmp/absolute.py", '0', "x", 1); tar_end(&t);
-    publish_raw("abs", t.data, t.len, 1, e_abs, sizeof e_abs);
-    t.len = 0; tar_add(&t, "link/passwd", '2', NULL, 0); tar_end(&t);
-    publish_raw("link", t.data, t.len, 0, e_link, sizeof e_link);
-    t.len = 0; tar_add(&t, "hard/passwd", '1', NULL, 0); tar_end(&t);
-    publish_raw("hard", t.data, t.len, 0, e_hard, sizeof e_hard);
-    t.len = 0; tar_add(&t, "dup/a.py", '0', "x", 1); tar_add(&t, "dup/a.py", '0', "y", 1); tar_end(&t);
-    publish_raw("dup", t.data, t.len, 2, e_dup, sizeof e_dup);
-    t.len = 0; tar_add(&t, "dev/null", '3', NULL, 0); tar_end(&t);
-    publish_raw("dev", t.data, t.len, 0, e_dev, sizeof e_dev);
+    publish_pkg("good", "\"dep\"", 0, e_good, sizeof e_good);
+    publish_pkg("dep", "", 0, e_dep, sizeof e_dep);
+    publish_pkg("many", "", 10000, e_many, sizeof e_many);
+    t.len = t.entries = 0; tar_add(&t, "trav/ok.py", '0', "x", 1); tar_add(&t, "../escaped.py", '0', "x", 1); tar_end(&t);
+    publish_raw("trav", &t, 2, e_trav, sizeof e_trav);
+    t.len = t.entries = 0; tar_add(&t, "/tmp/absolute.py", '0', "x", 1); tar_end(&t);
+    publish_raw("abs", &t, 1, e_abs, sizeof e_abs);
+    t.len = t.entries = 0; tar_add(&t, "link/passwd", '2', NULL, 0); tar_end(&t);
+    publish_raw("link", &t, 0, e_link, sizeof e_link);
+    t.len = t.entries = 0; tar_add(&t, "hard/passwd", '1', NULL, 0); tar_end(&t);
+    publish_raw("hard", &t, 0, e_hard, sizeof e_hard);
+    t.len = t.entries = 0; tar_add(&t, "dup/a.py", '0', "x", 1); tar_add(&t, "dup/a.py", '0', "y", 1); tar_end(&t);
+    publish_raw("dup", &t, 2, e_dup, sizeof e_dup);
+    t.len = t.entries = 0; tar_add(&t, "dev/null", '3', NULL, 0); tar_end(&t);
+    publish_raw("dev", &t, 0, e_dev, sizeof e_dev);
     static char zeros[40000];
-    t.len = 0; tar_add(&t, "bomb/zeros.bin", '0', zeros, sizeof zeros); tar_end(&t);
-    publish_raw("bomb", t.data, t.len, 1000, e_bomb, sizeof e_bomb);  /* declares 1000 bytes */
-    t.len = 0; tar_add(&t, "conf/new.py", '0', "x", 1); tar_add(&t, "good/__init__.py", '0', "y", 1); tar_end(&t);
-    publish_raw("conf", t.data, t.len, 2, e_conf, sizeof e_conf);
+    t.len = t.entries = 0; tar_add(&t, "bomb/zeros.bin", '0', zeros, sizeof zeros); tar_end(&t);
+    publish_raw("bomb", &t, 1000, e_bomb, sizeof e_bomb);  /* declares 1000 bytes */
+    t.len = t.entries = 0; tar_add(&t, "conf/new.py", '0', "x", 1); tar_add(&t, "good/__init__.py", '0', "y", 1); tar_end(&t);
+    publish_claiming("conf", "\"conf\", \"good\"", &t, 2, e_conf, sizeof e_conf);
+    /* files for a name the package does not declare, and (the roots nest)
+     * into another root below its own */
+    t.len = t.entries = 0; tar_add(&t, "plant/ok.py", '0', "x", 1); tar_add(&t, "other/__init__.py", '0', "y", 1); tar_end(&t);
+    publish_raw("plant", &t, 2, e_plant, sizeof e_plant);
+    t.len = t.entries = 0; tar_add(&t, "nest.py", '0', "x", 1); tar_add(&t, "site-packages/other/__init__.py", '0', "y", 1);
+    tar_end(&t);
+    publish_raw("nest", &t, 2, e_nest, sizeof e_nest);
+    /* an entry written before "entries" existed: nothing bounds its tar */
+    t.len = t.entries = 0; tar_add(&t, "old/a.py", '0', "x", 1); tar_end(&t);
+    publish_raw("old", &t, 1, e_old, sizeof e_old);
+    char *field = strstr(e_old, "\"entries\"");
+    memmove(field, strchr(field, ',') + 2, strlen(strchr(field, ',') + 2) + 1);
 
     char json[16384];
-    snprintf(json, sizeof json, "{\"packages\": {%s, %s, %s, %s, %s, %s, %s, %s, %s, %s}}", e_good, e_dep, e_trav,
-             e_abs, e_link, e_hard, e_dup, e_bomb, e_conf, e_dev);
+    snprintf(json, sizeof json, "{\"packages\": {%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s}}", e_good,
+             e_dep, e_trav, e_abs, e_link, e_hard, e_dup, e_bomb, e_conf, e_dev, e_plant, e_nest, e_many, e_old);
     larder_index *index = larder_index_parse(json, strlen(json), &err);
     CHECK(index != NULL, "the test index parses");
     if (!index) {
@@ -278,16 +309,30 @@ int main(void)
         {"hard", LARDER_EINVAL, "is a hard link", "a hard link is refused"},
         {"dev", LARDER_EINVAL, "is a device file", "a device file is refused"},
         {"dup", LARDER_EINVAL, "twice", "a duplicate entry is refused"},
-        {"bomb", LARDER_ETOOBIG, "more than the 1000 bytes the index declares", "a decompression bomb is refused"},
+        {"bomb", LARDER_ETOOBIG, "above the limit of 16871", "a decompression bomb is refused (1000 bytes in 1 entry "
+         "declared: 1000 + 5631 + 10240 bytes of tar at most)"},
+        {"plant", LARDER_ECORRUPT, "writes other/__init__.py, outside the top-level names the package declares",
+         "packages can plant files for other packages: refused"},
+        {"nest", LARDER_ECORRUPT, "writes site-packages/other/__init__.py, outside",
+         "...also into another install root nested in its own"},
+        {"old", LARDER_ECORRUPT, "declares no entries, so the archive cannot be bounded",
+         "an entry without unpacked_size and entries is refused (no 1 GiB fallback)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK(install(index, bad[i].name, &err, NULL) == bad[i].code, bad[i].label);
         CHECK_STR_HAS(err.message, bad[i].msg, "  ...with the cause");
     }
     CHECK(!exists("trav") && access("/tmp/absolute.py", F_OK) != 0 && !exists("link") && !exists("dup")
-              && !exists("bomb"), "none of them left a file");
+              && !exists("bomb") && !exists("plant") && !exists("other") && !exists("nest.py")
+              && !exists("site-packages"), "none of them left a file");
     snprintf(path, sizeof path, "%s/escaped.py", base);
     CHECK(access(path, F_OK) != 0, "nothing escaped the install dir");
+
+    /* the decompression limit counts what the tar format needs */
+    CHECK(install(index, "many", &err, NULL) == LARDER_OK && exists("many/many/f09999.txt"),
+          "the decompression limit is wrong both ways: a package of 10,000 small files installs");
+    snprintf(cmd, sizeof cmd, "rm -rf %s/many", site);
+    CHECK(system(cmd) == 0, "remove it");
 
     /* a package that would overwrite another's file is rolled back whole */
     CHECK(install(index, "good", &err, NULL) == LARDER_OK, "good installed");
