@@ -15,6 +15,7 @@
 struct larder_repo {
     char *dir;
     sqlite3 *db;
+    int lock_fd;  /* -1 until larder_repo_lock */
     char *config_keys[MAX_CONFIG], *config_values[MAX_CONFIG];
     int n_config;
 };

@@ -188,6 +188,15 @@ int main(int argc, char **argv)
     larder_repo *repo = larder_repo_open(repo_dir, &err);
     if (!repo)
         return fail(&err);
+    /* the commands that change the repository, one at a time */
+    int writes = !strcmp(command, "publish") || !strcmp(command, "sign") || !strcmp(command, "sync")
+                 || (is_add && !add.dry_run) || !strcmp(command, "remove") || !strcmp(command, "gc")
+                 || !strcmp(command, "runtime") || (is_tokens && strcmp(sub, "list"))
+                 || (!strcmp(command, "keys") && want_rotate);
+    if (writes && larder_repo_lock(repo, command, &err) != LARDER_OK) {
+        larder_repo_close(repo);
+        return fail(&err);
+    }
     int status = 0;
     if (!strcmp(command, "publish")) {
         if (larder_repo_publish(repo, (const char *const *)argv + optind, argc - optind, &err) != LARDER_OK)

@@ -41,6 +41,11 @@ const char *larder_default_runtime(char *out, size_t size);
 /* Open an existing repository (LARDER_ENOTFOUND when dir is not one). */
 larder_repo *larder_repo_open(const char *dir, larder_error *err);
 void larder_repo_close(larder_repo *repo);
+/* Take the repository's writer lock (DIR/.lock, held until close) for a
+ * command that changes it: publish, sign, sync, add, remove, gc, tokens,
+ * runtime, keys --rotate. Another writer holding it is LARDER_EBUSY naming
+ * its command and pid; readers (serve, list, verify, export) take none. */
+larder_code larder_repo_lock(larder_repo *repo, const char *command, larder_error *err);
 const char *larder_repo_dir(const larder_repo *repo);
 /* A config value ("expires_days", "listen", "token_sha256", ...) or def. */
 const char *larder_repo_config(const larder_repo *repo, const char *key, const char *def);

@@ -144,7 +144,7 @@ larder_code larder_repo_publish(larder_repo *repo, const char *const *archives, 
     int staged_n = 0;
     if (!items)
         return larder_fail(err, LARDER_ENOMEM, "out of memory");
-    for (; staged_n < n && rc == LARDER_OK; staged_n++)
+    for (; rc == LARDER_OK && staged_n < n; staged_n++)
         rc = stage(repo, archives[staged_n], &items[staged_n], err);
     if (rc == LARDER_OK && (rc = db_exec(repo, "BEGIN IMMEDIATE", err)) == LARDER_OK) {
         for (int i = 0; rc == LARDER_OK && i < n; i++) {

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,7 +37,14 @@ const char REPO_MIGRATE[] =
     "  label TEXT PRIMARY KEY,"
     "  sha256 TEXT NOT NULL,"        /* hex SHA-256 of the token; the token itself is never stored */
     "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
-    ");";
+    ");"
+    /* every archive file name ever published, with its bytes' digest:
+     * archives are served immutable, so a name never gets other bytes */
+    "CREATE TABLE IF NOT EXISTS served ("
+    "  file_name TEXT PRIMARY KEY,"
+    "  sha256 TEXT NOT NULL"
+    ");"
+    "INSERT OR IGNORE INTO served SELECT file_name, sha256 FROM packages;";
 
 static const char DEFAULT_CONFIG[] =
     "# larder-mirror settings (key = value); command-line options override them.\n"
@@ -157,9 +166,66 @@ larder_code db_exec(larder_repo *repo, const char *sql, larder_error *err)
     return LARDER_OK;
 }
 
+/* The names an archive may not have: the index's own files, and anything
+ * but NAME.tar.zst of letters, digits and ._+- (the public tree serves
+ * archives and the index side by side). */
+static int reserved_file_name(const char *file_name)
+{
+    size_t n = strlen(file_name);
+    if (!strncmp(file_name, "index.json", 10) || n < 9 || strcmp(file_name + n - 8, ".tar.zst") != 0
+        || file_name[0] == '.' || file_name[0] == '-')
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (!(file_name[i] >= 'a' && file_name[i] <= 'z') && !(file_name[i] >= 'A' && file_name[i] <= 'Z')
+            && !(file_name[i] >= '0' && file_name[i] <= '9') && !strchr("._+-", file_name[i]))
+            return 1;
+    return 0;
+}
+
+/* One statement with text parameters (NULL-terminated list); with have
+ * (65 bytes), the first column of its first row, or "" when none. */
+static larder_code db_query(larder_repo *repo, const char *sql, char *have, larder_error *err, ...)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
+    va_list ap;
+    va_start(ap, err);
+    const char *arg;
+    for (int i = 1; (arg = va_arg(ap, const char *)); i++)
+        sqlite3_bind_text(st, i, arg, -1, SQLITE_STATIC);
+    va_end(ap);
+    int r = sqlite3_step(st);
+    if (have) {
+        have[0] = '\0';
+        if (r == SQLITE_ROW)
+            snprintf(have, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    larder_code rc = (r == SQLITE_ROW || r == SQLITE_DONE) ? LARDER_OK
+                     : larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
 larder_code catalog_put(larder_repo *repo, const char *name, const char *version, const char *file_name,
                         const char *sha256, uint64_t size, const char *entry, larder_error *err)
 {
+    /* archives are served immutable (browsers keep them a year): a file
+     * name is never reused for other bytes, nor is it one of the index's */
+    char before[65];
+    if (reserved_file_name(file_name))
+        return larder_fail(err, LARDER_EINVAL, "%s: \"%s\" is not an archive name the mirror serves (NAME.tar.zst "
+                           "of letters, digits and ._+-, and not index.json...)", name, file_name);
+    larder_code rc = db_query(repo, "SELECT sha256 FROM served WHERE file_name = ?1 UNION ALL "
+                                    "SELECT sha256 FROM packages WHERE file_name = ?1", before, err, file_name, NULL);
+    if (rc == LARDER_OK && before[0] && strcmp(before, sha256))
+        rc = larder_fail(err, LARDER_EINVAL, "%s: %s was published before with other bytes (sha256 %s); archives "
+                         "are served immutable, so browsers would keep the old ones: publish this build under a "
+                         "new file name (a new build number)", name, file_name, before);
+    if (rc == LARDER_OK)
+        rc = db_query(repo, "INSERT OR IGNORE INTO served VALUES (?1, ?2)", NULL, err, file_name, sha256, NULL);
+    if (rc != LARDER_OK)
+        return rc;
     /* a new version of a name replaces the old; a file name is one package's */
     static const char sql[] = "INSERT INTO packages (name, version, file_name, sha256, size, entry) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
@@ -174,7 +240,6 @@ larder_code catalog_put(larder_repo *repo, const char *name, const char *version
     sqlite3_bind_text(st, 4, sha256, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
     sqlite3_bind_text(st, 6, entry, -1, SQLITE_STATIC);
-    larder_code rc = LARDER_OK;
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = larder_fail(err, LARDER_EIO, "catalog: cannot record %s: %s", name, sqlite3_errmsg(repo->db));
     sqlite3_finalize(st);
@@ -291,6 +356,38 @@ larder_code larder_repo_init(const char *dir, const char *runtime_dir, larder_er
     return rc;
 }
 
+larder_code larder_repo_lock(larder_repo *repo, const char *command, larder_error *err)
+{
+    char path[4096];
+    larder_code rc = repo_path(repo, ".lock", path, sizeof path, err);
+    if (rc != LARDER_OK || repo->lock_fd >= 0)
+        return rc;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return larder_fail(err, LARDER_EIO, "cannot open the repository lock %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char holder[200] = "";
+        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        close(fd);
+        if (e != EWOULDBLOCK)
+            return larder_fail(err, LARDER_EIO, "cannot lock %s: %s", path, strerror(e));
+        return larder_fail(err, LARDER_EBUSY, "the repository is busy: %s is changing it; run this again when "
+                           "it has finished", holder[0] ? holder : "another larder-mirror command");
+    }
+    char holder[200];
+    int len = snprintf(holder, sizeof holder, "larder-mirror %s (pid %ld)\n", command, (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, holder, (size_t)len, 0) != len) {
+        close(fd);
+        return larder_fail(err, LARDER_EIO, "cannot write the repository lock %s: %s", path, strerror(errno));
+    }
+    repo->lock_fd = fd;
+    /* the tables writers need (opening never writes) */
+    return db_exec(repo, REPO_MIGRATE, err);
+}
+
 larder_repo *larder_repo_open(const char *dir, larder_error *err)
 {
     larder_repo *repo = calloc(1, sizeof *repo);
@@ -300,6 +397,7 @@ larder_repo *larder_repo_open(const char *dir, larder_error *err)
         larder_fail(err, LARDER_ENOMEM, "out of memory");
         return NULL;
     }
+    repo->lock_fd = -1;
     if (repo_path(repo, "catalog.sqlite", path, sizeof path, err) != LARDER_OK || access(path, F_OK) != 0) {
         larder_fail(err, LARDER_ENOTFOUND, "%s is not a larder repository (no catalog.sqlite); create one "
                     "with `larder-mirror init %s`", dir, dir);
@@ -319,6 +417,8 @@ void larder_repo_close(larder_repo *repo)
     if (!repo)
         return;
     sqlite3_close(repo->db);
+    if (repo->lock_fd >= 0)
+        close(repo->lock_fd);  /* releases the lock */
     for (int i = 0; i < repo->n_config; i++) {
         free(repo->config_keys[i]);
         free(repo->config_values[i]);

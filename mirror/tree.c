@@ -85,7 +85,46 @@ static larder_code compose(larder_repo *repo, uint64_t serial, const larder_pubk
     return rc;
 }
 
-/* Every dependency of every package must be in the index. */
+typedef struct claim {
+    const char *import;
+    const char *package;
+} claim;
+
+static int claim_cmp(const void *a, const void *b)
+{
+    return strcmp(((const claim *)a)->import, ((const claim *)b)->import);
+}
+
+/* No import name provided by two packages: the loader would pick one
+ * silently (import squatting), and a package writes only under the names it
+ * declares, so a name declared once is a set of files owned once. */
+static larder_code check_unique_imports(const larder_index *index, larder_error *err)
+{
+    size_t n = larder_index_count(index), total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += larder_index_at(index, i)->n_imports;
+    claim *claims = malloc((total + 1) * sizeof *claims);
+    if (!claims)
+        return larder_fail(err, LARDER_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const larder_package *p = larder_index_at(index, i);
+        for (size_t j = 0; j < p->n_imports; j++)
+            claims[k++] = (claim){p->imports[j], p->name};
+    }
+    qsort(claims, total, sizeof *claims, claim_cmp);
+    larder_code rc = LARDER_OK;
+    for (size_t i = 1; i < total && rc == LARDER_OK; i++)
+        if (!strcmp(claims[i - 1].import, claims[i].import))
+            rc = larder_fail(err, LARDER_EINVAL, "not signing: packages '%s' and '%s' both provide the import '%s' "
+                             "(one would shadow the other, or plant files in its place); remove one with "
+                             "`larder-mirror remove`", claims[i - 1].package, claims[i].package, claims[i].import);
+    free(claims);
+    return rc;
+}
+
+/* Every dependency of every package must be in the index, and no import
+ * name may be claimed twice. */
 static larder_code check_complete(const char *json, larder_error *err)
 {
     larder_index *index = larder_index_parse(json, strlen(json), err);
@@ -102,6 +141,8 @@ static larder_code check_complete(const char *json, larder_error *err)
         free(order);
     else if (rc == LARDER_ENOTFOUND)
         larder_prefix(err, rc, "not signing an incomplete index");
+    if (rc == LARDER_OK)
+        rc = check_unique_imports(index, err);
     free(names);
     larder_index_free(index);
     return rc;
