@@ -229,28 +229,3 @@ uint64_t larder_cache_bytes(const larder_cache *c)
         total += c->entries[i].size;
     return total;
 }
-
-uint64_t larder_cache_read_serial(const larder_cache *c)
-{
-    char path[1024];
-    unsigned long long serial = 0;
-    path_of(c, "serial", path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (fscanf(f, "%llu", &serial) != 1)
-            serial = 0;
-        fclose(f);
-    }
-    return serial;
-}
-
-larder_code larder_cache_write_serial(larder_cache *c, uint64_t serial, larder_error *err)
-{
-    char path[1024], tmp[1040];
-    path_of(c, "serial", path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%llu\n", (unsigned long long)serial) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
-        return larder_fail(err, LARDER_EIO, "cache: cannot record the index serial in %s", path);
-    return LARDER_OK;
-}

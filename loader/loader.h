@@ -73,9 +73,6 @@ int larder_cache_has(const larder_cache *cache, const char *sha);
 larder_code larder_cache_put(larder_cache *cache, const char *sha, const unsigned char *data, size_t len,
                              larder_error *err);
 uint64_t larder_cache_bytes(const larder_cache *cache);
-/* The highest index serial accepted before (0 if none), and recording it. */
-uint64_t larder_cache_read_serial(const larder_cache *cache);
-larder_code larder_cache_write_serial(larder_cache *cache, uint64_t serial, larder_error *err);
 
 /* ------------------------------------------------------------------------
  * The loader (install.c)

@@ -176,36 +176,20 @@ static PyObject *larder_py_fetch(PyObject *self, PyObject *arg)
     return result;
 }
 
-PyDoc_STRVAR(serial_doc, "cache_serial(cache_dir, new=None) -> int\n\n"
-             "The highest index serial accepted before, recorded in the cache; with new,\n"
-             "record new first (it must not be lower).");
-static PyObject *larder_py_cache_serial(PyObject *self, PyObject *args)
+PyDoc_STRVAR(key_id_doc, "key_id(key) -> str\n\n"
+             "The id of a public key \"ed25519:...\": the first 16 hex digits of the sha256 of its\n"
+             "bytes, as index.json's info.key_id names it.");
+static PyObject *larder_py_key_id(PyObject *self, PyObject *arg)
 {
     (void)self;
-    const char *dir;
-    PyObject *new_obj = Py_None;
-    larder_error err = {0};
-    if (!PyArg_ParseTuple(args, "s|O:cache_serial", &dir, &new_obj))
+    const char *text = PyUnicode_AsUTF8(arg);
+    if (!text)
         return NULL;
-    larder_cache *c = larder_cache_open(dir, 1, &err);
-    if (!c)
-        return larder_raise(&err);
-    uint64_t serial = larder_cache_read_serial(c);
-    if (new_obj != Py_None) {
-        unsigned long long v = PyLong_AsUnsignedLongLong(new_obj);
-        if (PyErr_Occurred()) {
-            larder_cache_close(c);
-            return NULL;
-        }
-        if (v > serial && larder_cache_write_serial(c, v, &err) != LARDER_OK) {
-            larder_cache_close(c);
-            return larder_raise(&err);
-        }
-        if (v > serial)
-            serial = v;
-    }
-    larder_cache_close(c);
-    return PyLong_FromUnsignedLongLong(serial);
+    larder_pubkey key;
+    larder_error err = {0};
+    if (larder_pubkey_parse(text, &key, &err) != LARDER_OK)
+        return larder_raise_index(&err);
+    return PyUnicode_FromString(key.id);
 }
 
 /* Hands bytes to the page (Module.larderDisplay, set by larder-runtime.js
@@ -236,7 +220,7 @@ static PyObject *larder_py_display(PyObject *self, PyObject *args)
 static PyMethodDef larder_methods[] = {
     {"display", larder_py_display, METH_VARARGS, display_doc},
     {"fetch", larder_py_fetch, METH_O, fetch_doc},
-    {"cache_serial", larder_py_cache_serial, METH_VARARGS, serial_doc},
+    {"key_id", larder_py_key_id, METH_O, key_id_doc},
     {"sha256", larder_py_sha256, METH_O, sha256_doc},
     {"zstd_decompress", larder_py_zstd_decompress, METH_VARARGS, decompress_doc},
     {"selftest", larder_py_selftest, METH_NOARGS, selftest_doc},

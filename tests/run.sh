@@ -16,6 +16,10 @@ groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(unit fuzz host node browser)
 passed=0 failed=0 broken=0
 log=$(mktemp)
+# the wasm runtime's trust store (highest index serial per key) for this
+# run only: the tests' keys are made per run, and the user's stays untouched
+LARDER_TRUST_DIR=$(mktemp -d)
+export LARDER_TRUST_DIR
 for g in "${groups[@]}"; do
     echo "== tests/$g"
     if [ "$g" = unit ] || [ "$g" = fuzz ]; then
@@ -50,6 +54,6 @@ for g in "${groups[@]}"; do
     fi
     passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0}))
 done
-rm -f "$log"
+rm -rf "$log" "$LARDER_TRUST_DIR"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -51,6 +51,11 @@
  *   cache          where downloaded archives are kept: in a browser, 'idbfs'
  *                  (default: IndexedDB, survives reloads) or 'memory'; under
  *                  Node, a host directory (default: memory only)
+ *   trust          where the highest index serial seen per key is kept (the
+ *                  rollback protection), apart from the cache: in a browser,
+ *                  'idbfs' (default: an IndexedDB database of its own) or
+ *                  'memory'; under Node, a host directory (default:
+ *                  $LARDER_TRUST_DIR, else ~/.local/state/larder/trust)
  *   progress(package, done, total)   download progress
  *   parallel       false to fetch one archive after another even where the
  *                  page is cross-origin isolated
@@ -61,6 +66,7 @@
     typeof importScripts !== 'function';
   const LIB = '/usr/local/lib';
   const CACHE_ROOT = '/larder';
+  const TRUST_ROOT = '/larder-trust';
 
   /* Synchronous fetch for the loader, three ways:
    * - a cross-origin isolated Worker: fetch-helper.js downloads in parallel
@@ -332,6 +338,9 @@
       } else fetcher = xhrFetcher(authHeaders(auth));
     }
     const cacheMode = options.cache || (isNode ? 'memory' : 'idbfs');
+    const trustMode = options.trust || (!isNode ? 'idbfs' : process.env.LARDER_TRUST_DIR
+      || require('path').join(require('os').homedir(), '.local', 'state', 'larder', 'trust'));
+    const anyIdbfs = cacheMode === 'idbfs' || trustMode === 'idbfs';
     let syncing = Promise.resolve();
     let persistTimer = null;
     /* C++ side modules built with exception catching (kiwisolver,
@@ -355,11 +364,11 @@
       larderWarn: (message) => err(`larder: ${message}`),
       /* write the cache back to IndexedDB after installs, off the import's path */
       larderPersist: () => {
-        if (cacheMode !== 'idbfs' || persistTimer) return;
+        if (!anyIdbfs || persistTimer) return;
         persistTimer = setTimeout(() => {
           persistTimer = null;
           syncing = syncing.then(() => new Promise((resolve) => module.FS.syncfs(false, (e) => {
-            if (e) err(`larder: cannot save the cache to IndexedDB: ${e.message || e}`);
+            if (e) err(`larder: cannot save the cache and trust store to IndexedDB: ${e.message || e}`);
             resolve();
           })));
         }, 0);
@@ -367,22 +376,30 @@
       preRun: [(M) => {
         M.FS.mkdirTree(`${LIB}/python3.11/lib-dynload`);
         M.FS.mkdirTree(CACHE_ROOT);
-        if (cacheMode === 'idbfs') {
-          M.FS.mount(M.FS.filesystems.IDBFS, {}, CACHE_ROOT);
+        M.FS.mkdirTree(TRUST_ROOT);
+        /* each IDBFS mount is an IndexedDB database named by its mount
+         * point: the trust store survives a cleared cache */
+        for (const [mode, where] of [[cacheMode, CACHE_ROOT], [trustMode, TRUST_ROOT]]) {
+          if (mode === 'idbfs') {
+            M.FS.mount(M.FS.filesystems.IDBFS, {}, where);
+          } else if (isNode && mode !== 'memory') {
+            require('fs').mkdirSync(mode, { recursive: true });
+            M.FS.mount(M.FS.filesystems.NODEFS, { root: mode }, where);
+          }
+        }
+        if (anyIdbfs) {
           M.addRunDependency('larder-idbfs');
           M.FS.syncfs(true, (e) => {
-            if (e) err(`larder: cannot read the cache from IndexedDB: ${e.message || e}`);
+            if (e) err(`larder: cannot read the cache and trust store from IndexedDB: ${e.message || e}`);
             M.removeRunDependency('larder-idbfs');
           });
-        } else if (isNode && cacheMode !== 'memory') {
-          require('fs').mkdirSync(cacheMode, { recursive: true });
-          M.FS.mount(M.FS.filesystems.NODEFS, { root: cacheMode }, CACHE_ROOT);
         }
         if (loaderOn) {
           M.ENV.LARDER_INDEX_URL = indexUrl;
           if (options.key) M.ENV.LARDER_KEY = options.key;
           if (options.allowUnsigned) M.ENV.LARDER_ALLOW_UNSIGNED = '1';
           M.ENV.LARDER_CACHE_DIR = `${CACHE_ROOT}/cache`;
+          M.ENV.LARDER_TRUST_DIR = TRUST_ROOT;
         }
         const extra = [];
         zips.forEach((data, i) => {
@@ -406,6 +423,7 @@
       if (started) return;
       if (module._larder_start() !== 0) throw new Error('larder: the interpreter failed to start');
       started = true;
+      module.larderPersist();  /* the index's serial, recorded in the trust store */
       begin();
     };
     const flushAll = () => {

@@ -28,6 +28,7 @@ STDLIB_DIR = f"{PREFIX}/lib/python3.11"
 SITE_DIR = f"{STDLIB_DIR}/site-packages"
 DYNLIB_DIR = f"{PREFIX}/lib"
 CACHE_DIR = "/larder/cache"
+TRUST_DIR = "/larder-trust"
 
 _index = None
 _index_url = None
@@ -67,15 +68,42 @@ def _fetch_index(url, cache_dir, allow_unsigned):
         return data, sig, False
 
 
-def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_cap=256 << 20):
+def _trusted_serial(trust_dir, key_id, new=None):
+    """The highest index serial accepted before under key_id (0: none), from
+    the trust store: a directory of its own (IndexedDB in a browser, a
+    per-user directory under Node), apart from the archive cache, so that a
+    memory cache, a cleared cache or another cache directory does not reset
+    the rollback protection. With new, record it when it is higher."""
+    path = os.path.join(trust_dir, key_id + ".serial")
+    try:
+        with open(path) as f:
+            seen = int(f.read().strip() or 0)
+    except FileNotFoundError:
+        seen = 0
+    except ValueError:
+        raise IndexError(f"the trust store's {path} is damaged (not a serial); remove it to trust "
+                         "the mirror's current index again") from None
+    if new is not None and new > seen:
+        _makedirs(trust_dir)
+        with open(path + ".tmp", "w") as f:
+            f.write(f"{new}\n")
+        os.replace(path + ".tmp", path)
+        seen = new
+    return seen
+
+
+def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_cap=256 << 20,
+         trust_dir=TRUST_DIR):
     """Fetch and verify the index at index_url (pinned key: "ed25519:..."),
     then load packages on import. Raises IndexError or FetchError."""
     global _index, _index_url, _loader, _init_error
     _makedirs(cache_dir)
     data, sig, fresh = _fetch_index(index_url, cache_dir, allow_unsigned)
-    min_serial = _larder.cache_serial(cache_dir)
+    key_id = _larder.key_id(key) if key else None
+    min_serial = _trusted_serial(trust_dir, key_id) if key_id else 0
     index = _larder.Index(data, sig, key, min_serial, allow_unsigned=allow_unsigned)
-    _larder.cache_serial(cache_dir, index.info["serial"])
+    if key_id:
+        _trusted_serial(trust_dir, key_id, index.info["serial"])
     if fresh:
         for name, blob in (("index.json", data), ("index.json.sig", sig)):
             if blob is not None:
@@ -108,7 +136,8 @@ def _init_from_environment():
     try:
         init(env["LARDER_INDEX_URL"], key=env.get("LARDER_KEY") or None,
              allow_unsigned=env.get("LARDER_ALLOW_UNSIGNED") == "1",
-             cache_dir=env.get("LARDER_CACHE_DIR") or CACHE_DIR)
+             cache_dir=env.get("LARDER_CACHE_DIR") or CACHE_DIR,
+             trust_dir=env.get("LARDER_TRUST_DIR") or TRUST_DIR)
     except LoadError as error:
         _init_error = error
         _install_finder()

@@ -149,6 +149,22 @@ print(six.__version__)
   assert.match(r.err, /packages cannot be loaded: index signature does not verify with key/);
 });
 
+test('rollback protection resets no more: the serial seen is kept per key apart from the cache', async () => {
+  // a memory cache (the Node default) and then another cache directory: the
+  // serial 5 seen at the first start still refuses serial 4
+  const trust = fs.mkdtempSync(path.join(work, 'trust-'));
+  const env = { ...process.env, LARDER_TRUST_DIR: trust };
+  let r = await run(process.execPath, [CLI, '--index', `${server.url}/index.json`, '--key', key.text, '-c', 'import six'],
+    { env });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(fs.readFileSync(path.join(trust, `${key.id}.serial`), 'utf8'), '5\n');
+  const older = path.join(repo, 'older');
+  writeRepo(older, {}, { key, serial: 4 });
+  r = await run(process.execPath, [CLI, '--index', `${server.url}/older/index.json`, '--key', key.text,
+    '--cache', path.join(work, 'another-cache'), '-c', 'pass'], { env });
+  assert.match(r.err, /packages cannot be loaded: index serial 4 is older than serial 5 seen before/);
+});
+
 test('hostile mirror: a validly signed but older index is a rollback', async () => {
   const cache = path.join(work, 'cache-rollback');
   let r = await python(['-c', 'import six'], { cache });
