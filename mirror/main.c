@@ -41,8 +41,11 @@ static const char *const HELP[][2] = {
               "                    [--access-log FILE|-] [--max-connections N] [--timeout S]\n"
               "  Serve the public tree at /, the runtime at /runtime/, a site (the playground) at /.\n"},
     {"sync", "larder-mirror sync [--repo DIR] UPSTREAM_URL --key UPSTREAM_PUBKEY [--token T] [--parallel N]\n"
-             "  Copy an upstream mirror's packages (verified against its signed index), resuming\n"
-             "  partial downloads, then re-sign with this repository's key.\n"
+             "                   [--keep-local]\n"
+             "  Make this repository the upstream mirror's set (verified against its signed index):\n"
+             "  new and changed packages copied (partial downloads resumed), packages the upstream no\n"
+             "  longer has removed (--keep-local: only those that came from it), then re-sign with\n"
+             "  this repository's key.\n"
              "larder-mirror sync [--repo DIR] --from-lockfile pyodide-lock.json --base-url URL\n"
              "  Convert the pure-Python wheels of a Pyodide-style distribution, publish and sign.\n"},
     {"export", "larder-mirror export [--repo DIR] DEST\n"
@@ -79,6 +82,7 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'}, {"public", no_argument, NULL, 'p'},
         {"rotate", no_argument, NULL, 'o'}, {"key", required_argument, NULL, 'k'},
         {"token", required_argument, NULL, 'T'}, {"parallel", required_argument, NULL, 'P'},
+        {"keep-local", no_argument, NULL, 'K'},
         {"quiet", no_argument, NULL, 'q'}, {"from-lockfile", required_argument, NULL, 'F'},
         {"base-url", required_argument, NULL, 'B'}, {"help", no_argument, NULL, 'h'},
         {"requirement", required_argument, NULL, 'f'}, {"index-url", required_argument, NULL, 'i'},
@@ -144,6 +148,7 @@ int main(int argc, char **argv)
         case 'k': sync.upstream_key = optarg; break;
         case 'T': sync.token = optarg; break;
         case 'P': sync.parallel = (int)strtol(optarg, NULL, 10); break;
+        case 'K': sync.keep_local = 1; break;
         case 'q': sync.quiet = add.quiet = 1; break;
         case 'F': lockfile = optarg; break;
         case 'B': lock_base = optarg; break;
@@ -227,10 +232,10 @@ int main(int argc, char **argv)
         sync.upstream = argv[optind];
         if (larder_repo_sync(repo, &sync, &r, &err) != LARDER_OK)
             status = fail(&err);
-        else if (r.changed)
-            printf("larder-mirror: sync: %zu package(s) new or updated, %zu downloaded (%zu resumed), "
-                   "%.1f MB; signed serial %llu\n", r.changed, r.downloaded, r.resumed, (double)r.bytes / 1e6,
-                   (unsigned long long)r.serial);
+        else if (r.changed || r.removed)
+            printf("larder-mirror: sync: %zu package(s) new or updated, %zu removed, %zu downloaded (%zu resumed), "
+                   "%.1f MB; signed serial %llu\n", r.changed, r.removed, r.downloaded, r.resumed,
+                   (double)r.bytes / 1e6, (unsigned long long)r.serial);
         else
             printf("larder-mirror: sync: up to date (%llu bytes transferred)\n", (unsigned long long)r.bytes);
     } else if (!strcmp(command, "export")) {

@@ -85,10 +85,12 @@ typedef struct larder_sync_options {
     const char *token;         /* bearer token for a private upstream, or NULL */
     int parallel;              /* transfers at once (default 8) */
     int quiet;
+    int keep_local;            /* keep packages that did not come from this upstream */
 } larder_sync_options;
 
 typedef struct larder_sync_result {
-    size_t changed;     /* packages new or updated */
+    size_t changed;     /* packages new or updated (archive or entry) */
+    size_t removed;     /* packages taken out because the upstream has them no more */
     size_t downloaded;  /* archives fetched */
     size_t resumed;     /* of which resumed from a partial download */
     uint64_t bytes;     /* transferred, index included */
@@ -98,10 +100,12 @@ typedef struct larder_sync_result {
 /* Fetch the upstream's signed index, verify it with upstream_key (and
  * refuse a serial older than the last sync saw), download the archives this
  * repository lacks in parallel with libcurl, resuming partial downloads,
- * verify each against the index, then publish them all in one transaction
- * and sign with our key. With nothing new, only the index is transferred
- * and nothing changes. A failed download leaves the catalog untouched and
- * its partial file for the next run. */
+ * verify each against the index, then make the catalog the upstream's set
+ * in one transaction (new and changed entries, metadata-only changes
+ * included; packages the upstream no longer has removed, or with
+ * keep_local only those that came from it) and sign with our key. With
+ * nothing changed, only the index is transferred. A failed download leaves
+ * the catalog untouched and its partial file for the next run. */
 larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, larder_sync_result *result,
                              larder_error *err);
 

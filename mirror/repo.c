@@ -44,7 +44,12 @@ const char REPO_MIGRATE[] =
     "  file_name TEXT PRIMARY KEY,"
     "  sha256 TEXT NOT NULL"
     ");"
-    "INSERT OR IGNORE INTO served SELECT file_name, sha256 FROM packages;";
+    "INSERT OR IGNORE INTO served SELECT file_name, sha256 FROM packages;"
+    /* which packages a sync brought, from which upstream */
+    "CREATE TABLE IF NOT EXISTS synced ("
+    "  name TEXT PRIMARY KEY,"
+    "  upstream TEXT NOT NULL"
+    ");";
 
 static const char DEFAULT_CONFIG[] =
     "# larder-mirror settings (key = value); command-line options override them.\n"

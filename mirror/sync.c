@@ -17,41 +17,110 @@
 #include <time.h>
 #include <unistd.h>
 
-static int already_have(larder_repo *repo, const larder_package *p)
+/* The catalog's entry text of p, when it has p with the same archive. */
+static char *current_entry(larder_repo *repo, const larder_package *p)
 {
     sqlite3_stmt *st;
-    int same = 0;
-    if (sqlite3_prepare_v2(repo->db, "SELECT 1 FROM packages WHERE name=?1 AND sha256=?2", -1, &st, NULL) == SQLITE_OK) {
+    char *entry = NULL;
+    if (sqlite3_prepare_v2(repo->db, "SELECT entry FROM packages WHERE name=?1 AND sha256=?2", -1, &st, NULL)
+        == SQLITE_OK) {
         sqlite3_bind_text(st, 1, p->key, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, p->sha256, -1, SQLITE_STATIC);
-        same = sqlite3_step(st) == SQLITE_ROW;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            entry = strdup((const char *)sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
     }
+    return entry;
+}
+
+/* The upstream's entry object of p (its key may be written differently). */
+static const cJSON *upstream_entry(const cJSON *packages, const larder_package *p)
+{
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(packages, p->name), *e;
+    if (entry)
+        return entry;
+    cJSON_ArrayForEach(e, packages) {
+        const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
+        char key[256];
+        if (n && !strcmp(larder_normalize_name(n, key, sizeof key), p->key))
+            return e;
+    }
+    return NULL;
+}
+
+/* 1 when the catalog holds p exactly as the upstream lists it. */
+static int already_have(larder_repo *repo, const larder_package *p, const cJSON *packages)
+{
+    char *have = current_entry(repo, p);
+    const cJSON *entry = upstream_entry(packages, p);
+    char *want = entry ? cJSON_PrintUnformatted(entry) : NULL;
+    int same = have && want && !strcmp(have, want);
+    free(have);
+    free(want);
     return same;
 }
 
-static larder_code record(larder_repo *repo, const larder_index *index, const cJSON *packages, larder_error *err)
+static larder_code exec_text(larder_repo *repo, const char *sql, const char *a, const char *b, larder_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    larder_code rc = sqlite3_step(st) == SQLITE_DONE ? LARDER_OK
+                     : larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Make the catalog the upstream's set, in one transaction: every upstream
+ * entry recorded (and marked as from url), then every package the upstream
+ * no longer has removed (with keep_local, only those it brought). */
+static larder_code record(larder_repo *repo, const larder_index *index, const cJSON *packages, const char *url,
+                          int keep_local, size_t *removed, larder_error *err)
 {
     larder_code rc = db_exec(repo, "BEGIN IMMEDIATE", err);
     for (size_t i = 0; rc == LARDER_OK && i < larder_index_count(index); i++) {
         const larder_package *p = larder_index_at(index, i);
-        const cJSON *entry = cJSON_GetObjectItemCaseSensitive(packages, p->name);
-        if (!entry) {  /* the key was written differently from the name */
-            const cJSON *e;
-            cJSON_ArrayForEach(e, packages) {
-                const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
-                char key[256];
-                if (n && !strcmp(larder_normalize_name(n, key, sizeof key), p->key))
-                    entry = e;
-            }
-        }
+        const cJSON *entry = upstream_entry(packages, p);
         char *text = entry ? cJSON_PrintUnformatted(entry) : NULL;
         if (!text)
             rc = larder_fail(err, LARDER_EINVAL, "upstream index: no entry text for %s", p->name);
-        else
-            rc = catalog_put(repo, p->key, p->version, p->file_name, p->sha256, p->size, text, err);
+        else if ((rc = catalog_put(repo, p->key, p->version, p->file_name, p->sha256, p->size, text, err)) == LARDER_OK)
+            rc = exec_text(repo, "INSERT OR REPLACE INTO synced VALUES (?1, ?2)", p->key, url, err);
         free(text);
     }
+    sqlite3_stmt *st;
+    char **gone = NULL;
+    size_t n_gone = 0;
+    if (rc == LARDER_OK && sqlite3_prepare_v2(repo->db, "SELECT p.name, s.upstream FROM packages p "
+                                              "LEFT JOIN synced s ON s.name = p.name", -1, &st, NULL) == SQLITE_OK) {
+        while (rc == LARDER_OK && sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            const char *from = (const char *)sqlite3_column_text(st, 1);
+            if (larder_index_find(index, name) || (keep_local && (!from || strcmp(from, url))))
+                continue;
+            char **more = realloc(gone, (n_gone + 1) * sizeof *gone);
+            if (!more || !(more[n_gone] = strdup(name))) {
+                if (more)
+                    gone = more;
+                rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
+                break;
+            }
+            gone = more;
+            n_gone++;
+        }
+        sqlite3_finalize(st);
+    }
+    for (size_t i = 0; i < n_gone; i++) {
+        if (rc == LARDER_OK && (rc = exec_text(repo, "DELETE FROM packages WHERE name=?1", gone[i], NULL, err))
+            == LARDER_OK)
+            rc = exec_text(repo, "DELETE FROM synced WHERE name=?1", gone[i], NULL, err);
+        free(gone[i]);
+    }
+    free(gone);
+    *removed = n_gone;
     if (rc == LARDER_OK)
         rc = db_exec(repo, "COMMIT", err);
     else
@@ -125,6 +194,8 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
         goto done;
     }
     size_t n = larder_index_count(index), todo = 0;
+    cJSON *doc = cJSON_ParseWithLength(json.data, json.len);
+    const cJSON *packages = cJSON_GetObjectItemCaseSensitive(doc, "packages");
     http_job *jobs = calloc(n + 1, sizeof *jobs);
     char partdir[4096];
     repo_path(repo, "store/partial", partdir, sizeof partdir, NULL);
@@ -133,7 +204,7 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
         rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
     for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
         const larder_package *p = larder_index_at(index, i);
-        if (already_have(repo, p))
+        if (already_have(repo, p, packages))
             continue;
         result->changed++;
         http_job *j = &jobs[todo];
@@ -162,13 +233,11 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
             larder_prefix(err, rc, "sync incomplete, nothing published (run it again to resume)");
     }
     free(jobs);
-    if (rc == LARDER_OK && result->changed) {
-        cJSON *doc = cJSON_ParseWithLength(json.data, json.len);
-        rc = record(repo, index, cJSON_GetObjectItemCaseSensitive(doc, "packages"), err);
-        cJSON_Delete(doc);
-        if (rc == LARDER_OK)
-            rc = larder_repo_sign(repo, &result->serial, err);
-    }
+    if (rc == LARDER_OK)
+        rc = record(repo, index, packages, url, opt->keep_local, &result->removed, err);
+    cJSON_Delete(doc);
+    if (rc == LARDER_OK && (result->changed || result->removed))
+        rc = larder_repo_sign(repo, &result->serial, err);
     if (rc == LARDER_OK)
         upstream_serial(repo, url, (int64_t)larder_index_get_info(index)->serial);
     larder_index_free(index);

@@ -26,13 +26,17 @@ const corpus = path.join(work, 'corpus');
 const mirror = (repo, ...args) => spawnSync(MIRROR, ['--repo', repo, ...args], { encoding: 'utf8' });
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
-let six;  // {archive, entry} of larder-build's six
+let six, pyparsing;  // {archive, entry} of larder-build's
 test.before(() => {
   fs.mkdirSync(corpus);
-  execFileSync(BUILD, ['dist', '-q', '-o', corpus, 'six']);
-  const json = fs.readdirSync(corpus).find((f) => f.endsWith('.json'));
-  six = { entry: JSON.parse(fs.readFileSync(path.join(corpus, json), 'utf8')) };
-  six.archive = fs.readFileSync(path.join(corpus, six.entry.file_name));
+  execFileSync(BUILD, ['dist', '-q', '-o', corpus, 'six', 'pyparsing']);
+  const load = (name) => {
+    const json = fs.readdirSync(corpus).find((f) => f.startsWith(`${name}-`) && f.endsWith('.json'));
+    const entry = JSON.parse(fs.readFileSync(path.join(corpus, json), 'utf8'));
+    return { entry, archive: fs.readFileSync(path.join(corpus, entry.file_name)) };
+  };
+  six = load('six');
+  pyparsing = load('pyparsing');
 });
 test.after(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -140,3 +144,51 @@ test('concurrent commands: a writer waits for no one; a second one is refused, n
   assert.equal(mirror(repo, 'publish', path.join(corpus, six.entry.file_name)).status, 0, 'free again');
   assert.match(fs.readFileSync(lock, 'utf8'), /^larder-mirror publish \(pid \d+\)\n$/);
 });
+
+test('sync mirrors the upstream exactly: removals and metadata-only changes travel; --keep-local keeps local ones',
+  async () => {
+    const up = path.join(work, 'exact-upstream');
+    const key = makeKey();
+    fs.mkdirSync(up);
+    for (const p of [six, pyparsing]) fs.writeFileSync(path.join(up, p.entry.file_name), p.archive);
+    // serial 1: both, pyparsing (wrongly) depending on six
+    writeRepo(up, { six: six.entry, pyparsing: { ...pyparsing.entry, depends: ['six'] } }, { key, serial: 1 });
+    const server = await serve({ routes: { '/': up } });
+    const sync = (repo, ...extra) => new Promise((resolve) => {
+      const child = spawn(MIRROR, ['--repo', repo, 'sync', `${server.url}/index.json`, '--key', key.text, '--quiet', ...extra]);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { err += d; });
+      child.on('close', (code) => resolve({ code, out, err }));
+    });
+    const names = (repo) => Object.keys(JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8'))
+      .packages).sort();
+    try {
+      const plain = freshRepo();
+      const keeping = freshRepo();
+      // a package published here, not upstream
+      const local = writePackage(path.join(work, 'local'), { ...six.entry, name: 'local-tool', imports: ['local_tool'],
+        file_name: 'local_tool-1.0-0.tar.zst', depends: [] }, six.archive);
+      for (const repo of [plain, keeping]) {
+        assert.equal(mirror(repo, 'publish', local).status, 0);
+        const r = await sync(repo, ...(repo === keeping ? ['--keep-local'] : []));
+        assert.equal(r.code, 0, r.err);
+      }
+      assert.deepEqual(names(plain), ['pyparsing', 'six'], 'without --keep-local the set is the upstream\'s');
+      assert.deepEqual(names(keeping), ['local-tool', 'pyparsing', 'six']);
+      // serial 2: six is gone upstream (yanked), pyparsing's depends fixed, same archive
+      writeRepo(up, { pyparsing: { ...pyparsing.entry, depends: [] } }, { key, serial: 2 });
+      for (const repo of [plain, keeping]) {
+        const r = await sync(repo, ...(repo === keeping ? ['--keep-local'] : []));
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /sync: 1 package\(s\) new or updated, 1 removed, 0 downloaded/);
+        const index = JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8'));
+        assert.deepEqual(index.packages.pyparsing.depends, [], 'the metadata-only change arrived');
+      }
+      assert.deepEqual(names(plain), ['pyparsing']);
+      assert.deepEqual(names(keeping), ['local-tool', 'pyparsing'], '--keep-local: the local package stays, six goes');
+    } finally {
+      await server.close();
+    }
+  });

@@ -250,7 +250,7 @@ test('sync: a second mirror copies the first, verified, re-signed with its own k
   const upKey = mirror('keys', '--public').stdout.trim();
   let r = await runMirror(['--repo', down, 'sync', `${base}/index.json`, '--key', upKey, '--quiet']);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /sync: \d+ package\(s\) new or updated, \d+ downloaded \(0 resumed\)/);
+  assert.match(r.out, /sync: \d+ package\(s\) new or updated, 0 removed, \d+ downloaded \(0 resumed\)/);
   const upIndex = JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8'));
   const downIndex = JSON.parse(fs.readFileSync(path.join(down, 'public', 'index.json'), 'utf8'));
   assert.deepEqual(Object.keys(downIndex.packages).sort(), Object.keys(upIndex.packages).sort());
