@@ -125,6 +125,11 @@ static larder_code parse_info(larder_index *index, larder_error *err)
     i->abi_version = get_string(info, "abi_version");
     i->generated = get_string(info, "generated");
     i->expires = get_string(info, "expires");
+    const cJSON *expires = cJSON_GetObjectItemCaseSensitive(info, "expires");
+    if (expires && !cJSON_IsString(expires))
+        return larder_fail(err, LARDER_EINVAL, "index: \"expires\" must be a date string (\"2026-12-31T00:00:00Z\"), "
+                           "not a %s: an index that cannot say when it expires is refused",
+                           cJSON_IsNumber(expires) ? "number" : "non-string value");
     i->key_id = get_string(info, "key_id");
     return get_size(info, "serial", &i->serial, "(info)", err);
 }

@@ -145,7 +145,7 @@ static larder_code check_fresh(const larder_index *index, const larder_trust *tr
     if (info->expires) {
         int64_t expires;
         if (larder_parse_time(info->expires, &expires, err) != LARDER_OK)
-            return larder_fail(err, LARDER_EINVAL, "index: bad \"expires\": %s", err->message);
+            return larder_prefix(err, LARDER_EINVAL, "index: bad \"expires\"");
         if (expires <= trust->now)
             return larder_fail(err, LARDER_ESTALE,
                                "the index expired at %s; the mirror must re-sign it "

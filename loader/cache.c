@@ -1,9 +1,10 @@
 /*
  * cache.c - compressed archives keyed by sha256 in a directory (IDBFS in a
  * browser, a host directory or nothing under Node), with LRU eviction
- * beyond a size cap, and the small persistent state (the highest index
- * serial seen). Nothing here relies on file times: the emscripten runtime
- * does not keep them, so recency is a counter in the cache's own list.
+ * beyond a size cap. Every stored archive is in the list, however many
+ * there are, so every one can be evicted. Nothing here relies on file
+ * times: the emscripten runtime does not keep them, so recency is a
+ * counter in the cache's own list.
  */
 #include "loader.h"
 
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 #define LIST_FILE "lru.txt"
-#define MAX_ENTRIES 4096
 
 typedef struct lru_entry {
     char sha[LARDER_SHA256_HEX];
@@ -26,13 +26,27 @@ struct larder_cache {
     char *dir;
     uint64_t cap;
     lru_entry *entries;
-    size_t n;
+    size_t n, room;
     uint64_t clock;
 };
 
 static void path_of(const larder_cache *c, const char *name, char *out, size_t size)
 {
     snprintf(out, size, "%s/%s", c->dir, name);
+}
+
+/* A new slot at the end of the list; NULL when out of memory. */
+static lru_entry *append(larder_cache *c)
+{
+    if (c->n == c->room) {
+        size_t room = c->room ? c->room * 2 : 64;
+        lru_entry *more = realloc(c->entries, room * sizeof *more);
+        if (!more)
+            return NULL;
+        c->entries = more;
+        c->room = room;
+    }
+    return &c->entries[c->n++];
 }
 
 static void load_list(larder_cache *c)
@@ -43,15 +57,15 @@ static void load_list(larder_cache *c)
     FILE *f = fopen(path, "r");
     if (!f)
         return;
-    while (c->n < MAX_ENTRIES && fscanf(f, "%79s %llu %llu", sha, &size, &used) == 3) {
-        if (strlen(sha) != 64)
+    lru_entry *e;
+    while (fscanf(f, "%79s %llu %llu", sha, &size, &used) == 3) {
+        if (strlen(sha) != 64 || !(e = append(c)))
             continue;
-        memcpy(c->entries[c->n].sha, sha, LARDER_SHA256_HEX);
-        c->entries[c->n].size = size;
-        c->entries[c->n].used = used;
+        memcpy(e->sha, sha, LARDER_SHA256_HEX);
+        e->size = size;
+        e->used = used;
         if (used > c->clock)
             c->clock = used;
-        c->n++;
     }
     fclose(f);
 }
@@ -90,7 +104,7 @@ static int mkdirs(const char *dir)
 larder_cache *larder_cache_open(const char *dir, uint64_t cap, larder_error *err)
 {
     larder_cache *c = calloc(1, sizeof *c);
-    if (!c || !(c->dir = strdup(dir)) || !(c->entries = calloc(MAX_ENTRIES, sizeof *c->entries))) {
+    if (!c || !(c->dir = strdup(dir))) {
         larder_cache_close(c);
         larder_fail(err, LARDER_ENOMEM, "out of memory");
         return NULL;
@@ -197,14 +211,14 @@ larder_code larder_cache_put(larder_cache *c, const char *sha, const unsigned ch
         return larder_fail(err, LARDER_EIO, "cache: cannot write %s: %s", path, strerror(errno));
     }
     lru_entry *e = find(c, sha);
-    if (!e && c->n < MAX_ENTRIES) {
-        e = &c->entries[c->n++];
+    if (!e && (e = append(c)))
         memcpy(e->sha, sha, LARDER_SHA256_HEX);
+    if (!e) {  /* untracked, it could never be evicted: not kept */
+        unlink(path);
+        return larder_fail(err, LARDER_ENOMEM, "cache: out of memory for its list");
     }
-    if (e) {
-        e->size = len;
-        e->used = ++c->clock;
-    }
+    e->size = len;
+    e->used = ++c->clock;
     /* evict the least recently used beyond the cap */
     uint64_t total = 0;
     for (size_t i = 0; i < c->n; i++)

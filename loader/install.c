@@ -8,6 +8,7 @@
 #include "loader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,15 +106,17 @@ typedef struct undo {
     size_t n;
 } undo;
 
-static void undo_push(undo *u, const char *path)
+/* Record path before it is created: a file that could not be recorded is
+ * never made, so a rollback never leaves one behind. */
+static larder_code undo_push(undo *u, const char *path, larder_error *err)
 {
     char **more = realloc(u->paths, (u->n + 1) * sizeof *more);
-    if (more && (more[u->n] = strdup(path))) {
+    if (more)
         u->paths = more;
-        u->n++;
-    } else if (more) {
-        u->paths = more;
-    }
+    if (!more || !(more[u->n] = strdup(path)))
+        return larder_fail(err, LARDER_ENOMEM, "out of memory");
+    u->n++;
+    return LARDER_OK;
 }
 
 static void undo_run(undo *u, int remove_all)
@@ -142,14 +145,15 @@ static larder_code make_dirs(const char *root, const char *rel, int include_last
         char saved = path[i];
         path[i] = '\0';
         struct stat st;
-        if (stat(path, &st) != 0) {
-            if (mkdir(path, 0755) != 0) {
-                larder_code rc = larder_fail(err, LARDER_EIO, "cannot create %s: %s", path, strerror(errno));
+        if (lstat(path, &st) != 0) {
+            larder_code rc = undo_push(u, path, err);
+            if (rc == LARDER_OK && mkdir(path, 0755) != 0)
+                rc = larder_fail(err, LARDER_EIO, "cannot create %s: %s", path, strerror(errno));
+            if (rc != LARDER_OK) {
                 path[i] = saved;
                 return rc;
             }
-            undo_push(u, path);
-        } else if (!S_ISDIR(st.st_mode)) {
+        } else if (!S_ISDIR(st.st_mode)) {  /* a symbolic link is not followed */
             return larder_fail(err, LARDER_EINVAL, "%s exists and is not a directory", path);
         }
         path[i] = saved;
@@ -257,19 +261,31 @@ static larder_code unpack(const larder_package *p, const unsigned char *archive,
             break;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", root, e->path);
-        if (access(path, F_OK) == 0) {
-            rc = larder_fail(err, LARDER_EINVAL, "%s already exists: another package installed it", path);
+        /* created here or refused: never through a link, never over a file */
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            rc = errno == EEXIST ? larder_fail(err, LARDER_EINVAL, "%s already exists: another package installed it "
+                                               "(or something put a file or link there)", path)
+                                 : larder_fail(err, LARDER_EIO, "cannot create %s: %s", path, strerror(errno));
             break;
         }
-        FILE *f = fopen(path, "wb");
-        if (!f) {
-            rc = larder_fail(err, LARDER_EIO, "cannot create %s: %s", path, strerror(errno));
+        if ((rc = undo_push(&u, path, err)) != LARDER_OK) {
+            close(fd);
+            unlink(path);
             break;
         }
-        undo_push(&u, path);
-        int ok = fwrite(e->data, 1, e->size, f) == e->size;
-        if (fclose(f) != 0 || !ok) {
-            rc = larder_fail(err, LARDER_EIO, "cannot write %s: %s", path, strerror(errno));
+        size_t off = 0;
+        while (off < e->size) {
+            ssize_t w = write(fd, e->data + off, e->size - off);
+            if (w <= 0)
+                break;  /* errno says why */
+            off += (size_t)w;
+        }
+        int werr = off < e->size ? (errno ? errno : EIO) : 0;
+        if (close(fd) != 0 && !werr)
+            werr = errno;
+        if (werr) {
+            rc = larder_fail(err, LARDER_EIO, "cannot write %s: %s", path, strerror(werr));
             break;
         }
         chmod(path, e->mode);

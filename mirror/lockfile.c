@@ -87,6 +87,9 @@ larder_code larder_repo_sync_lockfile(larder_repo *repo, const char *lockfile, c
     unsigned char *text;
     size_t len;
     *converted = *skipped = 0;
+    if (!base_url[0])
+        return larder_fail(err, LARDER_EINVAL, "--base-url is empty: give the URL the wheels of %s are "
+                           "downloaded from", lockfile);
     larder_code rc = read_file_all(lockfile, 64u << 20, &text, &len, err);
     if (rc != LARDER_OK)
         return rc;

@@ -67,11 +67,29 @@ static void common_headers(struct MHD_Response *r)
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 }
 
-static void access_log(server *s, struct MHD_Connection *c, const char *method, const char *url, int status,
-                       uint64_t bytes)
+/* text for one log line: control bytes, quotes and backslashes as \xHH,
+ * so that a URL (decoded by the server: %0A is a newline) cannot forge a
+ * line or a field */
+static void log_safe(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < size; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+            o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p);
+        else
+            out[o++] = (char)*p;
+    }
+    out[o] = '\0';
+}
+
+static void access_log(server *s, struct MHD_Connection *c, const char *method_raw, const char *url_raw,
+                       int status, uint64_t bytes)
 {
     if (!s->log)
         return;
+    char url[4 * 2048 + 8], method[64];
+    log_safe(url_raw, url, sizeof url);
+    log_safe(method_raw, method, sizeof method);
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char ip[64] = "-", when[64];
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)

@@ -192,3 +192,32 @@ test('sync mirrors the upstream exactly: removals and metadata-only changes trav
       await server.close();
     }
   });
+
+test('the small ones: access-log lines escape control bytes; sync --base-url "" and sync index.json are refused', async () => {
+  const repo = freshRepo();
+  assert.equal(mirror(repo, 'publish', path.join(corpus, six.entry.file_name)).status, 0);
+  assert.equal(mirror(repo, 'sign').status, 0);
+  const log = path.join(work, 'access.log');
+  const serveMirror = require('../lib/mirror-serve');
+  const s = await serveMirror.start(repo, ['--access-log', log]);
+  try {
+    const r = await fetch(`${s.url}/index.json%0A127.0.0.1%20-%20-%20[forged]%20%22GET%20/evil%22%20200%201`);
+    assert.equal(r.status, 404);
+  } finally {
+    await serveMirror.stop(s);
+  }
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 1, lines.join('\n'));
+  assert.match(lines[0], /"GET \/index\.json\\x0a127\.0\.0\.1 - - \[forged\] \\x22GET \/evil\\x22 200 1" 404 \d+$/);
+
+  const lock = path.join(work, 'pyodide-lock.json');
+  fs.writeFileSync(lock, JSON.stringify({ info: {}, packages: {} }));
+  const r = spawnSync(MIRROR, ['--repo', repo, 'sync', '--from-lockfile', lock, '--base-url', ''], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--base-url is empty: give the URL the wheels of .* are downloaded from/);
+  // sync index.json with no '/' (once a NULL dereference)
+  const k = makeKey().text;
+  const r2 = spawnSync(MIRROR, ['--repo', repo, 'sync', 'index.json', '--key', k], { encoding: 'utf8' });
+  assert.equal(r2.status, 1);
+  assert.match(r2.stderr, /upstream index\.json: expected an http:\/\/ or https:\/\/ URL/);
+});

@@ -277,6 +277,26 @@ static void test_signatures(void)
     CHECK_STR_HAS(err.message, "expired at 2020-01-01T00:00:00Z", "...naming when it expired");
     free(json);
 
+    /* the small ones: a message built from itself; an expires of another type */
+    json = strdup(signed_index(pub.id, 9, "not-a-date"));
+    larder_sign(key, json, strlen(json), sig, &err);
+    CHECK(!larder_index_open(json, strlen(json), sig, strlen(sig), &trust, &err) && err.code == LARDER_EINVAL,
+          "larder_fail with err->message as its own argument: a bad expires is refused...");
+    CHECK(!strncmp(err.message, "index: bad \"expires\": ", 22) && strstr(err.message, "not-a-date")
+              && !strstr(err.message + 22, "index: bad"),
+          "  ...and its message is whole, written once (no overlapping vsnprintf)");
+    free(json);
+    json = strdup(signed_index(pub.id, 9, NULL));
+    char *numeric = malloc(strlen(json) + 40);
+    char *brace = strstr(json, "\"serial\"");
+    snprintf(numeric, strlen(json) + 40, "%.*s\"expires\": 1, %s", (int)(brace - json), json, brace);
+    larder_sign(key, numeric, strlen(numeric), sig, &err);
+    CHECK(!larder_index_open(numeric, strlen(numeric), sig, strlen(sig), &trust, &err) && err.code == LARDER_EINVAL,
+          "a non-string expires is refused, not read as an index that never expires");
+    CHECK_STR_HAS(err.message, "\"expires\" must be a date string", "  ...saying so");
+    free(numeric);
+    free(json);
+
     json = strdup(signed_index(pub2.id, 9, NULL));
     larder_sign(key, json, strlen(json), sig, &err);
     CHECK(!larder_index_open(json, strlen(json), sig, strlen(sig), &trust, &err) && err.code == LARDER_ESIGNATURE,

@@ -343,6 +343,43 @@ int main(void)
     larder_loader_free(session);
     CHECK(!exists("conf/new.py") && !exists("conf"), "the files it had written are removed");
 
+    /* the small ones: links planted in the install dir are not followed */
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/dep && ln -s %s/dangling-target %s/dep/__init__.py && "
+             "mkdir %s/outside && ln -s %s/outside %s/good", site, site, base, site, base, base, site);
+    CHECK(system(cmd) == 0, "a dangling symlink where dep/__init__.py goes, a directory link where good/ goes");
+    session = make_loader(index, 1, 1 << 20);
+    CHECK(larder_loader_install(session, &name, 1, &report, &err) == LARDER_EINVAL,
+          "files opened after access() follow a dangling symlink: now refused (O_EXCL|O_NOFOLLOW)");
+    CHECK_STR_HAS(err.message, "dep/__init__.py already exists", "  ...as something already there");
+    snprintf(path, sizeof path, "%s/dangling-target", base);
+    CHECK(access(path, F_OK) != 0, "  ...and nothing was written through the link");
+    snprintf(cmd, sizeof cmd, "rm %s/dep/__init__.py", site);
+    CHECK(system(cmd) == 0, "remove the file link");
+    CHECK(larder_loader_install(session, &name, 1, &report, &err) == LARDER_EINVAL, "a directory link is not "
+          "followed either");
+    CHECK_STR_HAS(err.message, "/good exists and is not a directory", "  ...and says so");
+    snprintf(path, sizeof path, "%s/outside/__init__.py", base);
+    CHECK(access(path, F_OK) != 0, "  ...nothing was written outside the install dir");
+    larder_loader_free(session);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s/outside && mkdir %s", site, base, site);
+    CHECK(system(cmd) == 0, "clean the install dir");
+
+    /* the small ones: the cache tracks every entry, past 4,096 too */
+    char many_dir[400];
+    snprintf(many_dir, sizeof many_dir, "%s/many-cache", base);
+    larder_cache *mc = larder_cache_open(many_dir, 4200 * 10, &err);
+    int put_ok = mc != NULL;
+    for (int i = 0; put_ok && i < 5000; i++) {
+        char sha[LARDER_SHA256_HEX];
+        snprintf(sha, sizeof sha, "%064x", i);
+        put_ok = larder_cache_put(mc, sha, (const unsigned char *)"0123456789", 10, &err) == LARDER_OK;
+    }
+    CHECK(put_ok && larder_cache_bytes(mc) <= 4200 * 10, "5,000 entries in a cache for 4,200: the cap holds");
+    larder_cache_close(mc);
+    snprintf(cmd, sizeof cmd, "test $(ls %s | grep -c tar.zst) -le 4200", many_dir);
+    CHECK(system(cmd) == 0, "the cache stops tracking entries past 4,096 no more: the files beyond the cap "
+          "were evicted");
+
     /* LRU eviction beyond the cap */
     snprintf(cmd, sizeof cmd, "rm -rf %s %s/good %s/dep", cache, site, site);
     CHECK(system(cmd) == 0, "empty the cache");
