@@ -172,8 +172,44 @@ static larder_code install(larder_index *index, const char *name, larder_error *
     return rc;
 }
 
+/* The tar reader on the hostile seed cases of the fuzz corpus
+ * (tests/fuzz/make-untar-cases.py): each refused, for its reason. */
+static void tar_cases(void)
+{
+    static const struct { const char *file; larder_code code; const char *msg; } cases[] = {
+        {"pax-long-path", LARDER_OK, NULL},
+        {"pax-linkpath", LARDER_EINVAL, "a link (pax linkpath)"},
+        {"pax-global", LARDER_EINVAL, "an entry of an unsupported type"},
+        {"gnu-longname", LARDER_EINVAL, "an entry of an unsupported type"},
+        {"ustar-prefix-dotdot", LARDER_EINVAL, "\"pkg/../../escape.py\" has an unsafe path"},
+        {"bad-checksum", LARDER_ECORRUPT, "bad tar header checksum at offset 0"},
+        {"base256-size", LARDER_ECORRUPT, "has a bad or truncated size"},
+        {"data-after-end", LARDER_ECORRUPT, "data after the end-of-archive marker"},
+        {"dir-with-data", LARDER_ECORRUPT, "directory entry \"pkg/dir\" has data"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[300], label[300];
+        snprintf(path, sizeof path, "tests/fuzz/corpus/untar/%s.tar", cases[i].file);
+        FILE *f = fopen(path, "rb");
+        static unsigned char buf[1 << 16];
+        size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+        if (f)
+            fclose(f);
+        larder_tar_entry *entries = NULL;
+        size_t n = 0;
+        larder_error err = {0};
+        larder_code rc = len ? larder_tar_parse(buf, len, 1 << 20, &entries, &n, &err) : LARDER_EIO;
+        snprintf(label, sizeof label, "tar reader, %s: %s", cases[i].file, cases[i].msg ? "refused" : "accepted");
+        CHECK(rc == cases[i].code, label);
+        if (cases[i].msg)
+            CHECK_STR_HAS(err.message, cases[i].msg, "  ...for its reason");
+        larder_tar_free(entries, n);
+    }
+}
+
 int main(void)
 {
+    tar_cases();
     char base[] = "/tmp/larder-loader-test-XXXXXX";
     larder_error err = {0};
     if (!mkdtemp(base) || larder_loader_init(&err) != LARDER_OK)
