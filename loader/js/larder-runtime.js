@@ -241,12 +241,22 @@
     return new URL('.', self.location.href).href;
   }
 
-  async function readFile(base, name) {
-    if (isNode) {
-      const path = require('path');
-      return new Uint8Array(require('fs').readFileSync(path.join(base, name)));
+  /* Compile a wasm module from its response while it downloads. Streaming
+   * needs the server to send Content-Type: application/wasm (larder-mirror
+   * serve does); only when it does not are the bytes compiled instead, with
+   * a warning, since the browser then keeps no compiled code for next time. */
+  async function compileWasm(url) {
+    const response = await fetchOk(url);
+    if ((response.headers.get('content-type') || '').split(';')[0].trim() === 'application/wasm') {
+      return WebAssembly.compileStreaming(response);
     }
-    const url = new URL(name, base).href;
+    console.warn(`larder: ${url} is not served as application/wasm: compiled from bytes, without the browser's `
+      + 'streaming compilation and code cache');
+    return WebAssembly.compile(await response.arrayBuffer());
+  }
+
+  /* A successful response for url, or an error naming it. */
+  async function fetchOk(url) {
     let response;
     try {
       response = await fetch(url);
@@ -254,7 +264,15 @@
       throw new Error(`larder: cannot fetch ${url}: ${e.message}`);
     }
     if (!response.ok) throw new Error(`larder: cannot fetch ${url}: HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    return response;
+  }
+
+  async function readFile(base, name) {
+    if (isNode) {
+      const path = require('path');
+      return new Uint8Array(require('fs').readFileSync(path.join(base, name)));
+    }
+    return new Uint8Array(await (await fetchOk(new URL(name, base).href)).arrayBuffer());
   }
 
   function loadFactory(base) {
@@ -312,8 +330,13 @@
       return stdinBytes.shift();
     };
     const factory = loadFactory(base);
-    const [wasmBinary, ...zips] = await Promise.all(
-      ['python.wasm', ...bundles].map((name) => readFile(base, name)));
+    /* In a browser python.wasm is compiled while it downloads, from the
+     * response (compileStreaming): that is also what lets Chromium keep the
+     * compiled code in its wasm code cache for the next visit. Node reads
+     * the file and compiles the bytes. */
+    const [wasm, ...zips] = await Promise.all([
+      isNode ? readFile(base, 'python.wasm') : compileWasm(new URL('python.wasm', base).href),
+      ...bundles.map((name) => readFile(base, name))]);
     let sideModules = [];
     if (options.sideModules) {
       const list = new TextDecoder().decode(await readFile(base, 'lib-dynload/index.txt'));
@@ -351,7 +374,14 @@
     for (let n = 2; n <= 16; n++) catchers[`___cxa_find_matching_catch_${n}`] = (...types) => module.___cxa_find_matching_catch(...types);
     const module = await factory({
       ...catchers,
-      wasmBinary,
+      ...(isNode ? { wasmBinary: wasm } : {
+        /* emscripten's hook: instantiate the module compiled above */
+        instantiateWasm: (imports, receive) => {
+          WebAssembly.instantiate(wasm, imports).then((instance) => receive(instance, wasm),
+            (e) => err(`larder: cannot instantiate python.wasm: ${e.message}`));
+          return {};
+        },
+      }),
       noInitialRun: true,
       stdout: stdoutStream.put,
       stderr: stderrStream.put,

@@ -20,6 +20,7 @@ async function launch() {
   });
   return {
     context,
+    profile,
     async close() {
       await context.close();
       fs.rmSync(profile, { recursive: true, force: true });
