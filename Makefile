@@ -51,7 +51,7 @@ CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/python-patches.txt $(wildcard $(R
 	$(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime tools site native corpus unit fuzz test demo bench clean
+.PHONY: all sources deps cpython runtime tools sanitize site native corpus unit fuzz test demo bench clean
 all: runtime tools site
 
 sources: $(SOURCE_STAMPS)
@@ -74,51 +74,58 @@ $(CPY)/.ok: $(DEPS)/.ok | $(call src_stamp,$(filter python3.11=%,$(SOURCES)))
 include $(RT)/runtime.mk
 
 # ---------------------------------------------------------------------------
-# Host builds: the same C sources, with sanitizers for the tests.
+# Host builds, two of each tool from the same sources: the release build
+# users run and `make demo` serves ($(B)/bin: -O2, no sanitizers), and the
+# build the tests run ($(B)/sanitize/bin, like the unit tests: ASan+UBSan).
 HOST_CC ?= cc
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
+RELEASE_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 HOST_OBJ := $(B)/host-obj
+RELEASE_OBJ := $(B)/release-obj
 UNIT_TESTS := $(B)/tests/test_pipeline $(B)/tests/test_index $(B)/tests/test_metadata $(B)/tests/test_loader
 INDEX_SRCS := index/error.c index/path.c index/model.c index/resolve.c index/verify.c
 INDEX_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(INDEX_SRCS) index/sign.c)
 HOST_LIBS := -lcjson -lsodium -lcrypto
-
-$(HOST_OBJ)/loader/%.o: loader/%.c loader/loader.h index/index.h
-	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
-$(HOST_OBJ)/%.o: %.c loader/loader.h index/index.h
-	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
-
-# larder-build, the host tool (built with the same sanitizers for the tests)
 BUILDER_SRCS := builder/main.c builder/fileset.c builder/archive.c builder/metadata.c builder/pyc.c \
 	builder/package.c builder/distribution.c builder/wheel.c builder/dist.c builder/spawn.c \
 	builder/stdlib.c builder/version.c builder/sdist.c loader/pipeline.c
 BUILDER_HDRS := builder/builder.h builder/internal.h
-$(HOST_OBJ)/builder/%.o: builder/%.c $(BUILDER_HDRS) index/index.h
-	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$(B)/gen -c $< -o $@
-$(HOST_OBJ)/builder/stdlib.o: $(B)/gen/stdlib_plan.h
+MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror/maintenance.c mirror/serve.c \
+	mirror/sync.c mirror/lockfile.c mirror/http.c mirror/pypi.c mirror/add.c mirror/catalog.c
+
+# host_build(OBJDIR, BINDIR, CFLAGS): the objects and the two tools of one
+# flavour. The mirror converts wheels with the builder's library.
+define host_build
+$(1)/loader/%.o: loader/%.c loader/loader.h index/index.h
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $(3) -D_POSIX_C_SOURCE=200809L -c $$< -o $$@
+$(1)/index/%.o: index/%.c index/index.h
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $(3) -D_POSIX_C_SOURCE=200809L -c $$< -o $$@
+$(1)/builder/%.o: builder/%.c $$(BUILDER_HDRS) index/index.h
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $(3) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$$(B)/gen -c $$< -o $$@
+$(1)/builder/stdlib.o: $$(B)/gen/stdlib_plan.h
+$(1)/mirror/%.o: mirror/%.c mirror/mirror.h mirror/internal.h index/index.h builder/builder.h
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $(3) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -c $$< -o $$@
+$(2)/larder-build: $$(patsubst %.c,$(1)/%.o,$$(BUILDER_SRCS) $$(INDEX_SRCS) index/sign.c)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $(3) -o $$@ $$^ -larchive -lzstd $$(HOST_LIBS)
+$(2)/larder-mirror: $$(patsubst %.c,$(1)/%.o,$$(MIRROR_SRCS) $$(filter-out builder/main.c,$$(BUILDER_SRCS)) \
+		$$(INDEX_SRCS) index/sign.c)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $(3) -o $$@ $$^ -lmicrohttpd -lcurl -lsqlite3 -larchive -lz -lzstd -lpthread $$(HOST_LIBS)
+endef
+$(eval $(call host_build,$(RELEASE_OBJ),$(B)/bin,$(RELEASE_CFLAGS)))
+$(eval $(call host_build,$(HOST_OBJ),$(B)/sanitize/bin,$(HOST_CFLAGS)))
 $(B)/gen/stdlib_plan.h: builder/stdlib_plan.py builder/embed.sh
 	@mkdir -p $(@D)
 	builder/embed.sh stdlib_plan_py $< $@
-$(B)/bin/larder-build: $(patsubst %.c,$(HOST_OBJ)/%.o,$(BUILDER_SRCS)) $(INDEX_HOST_OBJS)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -larchive -lzstd $(HOST_LIBS)
-# larder-mirror
-MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror/maintenance.c mirror/serve.c \
-	mirror/sync.c mirror/lockfile.c mirror/http.c mirror/pypi.c mirror/add.c mirror/catalog.c
-# the mirror converts wheels with the builder's library
-BUILDER_LIB_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(filter-out builder/main.c,$(BUILDER_SRCS)))
-$(HOST_OBJ)/mirror/%.o: mirror/%.c mirror/mirror.h mirror/internal.h index/index.h builder/builder.h
-	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -c $< -o $@
-$(B)/bin/larder-mirror: $(patsubst %.c,$(HOST_OBJ)/%.o,$(MIRROR_SRCS)) $(BUILDER_LIB_OBJS) $(INDEX_HOST_OBJS)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -lmicrohttpd -lcurl -lsqlite3 -larchive -lz -lzstd -lpthread $(HOST_LIBS)
 
 tools: $(B)/bin/larder-build $(B)/bin/larder-mirror
+sanitize: $(B)/sanitize/bin/larder-build $(B)/sanitize/bin/larder-mirror
 
 LOADER_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,loader/pipeline.c loader/untar.c loader/cache.c loader/install.c)
 $(B)/tests/test_loader: tests/unit/test_loader.c tests/unit/tap.h $(LOADER_HOST_OBJS) $(INDEX_HOST_OBJS) \
@@ -154,7 +161,7 @@ $(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c index/error.c index
 		-o $@ $(filter %.c,$^)
 fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar
 
-test: runtime tools site native corpus unit fuzz
+test: runtime tools sanitize site native corpus unit fuzz
 	tests/run.sh
 
 # Native packages, cross-compiled from their sdists (builder/native): each

@@ -428,7 +428,7 @@ static larder_code resolve_pass(resolver *r, int *restart, larder_error *err)
     *restart = 0;
     while (r->q_head < r->q_len) {
         pending item = r->queue[r->q_head++];
-        project *p;
+        project *p = NULL;
         larder_code rc = get_project(r, item.req.name, item.by, &p, err);
         if (rc != LARDER_OK)
             return rc;

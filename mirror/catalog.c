@@ -289,9 +289,10 @@ const char *larder_default_runtime(char *out, size_t size)
     if (!slash)
         return NULL;
     *slash = '\0';
-    /* build/bin/larder-mirror -> build/runtime; PREFIX/bin -> PREFIX/share/larder/runtime */
-    static const char *const rel[] = {"../runtime", "../share/larder/runtime"};
-    for (size_t i = 0; i < 2; i++) {
+    /* build/bin/larder-mirror -> build/runtime (and the tests' build/sanitize/bin);
+     * PREFIX/bin -> PREFIX/share/larder/runtime */
+    static const char *const rel[] = {"../runtime", "../../runtime", "../share/larder/runtime"};
+    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
         char path[PATH_MAX + 64], wasm[PATH_MAX + 80];
         snprintf(path, sizeof path, "%s/%s", dir, rel[i]);
         snprintf(wasm, sizeof wasm, "%s/python.wasm", path);

@@ -191,8 +191,8 @@ larder_code larder_repo_sign(larder_repo *repo, uint64_t *serial_out, larder_err
         rc = put(tree, "index.json.sig", sig, strlen(sig), err);
     }
     if (rc == LARDER_OK) {
-        unsigned char *gz;
-        size_t gz_len;
+        unsigned char *gz = NULL;
+        size_t gz_len = 0;
         if ((rc = gzip_bytes(json, len, &gz, &gz_len, err)) == LARDER_OK) {
             rc = put(tree, "index.json.gz", gz, gz_len, err);
             free(gz);

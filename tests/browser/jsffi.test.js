@@ -16,10 +16,10 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { launch } = require('../lib/browser');
-const { root, runtime } = require('../lib/paths');
+const { bin, root, runtime } = require('../lib/paths');
 const serveMirror = require('../lib/mirror-serve');
 
-const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
+const MIRROR = path.join(bin, 'larder-mirror');
 const REQUESTS = ['requests==2.34.2', 'urllib3==2.8.0', 'charset-normalizer==3.5.3', 'idna==3.20',
   'certifi==2026.10.19.post1'];
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-jsffi-'));

@@ -12,7 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { serve } = require('../lib/static-server');
 const { launch } = require('../lib/browser');
-const { root, runtime } = require('../lib/paths');
+const { bin, root, runtime } = require('../lib/paths');
 const { makeKey, readEntries, writeRepo } = require('../lib/repo');
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-browser-loader-'));
@@ -22,9 +22,9 @@ let browser, page, pages;
 test.before(async () => {
   const corpus = path.join(work, 'corpus');
   fs.mkdirSync(corpus);
-  execFileSync(path.join(root, 'build', 'bin', 'larder-build'),
+  execFileSync(path.join(bin, 'larder-build'),
     ['dist', '-q', '-o', corpus, '--depends', 'six', 'six', 'python-dateutil']);
-  execFileSync(path.join(root, 'build', 'bin', 'larder-build'), ['dist', '-q', '-o', corpus, 'pyparsing']);
+  execFileSync(path.join(bin, 'larder-build'), ['dist', '-q', '-o', corpus, 'pyparsing']);
   writeRepo(path.join(work, 'repo'), readEntries(path.join(root, 'build', 'stdlib'), corpus), { key, serial: 2 });
   // the page, the runtime and the mirror on one origin
   pages = await serve({ routes: { '/runtime/': runtime, '/mirror/': path.join(work, 'repo'), '/': path.join(__dirname, 'pages') } });

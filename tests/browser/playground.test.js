@@ -13,10 +13,10 @@ const os = require('node:os');
 const path = require('node:path');
 const { launch } = require('../lib/browser');
 const { hostNumpyValues, assertSameNumpyValues } = require('../lib/numpy-values');
-const { root, runtime } = require('../lib/paths');
+const { bin, root, runtime } = require('../lib/paths');
 const serveMirror = require('../lib/mirror-serve');
 
-const BIN = path.join(root, 'build', 'bin');
+const BIN = bin;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-playground-'));
 const repo = path.join(work, 'repo');
 let server, url, browser, page;

@@ -12,10 +12,10 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { launch } = require('../lib/browser');
-const { root } = require('../lib/paths');
+const { bin } = require('../lib/paths');
 const serveMirror = require('../lib/mirror-serve');
 
-const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
+const MIRROR = path.join(bin, 'larder-mirror');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-token-'));
 const repo = path.join(work, 'repo');
 let server, url, browser, token, key;
@@ -32,7 +32,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><script src="/runtime/larder.
 test.before(async () => {
   const corpus = path.join(work, 'corpus');
   fs.mkdirSync(corpus);
-  execFileSync(path.join(root, 'build', 'bin', 'larder-build'), ['dist', '-q', '-o', corpus, 'six']);
+  execFileSync(path.join(bin, 'larder-build'), ['dist', '-q', '-o', corpus, 'six']);
   execFileSync(MIRROR, ['init', repo]);
   execFileSync(MIRROR, ['--repo', repo, 'publish', ...fs.readdirSync(corpus).filter((f) => f.endsWith('.tar.zst'))
     .map((f) => path.join(corpus, f))]);

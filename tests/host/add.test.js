@@ -15,10 +15,10 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { root, runtime } = require('../lib/paths');
+const { bin, root, runtime } = require('../lib/paths');
 const { run } = require('../lib/run');
 
-const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
+const MIRROR = path.join(bin, 'larder-mirror');
 const PYTHON = path.join(runtime, 'larder-python');
 const REQS = path.join(__dirname, 'add', 'requirements.txt');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-add-test-'));

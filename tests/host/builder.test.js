@@ -10,9 +10,9 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { root } = require('../lib/paths');
+const { bin, root } = require('../lib/paths');
 
-const BUILD = path.join(root, 'build', 'bin', 'larder-build');
+const BUILD = path.join(bin, 'larder-build');
 const WHEELS = '/usr/share/python-wheels';
 const CORPUS = ['six', 'python-dateutil', 'pyparsing', 'cycler', 'packaging', 'fonttools', 'idna', 'attrs'];
 

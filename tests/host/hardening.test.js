@@ -15,12 +15,12 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { root } = require('../lib/paths');
+const { bin } = require('../lib/paths');
 const { serve } = require('../lib/static-server');
 const { makeKey, writeRepo } = require('../lib/repo');
 
-const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
-const BUILD = path.join(root, 'build', 'bin', 'larder-build');
+const MIRROR = path.join(bin, 'larder-mirror');
+const BUILD = path.join(bin, 'larder-build');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-hardening-'));
 const corpus = path.join(work, 'corpus');
 const mirror = (repo, ...args) => spawnSync(MIRROR, ['--repo', repo, ...args], { encoding: 'utf8' });

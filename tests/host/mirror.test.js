@@ -12,12 +12,12 @@ const fs = require('node:fs');
 const zlib = require('node:zlib');
 const os = require('node:os');
 const path = require('node:path');
-const { root, runtime } = require('../lib/paths');
+const { bin, root, runtime } = require('../lib/paths');
 const { run } = require('../lib/run');
 const serveMirror = require('../lib/mirror-serve');
 
-const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
-const BUILD = path.join(root, 'build', 'bin', 'larder-build');
+const MIRROR = path.join(bin, 'larder-mirror');
+const BUILD = path.join(bin, 'larder-build');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-mirror-test-'));
 const repo = path.join(work, 'repo');
 const corpus = path.join(work, 'corpus');

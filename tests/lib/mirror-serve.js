@@ -8,9 +8,9 @@
 'use strict';
 const { spawn } = require('child_process');
 const path = require('path');
-const { root } = require('./paths');
+const { bin } = require('./paths');
 
-const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
+const MIRROR = path.join(bin, 'larder-mirror');
 
 function start(repo, extra = []) {
   return new Promise((resolve, reject) => {

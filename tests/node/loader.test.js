@@ -11,13 +11,13 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { root, runtime } = require('../lib/paths');
+const { bin, root, runtime } = require('../lib/paths');
 const { serve } = require('../lib/static-server');
 const { makeKey, readEntries, writeRepo } = require('../lib/repo');
 const { run } = require('../lib/run');
 
 const CLI = path.join(runtime, 'larder-python');
-const BUILD = path.join(root, 'build', 'bin', 'larder-build');
+const BUILD = path.join(bin, 'larder-build');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-loader-'));
 const corpus = path.join(work, 'corpus');
 const repo = path.join(work, 'repo');
