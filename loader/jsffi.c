@@ -88,6 +88,14 @@ static PyObject *handle_or_raise(int h)
     return h ? PyLong_FromLong(h) : raise_thrown();
 }
 
+/* None, or the thrown exception when the operation returned 0. */
+static PyObject *none_or_raise(int ok)
+{
+    if (!ok)
+        return raise_thrown();
+    Py_RETURN_NONE;
+}
+
 static int handle_arg(PyObject *obj, int *h)
 {
     long v = PyLong_AsLong(obj);
@@ -308,9 +316,7 @@ static PyObject *m_set(PyObject *self, PyObject *args)
     const char *name;
     if (!PyArg_ParseTuple(args, "isi:set", &h, &name, &vh))
         return NULL;
-    if (!jsffi_set(h, name, vh))
-        return raise_thrown();
-    Py_RETURN_NONE;
+    return none_or_raise(jsffi_set(h, name, vh));
 }
 
 static PyObject *m_delete(PyObject *self, PyObject *args)
@@ -320,9 +326,7 @@ static PyObject *m_delete(PyObject *self, PyObject *args)
     const char *name;
     if (!PyArg_ParseTuple(args, "is:delete", &h, &name))
         return NULL;
-    if (!jsffi_delete(h, name))
-        return raise_thrown();
-    Py_RETURN_NONE;
+    return none_or_raise(jsffi_delete(h, name));
 }
 
 static PyObject *m_get_item(PyObject *self, PyObject *args)
@@ -340,9 +344,7 @@ static PyObject *m_set_item(PyObject *self, PyObject *args)
     int h, kh, vh;
     if (!PyArg_ParseTuple(args, "iii:set_item", &h, &kh, &vh))
         return NULL;
-    if (!jsffi_set_item(h, kh, vh))
-        return raise_thrown();
-    Py_RETURN_NONE;
+    return none_or_raise(jsffi_set_item(h, kh, vh));
 }
 
 static PyObject *m_delete_item(PyObject *self, PyObject *args)
@@ -351,9 +353,7 @@ static PyObject *m_delete_item(PyObject *self, PyObject *args)
     int h, kh;
     if (!PyArg_ParseTuple(args, "ii:delete_item", &h, &kh))
         return NULL;
-    if (!jsffi_delete_item(h, kh))
-        return raise_thrown();
-    Py_RETURN_NONE;
+    return none_or_raise(jsffi_delete_item(h, kh));
 }
 
 static PyObject *m_equals(PyObject *self, PyObject *args)
