@@ -21,7 +21,8 @@ ifndef LARDER_BOOTSTRAPPED
 
 GOALS := $(or $(MAKECMDGOALS),all)
 .PHONY: $(GOALS) bootstrap
-$(GOALS): bootstrap
+# check and clean work with what is installed: no apt step
+$(GOALS): $(if $(filter-out check clean,$(GOALS)),bootstrap)
 	@$(MAKE) --no-print-directory LARDER_BOOTSTRAPPED=1 $@
 
 bootstrap:
@@ -51,7 +52,7 @@ CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/python-patches.txt $(wildcard $(R
 	$(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime tools sanitize site native corpus unit fuzz test demo bench clean
+.PHONY: all sources deps cpython runtime tools sanitize site native corpus unit fuzz test check install dist demo bench clean
 all: runtime tools site
 
 sources: $(SOURCE_STAMPS)
@@ -231,9 +232,9 @@ corpus: $(CORPUS)/.ok
 $(CORPUS)/.ok: $(B)/bin/larder-build builder/packages.txt $(B)/stdlib/.ok
 	@rm -rf $(@D) && mkdir -p $(@D)
 	$(B)/bin/larder-build wheel -q -o $(@D) --stdlib $(B)/stdlib $$(ls /usr/share/python-wheels/{pip,setuptools,wheel}-*.whl)
-	$(B)/bin/larder-build dist -q -o $(@D) --stdlib $(B)/stdlib six pyparsing cycler packaging fonttools idna attrs 2>/dev/null
+	$(B)/bin/larder-build dist -q -o $(@D) --stdlib $(B)/stdlib six pyparsing cycler packaging fonttools idna attrs
 	$(B)/bin/larder-build dist -q -o $(@D) --stdlib $(B)/stdlib --depends six python-dateutil
-	$(B)/bin/larder-build dist -q -o $(@D) --stdlib $(B)/stdlib pytest pluggy iniconfig 2>/dev/null
+	$(B)/bin/larder-build dist -q -o $(@D) --stdlib $(B)/stdlib pytest pluggy iniconfig
 	@touch $@
 
 # The playground page, bundled (CodeMirror from npm) with esbuild.
@@ -279,6 +280,41 @@ bench: runtime tools native corpus $(B)/stdlib/.ok
 	node bench/loadpackage.js
 	bench/native.sh
 	/usr/bin/python3.11 bench/report.py
+
+# make check: the quick tests (unit, and the host tools against real
+# mirrors and PyPI's cached files), no browser and no apt step; minutes when
+# the trees are cached.
+check: tools sanitize unit corpus $(B)/stdlib/.ok
+	tests/run.sh unit host
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the release tools, the runtime
+# (with larder.js and larder-python) and its stdlib split, man pages from the
+# tools' --help. larder-mirror finds PREFIX/share/larder/runtime by itself.
+PREFIX ?= /usr/local
+SHARE := $(DESTDIR)$(PREFIX)/share/larder
+MAN1 := $(DESTDIR)$(PREFIX)/share/man/man1
+install: runtime tools
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/runtime $(SHARE)/stdlib $(MAN1)
+	install -m 755 $(B)/bin/larder-build $(B)/bin/larder-mirror $(DESTDIR)$(PREFIX)/bin/
+	cp -r $(RUNTIME)/. $(SHARE)/runtime/
+	install -m 644 $(B)/stdlib/*.tar.zst $(B)/stdlib/*.json $(SHARE)/stdlib/
+	ln -sf ../share/larder/runtime/larder-python $(DESTDIR)$(PREFIX)/bin/larder-python
+	$(B)/bin/larder-build --help 2>&1 | builder/man.sh larder-build "convert Python packages into larder archives" \
+		> $(MAN1)/larder-build.1
+	$(B)/bin/larder-mirror --help 2>&1 | builder/man.sh larder-mirror "a private larder package mirror" \
+		> $(MAN1)/larder-mirror.1
+	@echo "installed in $(DESTDIR)$(PREFIX): bin/larder-build bin/larder-mirror bin/larder-python share/larder share/man"
+
+# make dist: the runtime and larder.js as one versioned tarball, for anyone
+# to host statically (serve .wasm as application/wasm, with COOP/COEP for
+# input() and parallel downloads). Reproducible: sorted, fixed times.
+LARDER_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+DIST := $(B)/dist/larder-runtime-$(LARDER_VERSION).tar.gz
+dist: runtime
+	@mkdir -p $(B)/dist
+	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+		--transform 's,^\.,larder-runtime-$(LARDER_VERSION),' -C $(RUNTIME) -cf - . | gzip -9n > $(DIST)
+	@echo "$(DIST): $$(tar -tzf $(DIST) | grep -vc '/$$') files, $$(wc -c < $(DIST)) bytes"
 
 clean:
 	rm -rf $(B)
