@@ -92,6 +92,23 @@ def _trusted_serial(trust_dir, key_id, new=None):
     return seen
 
 
+# What this runtime is, as an index's info names it (larder-mirror sign
+# writes these): packages built for another Python or archive format would
+# fail later, and less clearly.
+RUNTIME_PYTHON = "3.11"
+RUNTIME_ABI = "larder-1"
+
+
+def _check_target(info, index_url):
+    python, abi = info.get("python"), info.get("abi_version")
+    if python and ".".join(python.split(".")[:2]) != RUNTIME_PYTHON:
+        raise IndexError(f"the index at {index_url} is for Python {python}, and this runtime is CPython "
+                         f"{RUNTIME_PYTHON}: use a mirror made for it")
+    if abi and abi != RUNTIME_ABI:
+        raise IndexError(f"the index at {index_url} is for archive format {abi!r}, and this runtime reads "
+                         f"{RUNTIME_ABI!r}: use a mirror made for it, or update the runtime")
+
+
 def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_cap=256 << 20,
          trust_dir=TRUST_DIR):
     """Fetch and verify the index at index_url (pinned key: "ed25519:..."),
@@ -102,6 +119,7 @@ def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_c
     key_id = _larder.key_id(key) if key else None
     min_serial = _trusted_serial(trust_dir, key_id) if key_id else 0
     index = _larder.Index(data, sig, key, min_serial, allow_unsigned=allow_unsigned)
+    _check_target(index.info, index_url)
     if key_id:
         _trusted_serial(trust_dir, key_id, index.info["serial"])
     if fresh:

@@ -165,6 +165,16 @@ test('rollback protection resets no more: the serial seen is kept per key apart 
   assert.match(r.err, /packages cannot be loaded: index serial 4 is older than serial 5 seen before/);
 });
 
+test('an index made for another archive format or Python is refused at start, saying so', async () => {
+  const other = path.join(repo, 'other-abi');
+  const json = writeRepo(other, {}, { key, serial: 5 }).toString().replace('"larder-1"', '"larder-2"');
+  fs.writeFileSync(path.join(other, 'index.json'), json);
+  fs.writeFileSync(path.join(other, 'index.json.sig'),
+    require('node:crypto').sign(null, Buffer.from(json), key.privateKey).toString('base64'));
+  const r = await python(['-c', 'pass'], { indexUrl: `${server.url}/other-abi/index.json` });
+  assert.match(r.err, /packages cannot be loaded: the index at http:\/\/127\.0\.0\.1:\d+\/other-abi\/index\.json is for archive format 'larder-2', and this runtime reads 'larder-1'/);
+});
+
 test('hostile mirror: a validly signed but older index is a rollback', async () => {
   const cache = path.join(work, 'cache-rollback');
   let r = await python(['-c', 'import six'], { cache });
