@@ -2,7 +2,10 @@
  * playground.js - the playground page: a CodeMirror editor, the interpreter
  * in a Web Worker (larder's worker.js), output streamed as it is printed,
  * input() answered in the page, Stop (KeyboardInterrupt), download progress
- * and which packages came from the cache. Bundled by esbuild at build time.
+ * and which packages came from the cache; the code is kept across reloads
+ * (localStorage) and shared as a link (the code in the URL fragment), a few
+ * examples are one click away, and the page lists what the mirror offers.
+ * Bundled by esbuild at build time.
  */
 import { EditorView, basicSetup } from 'codemirror';
 import { keymap } from '@codemirror/view';
@@ -20,11 +23,93 @@ name = input("Your name? ")
 print(f"Hello, {name}!")
 `;
 
+const EXAMPLES = {
+  'Packages on import': SAMPLE,
+  'numpy': `import numpy as np
+a = np.arange(12).reshape(3, 4)
+print(a @ a.T)
+print("eigenvalues:", np.linalg.eigvalsh(a @ a.T).round(2))
+`,
+  'A matplotlib figure': `import matplotlib.pyplot as plt
+import numpy as np
+x = np.linspace(0, 6.28, 200)
+plt.plot(x, np.sin(x), label="sin")
+plt.plot(x, np.cos(x), label="cos")
+plt.legend()
+plt.show()
+`,
+  'input()': `name = input("Your name? ")
+print(f"Hello, {name}!")
+`,
+};
+
+/* The code in a link: #code=BASE64URL(UTF-8). */
+const KEPT = 'larder-playground-code';
+function codeFromLink() {
+  const m = /^#code=([A-Za-z0-9_-]*)$/.exec(location.hash);
+  if (!m) return null;
+  try {
+    const bin = atob(m[1].replace(/-/g, '+').replace(/_/g, '/'));
+    return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+  } catch (e) {
+    return null;
+  }
+}
+function linkFor(code) {
+  const bin = String.fromCharCode(...new TextEncoder().encode(code));
+  return `${location.origin}${location.pathname}#code=${btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
+function keptCode() {
+  try {
+    return localStorage.getItem(KEPT);
+  } catch (e) {
+    return null;  // storage disabled: start from the sample
+  }
+}
+
 const editor = new EditorView({
-  doc: SAMPLE,
+  doc: codeFromLink() ?? keptCode() ?? SAMPLE,
   parent: $('editor'),
-  extensions: [basicSetup, python(), keymap.of([{ key: 'Mod-Enter', run: () => { run(); return true; } }])],
+  extensions: [basicSetup, python(), keymap.of([{ key: 'Mod-Enter', run: () => { run(); return true; } }]),
+    EditorView.updateListener.of((u) => {
+      if (!u.docChanged) return;
+      try {
+        localStorage.setItem(KEPT, u.state.doc.toString());
+      } catch (e) { /* storage disabled or full: the code is simply not kept */ }
+    })],
 });
+const setCode = (code) => editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: code } });
+
+for (const name of Object.keys(EXAMPLES)) $('examples').append(new Option(name, name));
+$('examples').onchange = () => {
+  if ($('examples').value) setCode(EXAMPLES[$('examples').value]);
+  $('examples').value = '';
+};
+$('share').onclick = async () => {
+  const link = linkFor(editor.state.doc.toString());
+  history.replaceState(null, '', link);
+  try {
+    await navigator.clipboard.writeText(link);
+    $('shared').textContent = 'Link copied.';
+  } catch (e) {
+    $('shared').textContent = 'The link is in the address bar.';
+  }
+};
+
+/* What the mirror offers: the packages of its index (the loader verifies
+ * the index itself; this list is only for reading). */
+async function listPackages() {
+  if (!config || !config.indexUrl) return;
+  try {
+    const index = await (await fetch(config.indexUrl)).json();
+    const all = Object.values(index.packages || {});
+    const own = all.filter((p) => p.package_type !== 'cpython_module').map((p) => `${p.name} ${p.version}`).sort();
+    $('offers').textContent = `The mirror offers ${own.length} package(s) and ${all.length - own.length} stdlib `
+      + `modules: ${own.join(', ')}.`;
+  } catch (e) {
+    $('offers').textContent = `The mirror's package list could not be read (${e.message}).`;
+  }
+}
 
 // Shared memory with the worker: interrupts and input() (the mirror's
 // COOP/COEP headers make the page cross-origin isolated).
@@ -152,5 +237,6 @@ function stop() {
 
 $('run').onclick = run;
 $('stop').onclick = stop;
-window.playground = { editor, run, stop, setCode: (code) => editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: code } }) };
+window.playground = { editor, run, stop, setCode, linkFor };
 start();
+listPackages();

@@ -169,3 +169,46 @@ test('numpy computes what the host numpy computes, and plt.show() shows the figu
   await page.screenshot({ path: path.join(root, 'build', 'playground-matplotlib.png') });
   t.diagnostic(`cache line: ${await page.textContent('#cache')}`);
 });
+
+test('the code is kept across reloads, shared as a link, and examples are one click away', async () => {
+  const fresh = await browser.context.newPage();
+  await fresh.goto(url);
+  await fresh.waitForSelector('#run:not([disabled])', { timeout: 30000 });
+  const code = () => fresh.evaluate(() => window.playground.editor.state.doc.toString());
+  await fresh.evaluate(() => window.playground.setCode('print("kept", 6 * 7)  # é'));
+  await fresh.reload();
+  await fresh.waitForSelector('#run:not([disabled])', { timeout: 30000 });
+  assert.equal(await code(), 'print("kept", 6 * 7)  # é', 'the code survives a reload (localStorage)');
+  // a shared link carries its code, which wins over the kept one
+  await fresh.evaluate(() => window.playground.setCode('print("shared")'));
+  await fresh.click('#share');
+  const link = await fresh.evaluate(() => location.href);
+  assert.match(link, /#code=[A-Za-z0-9_-]+$/);
+  await fresh.evaluate(() => window.playground.setCode('print("something else")'));
+  const other = await browser.context.newPage();
+  await other.goto(link);
+  await other.waitForSelector('#run:not([disabled])', { timeout: 30000 });
+  assert.equal(await other.evaluate(() => window.playground.editor.state.doc.toString()), 'print("shared")');
+  await other.click('#run');
+  await other.waitForFunction(() => document.getElementById('out').textContent === 'shared\n');
+  await other.close();
+  // examples replace the code
+  const examples = await fresh.$$eval('#examples option', (os) => os.map((o) => o.textContent));
+  assert.deepEqual(examples, ['Examples…', 'Packages on import', 'numpy', 'A matplotlib figure', 'input()']);
+  await fresh.selectOption('#examples', 'numpy');
+  assert.match(await code(), /^import numpy as np\n/);
+  await fresh.close();
+});
+
+test('the page lists the packages the mirror offers', async () => {
+  const fresh = await browser.context.newPage();
+  await fresh.goto(url);
+  await fresh.waitForFunction(() => /^The mirror offers/.test(document.getElementById('offers').textContent));
+  const index = JSON.parse(fs.readFileSync(path.join(repo, 'public', 'index.json'), 'utf8'));
+  const own = Object.values(index.packages).filter((p) => p.package_type !== 'cpython_module');
+  const text = await fresh.textContent('#offers');
+  assert.match(text, new RegExp(`^The mirror offers ${own.length} package\\(s\\) and ${Object.keys(index.packages).length - own.length} stdlib modules: `));
+  assert.match(text, /numpy 1\.25\.2/);
+  assert.match(text, /python-dateutil 2\.8\.2/);
+  await fresh.close();
+});
