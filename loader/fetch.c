@@ -10,13 +10,16 @@
 #include <emscripten.h>
 #include <stdlib.h>
 
-/* Returns 0 and a malloc'd buffer, or 1 with the cause in errbuf. */
-EM_JS(int, larder_js_fetch, (const char *url, double expected, unsigned char **data, size_t *len,
-                             char *errbuf, int errlen), {
+/* Returns 0 and a malloc'd buffer (and in *from_store whether the
+ * platform's archive store had it), or 1 with the cause in errbuf. */
+EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha256, unsigned char **data,
+                             size_t *len, int *from_store, char *errbuf, int errlen), {
     try {
         if (!Module.larderFetch)
             throw new Error('this runtime has no fetcher (larder-runtime.js sets Module.larderFetch)');
-        const bytes = Module.larderFetch(UTF8ToString(url), expected);
+        const got = Module.larderFetch(UTF8ToString(url), expected, sha256 ? UTF8ToString(sha256) : null);
+        const bytes = got.bytes;
+        HEAP32[from_store >> 2] = got.fromStore ? 1 : 0;
         const ptr = _malloc(bytes.length || 1);
         if (!ptr)
             throw new Error('out of memory for ' + bytes.length + ' bytes');
@@ -35,12 +38,15 @@ EM_JS(void, larder_js_progress, (const char *package, double done, double total)
         Module.larderProgress(UTF8ToString(package), done, total);
 });
 
-EM_JS(void, larder_js_prefetch, (const char *const *urls, const double *sizes, int n), {
+EM_JS(void, larder_js_prefetch, (const char *const *urls, const double *sizes, const char *const *shas, int n), {
     if (!Module.larderPrefetch)
         return;
     const list = [];
-    for (let i = 0; i < n; i++)
-        list.push({ url: UTF8ToString(HEAPU32[(urls >> 2) + i]), size: HEAPF64[(sizes >> 3) + i] });
+    for (let i = 0; i < n; i++) {
+        const sha = HEAPU32[(shas >> 2) + i];
+        list.push({ url: UTF8ToString(HEAPU32[(urls >> 2) + i]), size: HEAPF64[(sizes >> 3) + i],
+                    sha256: sha ? UTF8ToString(sha) : null });
+    }
     Module.larderPrefetch(list);
 });
 
@@ -59,14 +65,15 @@ EM_JS(void, larder_js_warn, (const char *message), {
         Module.larderWarn(UTF8ToString(message));
 });
 
-larder_code larder_platform_fetch(void *ctx, const char *url, uint64_t expected_size, unsigned char **data,
-                                  size_t *len, larder_error *err)
+larder_code larder_platform_fetch(void *ctx, const larder_fetch_request *req, unsigned char **data, size_t *len,
+                                  int *from_store, larder_error *err)
 {
     (void)ctx;
     char cause[400];
     *data = NULL;
     *len = 0;
-    if (larder_js_fetch(url, (double)expected_size, data, len, cause, (int)sizeof cause) != 0)
+    *from_store = 0;
+    if (larder_js_fetch(req->url, (double)req->size, req->sha256, data, len, from_store, cause, (int)sizeof cause) != 0)
         return larder_fail(err, LARDER_EFETCH, "%s", cause);
     return LARDER_OK;
 }
@@ -77,16 +84,22 @@ void larder_platform_progress(void *ctx, const char *package, uint64_t done, uin
     larder_js_progress(package, (double)done, (double)total);
 }
 
-void larder_platform_prefetch(void *ctx, const char *const *urls, const uint64_t *sizes, size_t n)
+void larder_platform_prefetch(void *ctx, const larder_fetch_request *reqs, size_t n)
 {
     (void)ctx;
-    double *d = malloc(sizeof *d * (n ? n : 1));
-    if (!d)
-        return;  /* only an optimisation: each archive is still fetched */
-    for (size_t i = 0; i < n; i++)
-        d[i] = (double)sizes[i];
-    larder_js_prefetch(urls, d, (int)n);
-    free(d);
+    const char **urls = malloc(sizeof *urls * (n ? n : 1)), **shas = malloc(sizeof *shas * (n ? n : 1));
+    double *sizes = malloc(sizeof *sizes * (n ? n : 1));
+    if (urls && shas && sizes) {  /* only an optimisation: each archive is still fetched */
+        for (size_t i = 0; i < n; i++) {
+            urls[i] = reqs[i].url;
+            shas[i] = reqs[i].sha256;
+            sizes[i] = (double)reqs[i].size;
+        }
+        larder_js_prefetch(urls, sizes, shas, (int)n);
+    }
+    free(urls);
+    free(shas);
+    free(sizes);
 }
 
 void larder_platform_persist(void *ctx)

@@ -307,7 +307,8 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
     }
     if (!l->cfg.fetch)
         return larder_fail(err, LARDER_EFETCH, "no way to fetch (offline, and not in the cache)");
-    larder_code rc = l->cfg.fetch(l->cfg.fetch_ctx, url, p->size, data, len, err);
+    larder_fetch_request req = {url, p->size, p->sha256};
+    larder_code rc = l->cfg.fetch(l->cfg.fetch_ctx, &req, data, len, from_cache, err);
     if (rc != LARDER_OK)
         return rc;
     if (p->size && *len != p->size)
@@ -365,25 +366,24 @@ larder_code larder_loader_install(larder_loader *l, const char *const *names, si
     /* tell the platform everything it will fetch, so it can download the
      * whole closure at once where it can */
     if (l->cfg.prefetch) {
-        char **urls = calloc(n_order + 1, sizeof *urls);
-        uint64_t *sizes = calloc(n_order + 1, sizeof *sizes);
-        size_t n_urls = 0;
-        for (size_t i = 0; urls && sizes && i < n_order; i++) {
+        larder_fetch_request *reqs = calloc(n_order + 1, sizeof *reqs);
+        size_t n_reqs = 0;
+        for (size_t i = 0; reqs && i < n_order; i++) {
             const larder_package *p = order[i];
             if (larder_loader_is_installed(l, p->key) || (l->cache && larder_cache_has(l->cache, p->sha256)))
                 continue;
             char url[4096];
             archive_url(l, p, url, sizeof url);
-            sizes[n_urls] = p->size;
-            if ((urls[n_urls] = strdup(url)))
-                n_urls++;
+            if ((reqs[n_reqs].url = strdup(url))) {
+                reqs[n_reqs].size = p->size;
+                reqs[n_reqs++].sha256 = p->sha256;
+            }
         }
-        if (n_urls > 1)
-            l->cfg.prefetch(l->cfg.hook_ctx, (const char *const *)urls, sizes, n_urls);
-        for (size_t i = 0; i < n_urls; i++)
-            free(urls[i]);
-        free(urls);
-        free(sizes);
+        if (n_reqs > 1)
+            l->cfg.prefetch(l->cfg.hook_ctx, reqs, n_reqs);
+        for (size_t i = 0; i < n_reqs; i++)
+            free((char *)reqs[i].url);
+        free(reqs);
     }
     for (size_t i = 0; i < n_order && rc == LARDER_OK; i++) {
         const larder_package *p = order[i];

@@ -78,17 +78,28 @@ uint64_t larder_cache_bytes(const larder_cache *cache);
  * The loader (install.c)
  * ------------------------------------------------------------------------ */
 
-/* Fetch url into a malloc'd buffer. expected_size (0: unknown) is the most
- * the platform reads (it stops a larger response before it fills memory;
- * unknown sizes get a fixed cap) and lets it show progress. Failures are
- * LARDER_EFETCH with the cause (HTTP status, network error, too large). This is the one platform hook: the wasm
- * runtime fetches through JS (loader/fetch.c), host tests read files. */
-typedef larder_code (*larder_fetch_fn)(void *ctx, const char *url, uint64_t expected_size,
-                                       unsigned char **data, size_t *len, larder_error *err);
+/* What to fetch: the URL; the size the index declares (0: unknown), which
+ * is the most the platform reads (it stops a larger response before it
+ * fills memory; unknown sizes get a fixed cap) and lets it show progress;
+ * and the sha256 the index gives (NULL: none), under which a platform with
+ * an archive store of its own (IndexedDB in a browser) keeps and finds it. */
+typedef struct larder_fetch_request {
+    const char *url;
+    uint64_t size;
+    const char *sha256;
+} larder_fetch_request;
+
+/* Fetch a request into a malloc'd buffer; *from_store is 1 when the
+ * platform's own store had it (the loader verifies the bytes either way).
+ * Failures are LARDER_EFETCH with the cause (HTTP status, network error,
+ * too large). This is the one platform hook: the wasm runtime fetches
+ * through JS (loader/fetch.c), host tests read files. */
+typedef larder_code (*larder_fetch_fn)(void *ctx, const larder_fetch_request *req, unsigned char **data,
+                                       size_t *len, int *from_store, larder_error *err);
 
 typedef struct larder_loader_config {
     const char *base_url;     /* archives are base_url/file_name */
-    const char *cache_dir;    /* NULL: no cache */
+    const char *cache_dir;    /* NULL: no cache (the platform may keep archives itself) */
     uint64_t cache_cap;       /* bytes */
     const char *site_dir;     /* install_dir "site" */
     const char *stdlib_dir;   /* install_dir "stdlib" */
@@ -99,9 +110,8 @@ typedef struct larder_loader_config {
     void *hook_ctx;
     void (*progress)(void *ctx, const char *package, uint64_t done, uint64_t total);
     void (*persist)(void *ctx);                   /* after packages were installed */
-    /* the archives an install is about to fetch (and their sizes), before
-     * the first fetch */
-    void (*prefetch)(void *ctx, const char *const *urls, const uint64_t *sizes, size_t n);
+    /* the archives an install is about to fetch, before the first fetch */
+    void (*prefetch)(void *ctx, const larder_fetch_request *reqs, size_t n);
     void (*warn)(void *ctx, const char *message); /* a non-fatal problem (cache write) */
     void (*installed)(void *ctx, const char *package, int from_cache);  /* after each package */
 } larder_loader_config;

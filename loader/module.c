@@ -167,7 +167,9 @@ static PyObject *larder_py_fetch(PyObject *self, PyObject *arg)
     larder_error err = {0};
     if (!url)
         return NULL;
-    if (larder_platform_fetch(NULL, url, 0, &data, &len, &err) != LARDER_OK) {
+    larder_fetch_request req = {url, 0, NULL};
+    int from_store;
+    if (larder_platform_fetch(NULL, &req, &data, &len, &from_store, &err) != LARDER_OK) {
         larder_prefix(&err, LARDER_EFETCH, "cannot fetch %s", url);
         return larder_raise(&err);
     }

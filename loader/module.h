@@ -27,11 +27,11 @@ extern PyTypeObject larder_LoaderType;
 const larder_index *larder_index_of(PyObject *obj);
 
 /* The platform hooks of the wasm runtime (fetch.c). */
-larder_code larder_platform_fetch(void *ctx, const char *url, uint64_t expected_size, unsigned char **data,
-                                  size_t *len, larder_error *err);
+larder_code larder_platform_fetch(void *ctx, const larder_fetch_request *req, unsigned char **data, size_t *len,
+                                  int *from_store, larder_error *err);
 void larder_platform_progress(void *ctx, const char *package, uint64_t done, uint64_t total);
 void larder_platform_persist(void *ctx);
-void larder_platform_prefetch(void *ctx, const char *const *urls, const uint64_t *sizes, size_t n);
+void larder_platform_prefetch(void *ctx, const larder_fetch_request *reqs, size_t n);
 void larder_platform_installed(void *ctx, const char *package, int from_cache);
 void larder_platform_warn(void *ctx, const char *message);
 

@@ -3,34 +3,146 @@
  * interpreter's Worker when the page is cross-origin isolated.
  *
  * The interpreter blocks (Atomics.wait) while Python imports, so it cannot
- * await a fetch. It posts {prefetch: [{url, headers}]} when it knows what
- * it will need — the helper starts all those downloads at once — and then,
- * for each archive in turn, {fetch: url, headers, control}: the helper waits
- * for that download, stores its length (or an error) in the shared control
- * array and wakes the interpreter, which allocates a SharedArrayBuffer of
- * that size and posts {deliver: url, data}; the helper copies the bytes in
- * and wakes it again. headers are what to send with the URL (a private
- * mirror's token: the interpreter's side decides which URL gets one).
- * Each download stops as soon as it passes its limit (the size the index
- * declares; larder-runtime.js's readLimited).
- * control: Int32Array [state, length, error length], state 0 =
+ * await a fetch. It posts {prefetch: [{url, headers, limit, size, sha256}]}
+ * when it knows what it will need — the helper starts all of them at once —
+ * and then, for each archive in turn, {fetch: url, headers, limit, size,
+ * sha256, control}: the helper waits for that archive, stores its length
+ * (or an error) in the shared control array and wakes the interpreter, which
+ * allocates a SharedArrayBuffer of that size and posts {deliver: url, data};
+ * the helper copies the bytes in and wakes it again. headers are what to
+ * send with the URL (a private mirror's token: the interpreter's side
+ * decides which URL gets one). Each download stops as soon as it passes its
+ * limit (the size the index declares; larder-runtime.js's readLimited).
+ *
+ * The archive store ({store: {name, cap}}, the runtime's 'idb' cache): an
+ * IndexedDB database of archives keyed by sha256, read one at a time when
+ * the interpreter asks for one, so that a start reads nothing of it. A hit is
+ * checked (size and sha256) before use, a damaged entry dropped and fetched
+ * again; a download is kept when it hashes to the index's digest; the least
+ * recently used go beyond cap. {flush: id} answers {flushed: id} once every
+ * archive handed over is kept; what cannot be kept is reported as {warn}.
+ *
+ * control: Int32Array [state, length, error length, from store], state 0 =
  * waiting, 1 = length ready, 2 = bytes copied, 3 = failed (error text
  * follows in control as UTF-16 code units from index 4).
  */
 'use strict';
 /* global LarderRuntime */
 importScripts('larder-runtime.js');
-const pending = new Map();  // url -> Promise<Uint8Array>
+const pending = new Map();  // url -> Promise<{bytes, fromStore}>
+let store = null;           // {name, cap}
+let database = null;        // Promise<IDBDatabase>
+const writes = new Set();   // archives being kept
 
-function download(url, headers, limit) {
+function request(r) {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+function done(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
+  });
+}
+
+/* archives: sha256 -> ArrayBuffer; entries: sha256 -> {size, used} (what
+ * eviction reads, without the bytes) */
+function db() {
+  if (!database) {
+    const open = indexedDB.open(store.name, 1);
+    open.onupgradeneeded = () => {
+      open.result.createObjectStore('archives');
+      open.result.createObjectStore('entries');
+    };
+    database = request(open);
+  }
+  return database;
+}
+
+async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function stored(sha256, size) {
+  const d = await db();
+  const buffer = await request(d.transaction('archives').objectStore('archives').get(sha256));
+  if (!buffer) return null;
+  const bytes = new Uint8Array(buffer);
+  if ((size && bytes.length !== size) || await sha256Hex(bytes) !== sha256) {
+    await drop(d, [sha256]);  // damaged: fetched again
+    return null;
+  }
+  const tx = d.transaction('entries', 'readwrite');
+  tx.objectStore('entries').put({ size: bytes.length, used: Date.now() }, sha256);
+  return bytes;
+}
+
+function drop(d, shas) {
+  const tx = d.transaction(['archives', 'entries'], 'readwrite');
+  for (const sha of shas) {
+    tx.objectStore('archives').delete(sha);
+    tx.objectStore('entries').delete(sha);
+  }
+  return done(tx);
+}
+
+async function keep(sha256, bytes) {
+  if (await sha256Hex(bytes) !== sha256) return;  // not the index's archive: the loader refuses it, nothing kept
+  if (bytes.length > store.cap) return;
+  const d = await db();
+  const tx = d.transaction(['archives', 'entries'], 'readwrite');
+  tx.objectStore('archives').put(bytes.slice().buffer, sha256);
+  tx.objectStore('entries').put({ size: bytes.length, used: Date.now() }, sha256);
+  await done(tx);
+  const read = d.transaction('entries');
+  const [keys, entries] = await Promise.all([request(read.objectStore('entries').getAllKeys()),
+    request(read.objectStore('entries').getAll())]);
+  let total = entries.reduce((n, e) => n + e.size, 0);
+  if (total <= store.cap) return;
+  const order = keys.map((k, i) => [k, entries[i]]).sort((a, b) => a[1].used - b[1].used);
+  const victims = [];
+  for (const [key, entry] of order) {
+    if (total <= store.cap) break;
+    victims.push(key);
+    total -= entry.size;
+  }
+  await drop(d, victims);
+}
+
+function obtain({ url, headers, limit, size, sha256 }) {
   if (!pending.has(url)) {
-    pending.set(url, fetch(url, { headers }).catch((e) => {
-      throw new Error(`network error (${e.message})`);
-    }).then((r) => {
-      if (!r.ok) throw new Error(`HTTP ${r.status}${r.statusText ? ' ' + r.statusText : ''}`);
-      return LarderRuntime.readLimited(r, limit);
-    }));
-    pending.get(url).catch(() => {});  // reported when asked for
+    const p = (async () => {
+      if (store && sha256) {
+        try {
+          const bytes = await stored(sha256, size);
+          if (bytes) return { bytes, fromStore: true };
+        } catch (e) {
+          self.postMessage({ warn: `the archive store could not be read (${e.message}); fetching` });
+        }
+      }
+      let response;
+      try {
+        response = await fetch(url, { headers });
+      } catch (e) {
+        throw new Error(`network error (${e.message})`);
+      }
+      if (!response.ok) throw new Error(`HTTP ${response.status}${response.statusText ? ' ' + response.statusText : ''}`);
+      const bytes = await LarderRuntime.readLimited(response, limit);
+      if (store && sha256) {
+        const w = keep(sha256, bytes).catch((e) => {
+          self.postMessage({ warn: `cannot keep an archive in the store (${e.message}); it will be fetched again` });
+        });
+        writes.add(w);
+        w.then(() => writes.delete(w));
+      }
+      return { bytes, fromStore: false };
+    })();
+    pending.set(url, p);
+    p.catch(() => {});  // reported when asked for
   }
   return pending.get(url);
 }
@@ -42,12 +154,15 @@ function wake(control, state) {
 
 self.onmessage = async (event) => {
   const m = event.data;
-  if (m.prefetch) {
-    for (const { url, headers, limit } of m.prefetch) download(url, headers, limit);
+  if (m.store) {
+    store = m.store;
+  } else if (m.prefetch) {
+    for (const item of m.prefetch) obtain(item);
   } else if (m.fetch) {
     try {
-      const bytes = await download(m.fetch, m.headers, m.limit);
+      const { bytes, fromStore } = await obtain({ ...m, url: m.fetch });
       Atomics.store(m.control, 1, bytes.length);
+      Atomics.store(m.control, 3, fromStore ? 1 : 0);
       wake(m.control, 1);
     } catch (e) {
       const text = String(e.message).slice(0, 400);
@@ -57,10 +172,13 @@ self.onmessage = async (event) => {
       wake(m.control, 3);
     }
   } else if (m.deliver) {
-    const bytes = await download(m.deliver);
+    const { bytes } = await pending.get(m.deliver);
     new Uint8Array(m.data).set(bytes);
-    pending.delete(m.deliver);  // delivered once; the loader caches it itself
+    pending.delete(m.deliver);  // delivered once
     wake(m.control, 2);
+  } else if (m.flush) {
+    await Promise.all([...writes]);
+    self.postMessage({ flushed: m.flush });
   }
 };
 self.postMessage('ready');

@@ -48,9 +48,14 @@
  *                  index's origin (index, signature, archives), never to
  *                  another origin
  *   allowUnsigned  accept an index without a signature (tests, local work)
- *   cache          where downloaded archives are kept: in a browser, 'idbfs'
- *                  (default: IndexedDB, survives reloads) or 'memory'; under
- *                  Node, a host directory (default: memory only)
+ *   cache          where downloaded archives are kept: in a browser, 'idb'
+ *                  (the default on a cross-origin isolated page: an
+ *                  IndexedDB store the fetch helper reads one archive at a
+ *                  time, when an import needs it), 'idbfs' (the default
+ *                  elsewhere: the whole cache in IDBFS, read at start) or
+ *                  'memory'; under Node, a host directory (default: memory)
+ *   cacheCap       the most the cache keeps, in bytes (default 256 MiB;
+ *                  least recently used archives go first)
  *   trust          where the highest index serial seen per key is kept (the
  *                  rollback protection), apart from the cache: in a browser,
  *                  'idbfs' (default: an IndexedDB database of its own) or
@@ -121,6 +126,20 @@
     return out;
   }
 
+  /* 'idb' keeps no archives in IDBFS: those an older version left there go
+   * (the next write-back removes them from IndexedDB too). */
+  function dropOldArchives(FS) {
+    let names = [];
+    try {
+      names = FS.readdir(`${CACHE_ROOT}/cache`);
+    } catch (e) {
+      return;  /* no cache directory yet */
+    }
+    for (const name of names) {
+      if (name.endsWith('.tar.zst') || name === 'lru.txt') FS.unlink(`${CACHE_ROOT}/cache/${name}`);
+    }
+  }
+
   function authHeaders(auth) {
     return (url) => {
       if (!auth) return {};
@@ -134,30 +153,49 @@
     };
   }
 
-  async function isolatedFetcher(base, headers) {
+  /* store: {name, cap} to keep archives in the helper's IndexedDB store
+   * (read one by one when needed), or null. warn(text) reports what the
+   * helper could not do (keep an archive) without failing the import. */
+  async function isolatedFetcher(base, headers, store, warn) {
     const helper = new Worker(new URL('fetch-helper.js', base).href);
     await new Promise((resolve, reject) => {
       helper.onmessage = () => resolve();
       helper.onerror = (e) => reject(new Error(`larder: the fetch helper failed to start: ${e.message}`));
     });
+    const flushes = new Map();
+    helper.onmessage = (e) => {
+      if (e.data.warn) warn(e.data.warn);
+      if (e.data.flushed) {
+        flushes.get(e.data.flushed)();
+        flushes.delete(e.data.flushed);
+      }
+    };
+    if (store) helper.postMessage({ store });
     const control = new Int32Array(new SharedArrayBuffer(4 * (4 + 400)));
+    let flushId = 0;
     return {
       parallel: true,
       prefetch: (items) => helper.postMessage({
-        prefetch: items.map(({ url, size }) => ({ url, headers: headers(url), limit: limitOf(size) })),
+        prefetch: items.map(({ url, size, sha256 }) => ({ url, headers: headers(url), limit: limitOf(size), size, sha256 })),
       }),
-      fetch: (url, expected) => {
+      fetch: (url, expected, sha256) => {
         Atomics.store(control, 0, 0);
-        helper.postMessage({ fetch: url, headers: headers(url), limit: limitOf(expected), control });
+        helper.postMessage({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, control });
         Atomics.wait(control, 0, 0);
         if (Atomics.load(control, 0) === 3) {
           throw new Error(String.fromCharCode(...control.subarray(4, 4 + Atomics.load(control, 2))));
         }
+        const fromStore = Atomics.load(control, 3) === 1;
         const data = new SharedArrayBuffer(Atomics.load(control, 1));
         helper.postMessage({ deliver: url, data, control });
         Atomics.wait(control, 0, 1);
-        return new Uint8Array(data).slice();
+        return { bytes: new Uint8Array(data).slice(), fromStore };
       },
+      /* resolves when the archives it was given are in its store */
+      flush: () => new Promise((resolve) => {
+        flushes.set(++flushId, resolve);
+        helper.postMessage({ flush: flushId });
+      }),
     };
   }
 
@@ -176,7 +214,7 @@
       }
       if (xhr.status !== 200) throw new Error(`HTTP ${xhr.status}${xhr.statusText ? ' ' + xhr.statusText : ''}`);
       if (xhr.response.byteLength > limitOf(expected)) throw new Error(tooLarge(limitOf(expected)));
-      return new Uint8Array(xhr.response);
+      return { bytes: new Uint8Array(xhr.response), fromStore: false };
     };
     return { parallel: false, prefetch: () => {}, fetch: fetchOne };
   }
@@ -231,7 +269,7 @@
         const reply = receiveMessageOnPort(port1);
         if (!reply) throw new Error('the fetch helper thread did not answer');
         if (reply.message.error) throw new Error(reply.message.error);
-        return reply.message.data;
+        return { bytes: reply.message.data, fromStore: false };
       },
     };
   }
@@ -353,17 +391,29 @@
       if (/[\s]/.test(options.token)) throw new Error('larder: the token contains white space');
       auth = { origin: new URL(indexUrl).origin, token: options.token };
     }
+    const isolated = !isNode && self.crossOriginIsolated && typeof SharedArrayBuffer === 'function'
+      && options.parallel !== false;
+    /* 'idb': archives in the fetch helper's IndexedDB store, each read when
+     * an import needs it (the default where the helper runs: a cross-origin
+     * isolated page); 'idbfs': the whole cache in IDBFS, read at start
+     * (pages that are not isolated: nothing else can read IndexedDB while
+     * Python waits for an archive). */
+    let cacheMode = options.cache || (isNode ? 'memory' : isolated ? 'idb' : 'idbfs');
+    if (cacheMode === 'idb' && !isolated) cacheMode = 'idbfs';
+    const cacheCap = options.cacheCap || 256 * 1024 * 1024;
     let fetcher = null;
     if (loaderOn) {
       if (isNode) fetcher = nodeFetcher(authHeaders(auth));
-      else if (self.crossOriginIsolated && typeof SharedArrayBuffer === 'function' && options.parallel !== false) {
-        fetcher = await isolatedFetcher(base, authHeaders(auth));
+      else if (isolated) {
+        fetcher = await isolatedFetcher(base, authHeaders(auth),
+          cacheMode === 'idb' ? { name: 'larder-archives', cap: cacheCap } : null, (text) => err(`larder: ${text}`));
       } else fetcher = xhrFetcher(authHeaders(auth));
     }
-    const cacheMode = options.cache || (isNode ? 'memory' : 'idbfs');
     const trustMode = options.trust || (!isNode ? 'idbfs' : process.env.LARDER_TRUST_DIR
       || require('path').join(require('os').homedir(), '.local', 'state', 'larder', 'trust'));
-    const anyIdbfs = cacheMode === 'idbfs' || trustMode === 'idbfs';
+    /* IDBFS at /larder holds the verified index in 'idb' mode, everything in 'idbfs' */
+    const cacheIdbfs = cacheMode === 'idbfs' || cacheMode === 'idb';
+    const anyIdbfs = cacheIdbfs || trustMode === 'idbfs';
     let syncing = Promise.resolve();
     let persistTimer = null;
     /* C++ side modules built with exception catching (kiwisolver,
@@ -409,7 +459,7 @@
         M.FS.mkdirTree(TRUST_ROOT);
         /* each IDBFS mount is an IndexedDB database named by its mount
          * point: the trust store survives a cleared cache */
-        for (const [mode, where] of [[cacheMode, CACHE_ROOT], [trustMode, TRUST_ROOT]]) {
+        for (const [mode, where] of [[cacheIdbfs ? 'idbfs' : cacheMode, CACHE_ROOT], [trustMode, TRUST_ROOT]]) {
           if (mode === 'idbfs') {
             M.FS.mount(M.FS.filesystems.IDBFS, {}, where);
           } else if (isNode && mode !== 'memory') {
@@ -421,6 +471,7 @@
           M.addRunDependency('larder-idbfs');
           M.FS.syncfs(true, (e) => {
             if (e) err(`larder: cannot read the cache and trust store from IndexedDB: ${e.message || e}`);
+            if (cacheMode === 'idb') dropOldArchives(M.FS);
             M.removeRunDependency('larder-idbfs');
           });
         }
@@ -429,6 +480,8 @@
           if (options.key) M.ENV.LARDER_KEY = options.key;
           if (options.allowUnsigned) M.ENV.LARDER_ALLOW_UNSIGNED = '1';
           M.ENV.LARDER_CACHE_DIR = `${CACHE_ROOT}/cache`;
+          /* in 'idb' mode the helper keeps the archives; the loader's own cache is off */
+          M.ENV.LARDER_CACHE_CAP = String(cacheMode === 'idb' ? 0 : cacheCap);
           M.ENV.LARDER_TRUST_DIR = TRUST_ROOT;
         }
         const extra = [];
@@ -518,7 +571,8 @@
       fetchMode: fetcher ? (fetcher.parallel ? 'parallel' : 'sequential') : null,
       /* Resolves when the cache has been written back to IndexedDB. */
       persisted() {
-        return new Promise((resolve) => setTimeout(resolve, 0)).then(() => syncing);
+        return new Promise((resolve) => setTimeout(resolve, 0)).then(() => syncing)
+          .then(() => (fetcher && fetcher.flush ? fetcher.flush() : undefined));
       },
       /* Run like the python3 command line; returns the exit status. */
       main(args) {

@@ -155,6 +155,7 @@ def _init_from_environment():
         init(env["LARDER_INDEX_URL"], key=env.get("LARDER_KEY") or None,
              allow_unsigned=env.get("LARDER_ALLOW_UNSIGNED") == "1",
              cache_dir=env.get("LARDER_CACHE_DIR") or CACHE_DIR,
+             cache_cap=int(env.get("LARDER_CACHE_CAP") or 256 << 20),
              trust_dir=env.get("LARDER_TRUST_DIR") or TRUST_DIR)
     except LoadError as error:
         _init_error = error

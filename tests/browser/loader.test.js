@@ -78,6 +78,35 @@ test('after a reload the same import comes from the cache: no archive request', 
   assert.deepEqual(archiveGets(), []);
 });
 
+test('the second visit reads no archive at start: the cache is an IndexedDB store read one archive at a time', async () => {
+  await page.evaluate(() => window.saved);
+  await page.reload();
+  await page.evaluate((o) => window.start(o), options());
+  // what the start put in the interpreter's filesystem: the index, no archive
+  let r = await page.evaluate(() => window.runPython(
+    'import os\nprint(sorted(os.listdir("/larder/cache")))'));
+  assert.deepEqual(r.stdout, ["['index.json', 'index.json.sig']"], r.stderr.join('\n'));
+  // the store holds the archives of the first visit, each keyed by its sha256
+  const index = JSON.parse(fs.readFileSync(path.join(work, 'repo', 'index.json'), 'utf8'));
+  const keys = await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('larder-archives');
+    open.onsuccess = () => {
+      const get = open.result.transaction('archives').objectStore('archives').getAllKeys();
+      get.onsuccess = () => resolve(get.result);
+      get.onerror = () => reject(get.error);
+    };
+    open.onerror = () => reject(open.error);
+  }));
+  for (const name of ['six', 'python-dateutil', 'pyparsing']) {
+    assert.ok(keys.includes(index.packages[name].sha256), `${name} is in the store`);
+  }
+  pages.log.length = 0;
+  r = await page.evaluate(() => window.runPython('import pyparsing, os\nprint(pyparsing.__version__, '
+    + 'sorted(f for f in os.listdir("/larder/cache") if f.endswith(".tar.zst")))'));
+  assert.deepEqual(r.stdout, ['3.0.9 []'], r.stderr.join('\n'));
+  assert.deepEqual(archiveGets(), [], 'read from the store, not fetched');
+});
+
 test('with the mirror gone the import still works from the cache', async () => {
   await page.route('**/mirror/**', (route) => route.abort('connectionrefused'));
   await page.reload();

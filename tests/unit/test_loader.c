@@ -18,11 +18,12 @@
 static char mirror[256], site[256], cache[256];
 static int fetches;
 
-static larder_code fetch_file(void *ctx, const char *url, uint64_t expected, unsigned char **data, size_t *len,
-                              larder_error *err)
+static larder_code fetch_file(void *ctx, const larder_fetch_request *req, unsigned char **data, size_t *len,
+                              int *from_store, larder_error *err)
 {
     (void)ctx;
-    (void)expected;
+    const char *url = req->url;
+    *from_store = 0;
     fetches++;
     FILE *f = fopen(url, "rb");
     if (!f)
