@@ -2,7 +2,7 @@
  * stdlib-ext.test.js - the whole standard library through a signed index,
  * from an empty cache, in the wasm runtime under Node: every name of
  * sys.stdlib_module_names imports but the ones a browser cannot have (the
- * list README gives), and the modules built on libffi and OpenSSL work:
+ * list docs/loader.md gives), and the modules built on libffi and OpenSSL work:
  * ctypes (C functions of the runtime, structures, pointers, callbacks),
  * hashlib (OpenSSL fetched only when an algorithm needs it; digests equal
  * the host's), ssl (a TLS handshake between two in-memory contexts).
@@ -38,7 +38,7 @@ test.after(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-// What a browser cannot have, with README's reasons ("What the standard
+// What a browser cannot have, with the reasons of docs/loader.md ("What the standard
 // library lacks"): each fails with larder's ModuleNotFoundError.
 const CANNOT = {
   terminal: ['_curses', '_curses_panel', 'curses', 'readline', 'termios', 'pty', 'tty'],
