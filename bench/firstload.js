@@ -23,7 +23,7 @@ const zlib = require('zlib');
 const os = require('os');
 const path = require('path');
 const { root, runtime } = require('../tests/lib/paths');
-const { median, makeRepo, makeSites, serve, eachRun, PYODIDE_RUNTIME } = require('./lib/pages');
+const { median, makeRepo, makeSites, serve, eachRun, pyodideRuntime } = require('./lib/pages');
 
 const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick check that it runs
 
@@ -34,7 +34,7 @@ const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick chec
   // each runtime in a directory of its own, so precompressed copies can sit beside its files
   const runtimes = { larder: path.join(work, 'runtime-larder'), pyodide: path.join(work, 'runtime-pyodide') };
   fs.cpSync(runtime, runtimes.larder, { recursive: true });
-  fs.cpSync(PYODIDE_RUNTIME, runtimes.pyodide, { recursive: true });
+  pyodideRuntime(runtimes.pyodide);
   const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory()
     ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
   const precompress = () => {

@@ -25,7 +25,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { root, runtime } = require('../tests/lib/paths');
-const { median, makeRepo, makeSites, serve, eachRun, PYODIDE_RUNTIME } = require('./lib/pages');
+const { median, makeRepo, makeSites, serve, eachRun, pyodideRuntime } = require('./lib/pages');
 
 const BIN = path.join(root, 'build', 'bin');
 const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick check that it runs
@@ -65,7 +65,7 @@ const CODE = "import six, dateutil.parser, pyparsing, fontTools.ttLib\nprint('im
       package_type: 'package', imports, depends, unvendored_tests: false, shared_library: false };
   }
   fs.writeFileSync(path.join(pyo, 'pyodide-lock.json'), JSON.stringify(lock));
-  const runtimes = { larder: runtime, pyodide: PYODIDE_RUNTIME };
+  const runtimes = { larder: runtime, pyodide: pyodideRuntime(path.join(work, 'runtime-pyodide')) };
   const servers = {};
   for (const which of ['larder', 'pyodide']) {
     servers[which] = await serve(repo, runtimes[which], sites[which], path.join(work, `access-${which}.log`));

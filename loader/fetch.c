@@ -9,6 +9,7 @@
 
 #include <emscripten.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Returns 0 and a malloc'd buffer (and in *from_store whether the
  * platform's archive store had it), or 1 with the cause in errbuf. */
@@ -55,9 +56,10 @@ EM_JS(void, larder_js_persist, (void), {
         Module.larderPersist();
 });
 
-EM_JS(void, larder_js_installed, (const char *package, int from_cache), {
+EM_JS(void, larder_js_installed, (const char *package, const char *version, double size, int stdlib, int from_cache), {
     if (Module.larderInstalled)
-        Module.larderInstalled(UTF8ToString(package), from_cache != 0);
+        Module.larderInstalled(UTF8ToString(package), from_cache != 0,
+                               { version: UTF8ToString(version), size: size, stdlib: stdlib != 0 });
 });
 
 EM_JS(void, larder_js_warn, (const char *message), {
@@ -108,10 +110,10 @@ void larder_platform_persist(void *ctx)
     larder_js_persist();
 }
 
-void larder_platform_installed(void *ctx, const char *package, int from_cache)
+void larder_platform_installed(void *ctx, const larder_package *p, int from_cache)
 {
     (void)ctx;
-    larder_js_installed(package, from_cache);
+    larder_js_installed(p->name, p->version, (double)p->size, !strcmp(p->package_type, "cpython_module"), from_cache);
 }
 
 void larder_platform_warn(void *ctx, const char *message)

@@ -397,7 +397,7 @@ larder_code larder_loader_install(larder_loader *l, const char *const *names, si
         if (l->cfg.progress)
             l->cfg.progress(l->cfg.hook_ctx, p->name, p->size, p->size);
         if (l->cfg.installed)
-            l->cfg.installed(l->cfg.hook_ctx, p->name, from_cache);
+            l->cfg.installed(l->cfg.hook_ctx, p, from_cache);
         if (report->n < LARDER_REPORT_MAX) {
             report->packages[report->n] = p;
             report->from_cache[report->n++] = from_cache;

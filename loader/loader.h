@@ -113,7 +113,7 @@ typedef struct larder_loader_config {
     /* the archives an install is about to fetch, before the first fetch */
     void (*prefetch)(void *ctx, const larder_fetch_request *reqs, size_t n);
     void (*warn)(void *ctx, const char *message); /* a non-fatal problem (cache write) */
-    void (*installed)(void *ctx, const char *package, int from_cache);  /* after each package */
+    void (*installed)(void *ctx, const larder_package *package, int from_cache);  /* after each package */
 } larder_loader_config;
 
 typedef struct larder_loader larder_loader;

@@ -32,7 +32,7 @@ larder_code larder_platform_fetch(void *ctx, const larder_fetch_request *req, un
 void larder_platform_progress(void *ctx, const char *package, uint64_t done, uint64_t total);
 void larder_platform_persist(void *ctx);
 void larder_platform_prefetch(void *ctx, const larder_fetch_request *reqs, size_t n);
-void larder_platform_installed(void *ctx, const char *package, int from_cache);
+void larder_platform_installed(void *ctx, const larder_package *package, int from_cache);
 void larder_platform_warn(void *ctx, const char *message);
 
 #endif

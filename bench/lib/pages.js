@@ -76,4 +76,13 @@ async function eachRun(servers, reps, fn) {
 
 const PYODIDE_RUNTIME = path.join(root, 'bench', 'firstload', 'pyodide-runtime');
 
-module.exports = { median, makeRepo, makeSites, serve, eachRun, PYODIDE_RUNTIME };
+/* Pyodide's /runtime/ for the playground in dir: the adapter worker, and
+ * larder.js, the page's client of the Worker protocol (the same file on
+ * both pages). */
+function pyodideRuntime(dir) {
+  fs.cpSync(PYODIDE_RUNTIME, dir, { recursive: true });
+  fs.copyFileSync(path.join(root, 'build', 'runtime', 'larder.js'), path.join(dir, 'larder.js'));
+  return dir;
+}
+
+module.exports = { median, makeRepo, makeSites, serve, eachRun, pyodideRuntime };

@@ -34,7 +34,9 @@
  *             line (with or without its newline), or null for end of input
  *   interruptBuffer  a Uint8Array over a SharedArrayBuffer: writing 2 (SIGINT)
  *             into element 0 raises KeyboardInterrupt in the running program
- *   installed(package, fromCache)    after each package the loader installs
+ *   installed(package, fromCache, {version, size, stdlib})   after each
+ *             package the loader installs (size: the archive's bytes;
+ *             stdlib: a module of the standard library)
  *   display(mime, bytes)   shows what the program displays (larder.display,
  *             plt.show() through the larder_matplotlib backend, which is
  *             selected when this is given), e.g. 'image/png' and its bytes

@@ -53,7 +53,9 @@
         if (m.type === 'ready') resolve();
         else if (m.type === 'stdout' || m.type === 'stderr') listeners[m.type](m.text, { partial: m.partial });
         else if (m.type === 'progress' && options.progress) options.progress(m.package, m.done, m.total);
-        else if (m.type === 'installed' && options.installed) options.installed(m.package, m.fromCache);
+        else if (m.type === 'installed' && options.installed) {
+          options.installed(m.package, m.fromCache, { version: m.version, size: m.size, stdlib: m.stdlib });
+        }
         else if (m.type === 'display' && options.display) options.display(m.mime, m.data);
         else if (m.type === 'input-request') {
           const text = options.stdin ? await options.stdin() : null;
@@ -109,16 +111,18 @@
       worker.postMessage({ ...msg, id });
     });
     worker.postMessage({ type: 'init', baseUrl: base, indexUrl: options.indexUrl, key: options.key, token: options.token,
-      allowUnsigned: options.allowUnsigned, interruptBuffer, inputBuffer, callBuffer });
+      allowUnsigned: options.allowUnsigned, bundles: options.bundles, sideModules: options.sideModules,
+      interruptBuffer, inputBuffer, callBuffer });
     await ready;
     return {
-      /* Run code in a persistent __main__; resolves to {ok, value} or {ok: false, error}. */
-      runPython(code) {
+      /* Run code in a persistent __main__; resolves to {ok, value} or {ok: false, error}.
+       * {value: false}: run it as a script, without evaluating a last expression for its value. */
+      runPython(code, { value = true } = {}) {
         if (pending) return Promise.reject(new Error('Larder: a run is already in progress'));
         if (interruptBuffer) new Uint8Array(interruptBuffer)[0] = 0;
         return new Promise((resolve, reject) => {
           pending = { resolve, reject };
-          worker.postMessage({ type: 'run', id: Date.now(), code, value: true });
+          worker.postMessage({ type: 'run', id: Date.now(), code, value });
         });
       },
       /* __main__'s globals, as JSON-compatible values */

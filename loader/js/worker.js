@@ -20,7 +20,7 @@
  *                whose functions call the page's (registerJsModule)
  * Messages out:  {type: 'ready', fetchMode} | {type: 'stdout'|'stderr', text}
  *                {type: 'progress', package, done, total}
- *                {type: 'installed', package, fromCache}
+ *                {type: 'installed', package, fromCache, version, size, stdlib}
  *                {type: 'display', mime, data}  data: an ArrayBuffer
  *                (a figure from plt.show(), or larder.display())
  *                {type: 'input-request'}
@@ -95,7 +95,7 @@ self.onmessage = async (event) => {
         stderr: (text, flags) => postMessage({ type: 'stderr', text, partial: Boolean(flags && flags.partial) }),
         stdin: msg.inputBuffer ? inputFrom(msg.inputBuffer) : undefined,
         interruptBuffer: msg.interruptBuffer ? new Uint8Array(msg.interruptBuffer) : undefined,
-        installed: (pkg, fromCache) => postMessage({ type: 'installed', package: pkg, fromCache }),
+        installed: (pkg, fromCache, info) => postMessage({ type: 'installed', package: pkg, fromCache, ...info }),
         display: (mime, bytes) => postMessage({ type: 'display', mime, data: bytes.buffer }, [bytes.buffer]),
       });
       callBuffer = msg.callBuffer || null;

@@ -1,6 +1,7 @@
 /*
  * playground.js - the playground page: a CodeMirror editor, the interpreter
- * in a Web Worker (larder's worker.js), output streamed as it is printed,
+ * in a Web Worker through larder.js (the page's one client of the Worker
+ * protocol, loaded from the runtime before this), output streamed as it is printed,
  * input() answered in the page, Stop (KeyboardInterrupt), download progress
  * and which packages came from the cache; the code is kept across reloads
  * (localStorage) and shared as a link (the code in the URL fragment), a few
@@ -111,16 +112,16 @@ async function listPackages() {
   }
 }
 
-// Shared memory with the worker: interrupts and input() (the mirror's
-// COOP/COEP headers make the page cross-origin isolated).
+// input() and Stop need shared memory with the Worker (larder.js sets it
+// up; the mirror's COOP/COEP headers make the page cross-origin isolated).
 const shared = self.crossOriginIsolated;
-const interruptBuffer = shared ? new SharedArrayBuffer(1) : null;
-const inputBuffer = shared ? new SharedArrayBuffer(8 + 65536) : null;
 
-let worker = null;
+let py = null;
 let running = false;
-let ran = { downloaded: [], cached: [] };
-let partial = null;  // the span holding a prompt printed without a newline
+let installs = [];     // this run's packages: {name, fromCache, version, size, stdlib}
+let runStarted = 0;
+let partial = null;    // the span holding a prompt printed without a newline
+let pendingInput = null;  // resolves the line input() waits for
 
 function write(text, cls, isPartial) {
   const span = partial || document.createElement('span');
@@ -146,6 +147,8 @@ function show(mime, data) {
   out.scrollTop = out.scrollHeight;
 }
 
+/* input(): a field in the output; the line (null: end of input) resolves
+ * what larder.js's stdin returned. */
 function askInput() {
   const field = document.createElement('input');
   field.setAttribute('aria-label', 'input');
@@ -158,15 +161,26 @@ function askInput() {
     field.replaceWith(document.createTextNode(text + '\n'));
     answer(text);
   });
+  return new Promise((resolve) => { pendingInput = resolve; });
 }
 
 function answer(text) {
-  const control = new Int32Array(inputBuffer, 0, 2);
-  const bytes = new TextEncoder().encode(text === null ? '' : text);
-  new Uint8Array(inputBuffer, 8).set(bytes.subarray(0, 65536));
-  Atomics.store(control, 1, text === null ? -1 : Math.min(bytes.length, 65536));
-  Atomics.store(control, 0, 1);
-  Atomics.notify(control, 0);
+  if (pendingInput) pendingInput(text);
+  pendingInput = null;
+}
+
+/* "Downloaded numpy 1.25.2, six 1.16.0 and 48 stdlib modules, 2.9 MB in 0.7 s." */
+function summary(list, verb, withSize) {
+  if (!list.length) return '';
+  const own = list.filter((p) => !p.stdlib).map((p) => `${p.name} ${p.version}`).sort();
+  const std = list.length - own.length;
+  const parts = [...own];
+  if (std) parts.push(`${std} stdlib module${std === 1 ? '' : 's'}`);
+  const names = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}` : parts[0];
+  if (!withSize) return `${verb} ${names}.`;
+  const mb = list.reduce((n, p) => n + p.size, 0) / 1e6;
+  const seconds = (Math.max(...list.map((p) => p.at)) - runStarted) / 1000;
+  return `${verb} ${names}, ${mb.toFixed(1)} MB in ${seconds.toFixed(1)} s.`;
 }
 
 function setRunning(on) {
@@ -175,59 +189,55 @@ function setRunning(on) {
   $('stop').disabled = !on || !shared;
 }
 
-function start() {
+async function start() {
   const t0 = performance.now();
-  worker = new Worker('/runtime/worker.js');
-  worker.onmessage = (e) => {
-    const m = e.data;
-    if (m.type === 'ready') {
-      $('status').textContent = `Ready in ${Math.round(performance.now() - t0)} ms.`;
-      $('run').disabled = false;
-    } else if (m.type === 'stdout') write(m.text, null, m.partial);
-    else if (m.type === 'stderr') write(m.text, 'err', m.partial);
-    else if (m.type === 'input-request') askInput();
-    else if (m.type === 'progress') {
-      $('progress').hidden = m.done === m.total;
-      $('progress').max = m.total || 1;
-      $('progress').value = m.done;
-      $('loading').textContent = m.done === m.total ? '' : `loading ${m.package} (${(m.total / 1024).toFixed(0)} KB)`;
-    } else if (m.type === 'display') {
-      show(m.mime, m.data);
-    } else if (m.type === 'installed') {
-      (m.fromCache ? ran.cached : ran.downloaded).push(m.package);
-    } else if (m.type === 'done') {
-      setRunning(false);
-      $('progress').hidden = true;
-      $('loading').textContent = '';
-      const parts = [];
-      if (ran.downloaded.length) parts.push(`downloaded: ${ran.downloaded.join(', ')}`);
-      if (ran.cached.length) parts.push(`from the cache: ${ran.cached.join(', ')}`);
-      $('cache').textContent = parts.length ? `Packages ${parts.join('; ')}.` : '';
-    } else if (m.type === 'error') {
-      write(m.message, 'err');
-      setRunning(false);
-    }
-  };
-  worker.postMessage({
-    type: 'init', interruptBuffer, inputBuffer,
-    ...(config ? config : { bundles: ['python311.zip', 'stdlib-full.zip'], sideModules: true }),
-  });
+  try {
+    py = await Larder.create({
+      runtimeUrl: new URL('/runtime/', location.href).href,
+      ...(config ? config : { bundles: ['python311.zip', 'stdlib-full.zip'], sideModules: true }),
+      stdout: (text, flags) => write(text, null, flags && flags.partial),
+      stderr: (text, flags) => write(text, 'err', flags && flags.partial),
+      stdin: askInput,
+      progress: (pkg, done, total) => {
+        $('progress').hidden = done === total;
+        $('progress').max = total || 1;
+        $('progress').value = done;
+        $('loading').textContent = done === total ? '' : `loading ${pkg} (${(total / 1024).toFixed(0)} KB)`;
+      },
+      installed: (name, fromCache, info) => installs.push({ name, fromCache, ...info, at: performance.now() }),
+      display: show,
+    });
+  } catch (e) {
+    $('status').textContent = `The interpreter could not start: ${e.message}`;
+    return;
+  }
+  $('status').textContent = `Ready in ${Math.round(performance.now() - t0)} ms.`;
+  $('run').disabled = false;
 }
 
-function run() {
+async function run() {
   if (running || $('run').disabled) return;
   out.textContent = '';
   partial = null;
-  ran = { downloaded: [], cached: [] };
+  installs = [];
   $('cache').textContent = '';
-  if (interruptBuffer) new Uint8Array(interruptBuffer)[0] = 0;
   setRunning(true);
-  worker.postMessage({ type: 'run', id: Date.now(), code: editor.state.doc.toString() });
+  runStarted = performance.now();
+  try {
+    await py.runPython(editor.state.doc.toString(), { value: false });
+  } catch (e) {
+    write(e.message, 'err');
+  }
+  setRunning(false);
+  $('progress').hidden = true;
+  $('loading').textContent = '';
+  $('cache').textContent = [summary(installs.filter((p) => !p.fromCache), 'Downloaded', true),
+    summary(installs.filter((p) => p.fromCache), 'From the cache:', false)].filter(Boolean).join(' ');
 }
 
 function stop() {
-  if (!running || !interruptBuffer) return;
-  new Uint8Array(interruptBuffer)[0] = 2;  // SIGINT: KeyboardInterrupt in the program
+  if (!running || !shared) return;
+  py.interrupt();  // KeyboardInterrupt in the program
   const pending = out.querySelector('input');
   if (pending) {  // waiting in input(): end it
     pending.replaceWith(document.createTextNode('\n'));
