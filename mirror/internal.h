@@ -33,6 +33,9 @@ larder_code read_file_all(const char *path, size_t max, unsigned char **data, si
 extern const char REPO_MIGRATE[];
 /* Run SQL that returns no rows. */
 larder_code db_exec(larder_repo *repo, const char *sql, larder_error *err);
+/* One statement with text parameters (a NULL-terminated list after err);
+ * with have (65 bytes), the first column of its first row, or "" when none. */
+larder_code db_query(larder_repo *repo, const char *sql, char *have, larder_error *err, ...);
 /* The SHA-256 of a file, streamed. */
 larder_code file_sha256(const char *path, char hex[65], uint64_t *size, larder_error *err);
 

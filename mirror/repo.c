@@ -187,9 +187,7 @@ static int reserved_file_name(const char *file_name)
     return 0;
 }
 
-/* One statement with text parameters (NULL-terminated list); with have
- * (65 bytes), the first column of its first row, or "" when none. */
-static larder_code db_query(larder_repo *repo, const char *sql, char *have, larder_error *err, ...)
+larder_code db_query(larder_repo *repo, const char *sql, char *have, larder_error *err, ...)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK)

@@ -60,20 +60,6 @@ static int already_have(larder_repo *repo, const larder_package *p, const cJSON 
     return same;
 }
 
-static larder_code exec_text(larder_repo *repo, const char *sql, const char *a, const char *b, larder_error *err)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(repo->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
-    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    if (b)
-        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    larder_code rc = sqlite3_step(st) == SQLITE_DONE ? LARDER_OK
-                     : larder_fail(err, LARDER_EIO, "catalog: %s", sqlite3_errmsg(repo->db));
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* Make the catalog the upstream's set, in one transaction: every upstream
  * entry recorded (and marked as from url), then every package the upstream
  * no longer has removed (with keep_local, only those it brought). */
@@ -88,7 +74,7 @@ static larder_code record(larder_repo *repo, const larder_index *index, const cJ
         if (!text)
             rc = larder_fail(err, LARDER_EINVAL, "upstream index: no entry text for %s", p->name);
         else if ((rc = catalog_put(repo, p->key, p->version, p->file_name, p->sha256, p->size, text, err)) == LARDER_OK)
-            rc = exec_text(repo, "INSERT OR REPLACE INTO synced VALUES (?1, ?2)", p->key, url, err);
+            rc = db_query(repo, "INSERT OR REPLACE INTO synced VALUES (?1, ?2)", NULL, err, p->key, url, NULL);
         free(text);
     }
     sqlite3_stmt *st;
@@ -114,9 +100,9 @@ static larder_code record(larder_repo *repo, const larder_index *index, const cJ
         sqlite3_finalize(st);
     }
     for (size_t i = 0; i < n_gone; i++) {
-        if (rc == LARDER_OK && (rc = exec_text(repo, "DELETE FROM packages WHERE name=?1", gone[i], NULL, err))
+        if (rc == LARDER_OK && (rc = db_query(repo, "DELETE FROM packages WHERE name=?1", NULL, err, gone[i], NULL))
             == LARDER_OK)
-            rc = exec_text(repo, "DELETE FROM synced WHERE name=?1", gone[i], NULL, err);
+            rc = db_query(repo, "DELETE FROM synced WHERE name=?1", NULL, err, gone[i], NULL);
         free(gone[i]);
     }
     free(gone);
