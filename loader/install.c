@@ -200,8 +200,9 @@ static int owns_path(const larder_package *p, const char *rel, int is_dir)
 {
     const char *slash = strchr(rel, '/');
     size_t top_len = slash ? (size_t)(slash - rel) : strlen(rel);
-    if (is_import(p, rel, top_len) || is_own_metadata(p, rel, top_len))
-        return slash || is_dir || is_import(p, rel, top_len);
+    int an_import = is_import(p, rel, top_len);
+    if (an_import || is_own_metadata(p, rel, top_len))
+        return an_import || slash || is_dir;  /* a metadata name is a directory, never a file */
     if (slash || is_dir) {
         if (strncmp(rel, "lib-dynload", top_len) || top_len != 11 || strcmp(p->install_dir, "stdlib"))
             return 0;
