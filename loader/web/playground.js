@@ -213,6 +213,8 @@ async function start() {
   }
   $('status').textContent = `Ready in ${Math.round(performance.now() - t0)} ms.`;
   $('run').disabled = false;
+  // after the Worker has fetched the index: the page's request is a revalidation, not a second download
+  listPackages();
 }
 
 async function run() {
@@ -249,4 +251,3 @@ $('run').onclick = run;
 $('stop').onclick = stop;
 window.playground = { editor, run, stop, setCode, linkFor };
 start();
-listPackages();
