@@ -278,6 +278,7 @@ bench: runtime tools native corpus $(B)/stdlib/.ok
 	bench/mirror.sh
 	node bench/firstload.js
 	node bench/loadpackage.js
+	node bench/warmvisit.js
 	bench/native.sh
 	/usr/bin/python3.11 bench/report.py
 

@@ -1,0 +1,85 @@
+/*
+ * warmvisit.js - does the cache make a visit faster? The playground served
+ * by larder-mirror serve from a repository with numpy, matplotlib and their
+ * dependencies, in Chromium: for each of BENCH_REPS repetitions (default
+ * 3), with a fresh profile, a cold visit (empty HTTP cache and archive
+ * store) then a warm one (a reload, numpy and matplotlib in the store),
+ * each timing navigation to an enabled Run button ("ready") and the run of
+ * `import numpy, matplotlib.pyplot; print("ok")`. The ratio warm/cold is
+ * the measure (same machine, same run). Writes
+ * bench/results/warmvisit-DATE.json and prints the medians.
+ */
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { launch } = require('../tests/lib/browser');
+const { root, runtime } = require('../tests/lib/paths');
+const { median } = require('./lib/pages');
+const serveMirror = require('../tests/lib/mirror-serve');
+
+const REPS = Number(process.env.BENCH_REPS) || 3;
+const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
+const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
+
+(async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-warmvisit-'));
+  const repo = path.join(work, 'repo');
+  execFileSync(MIRROR, ['init', repo]);
+  const native = path.join(root, 'build', 'native');
+  const corpus = path.join(root, 'build', 'corpus');
+  const archives = [...fs.readdirSync(native).map((f) => path.join(native, f)),
+    ...fs.readdirSync(corpus).filter((f) => /^(cycler|fonttools|packaging|pyparsing|six|python_dateutil)-/.test(f))
+      .map((f) => path.join(corpus, f))].filter((f) => f.endsWith('.tar.zst'));
+  execFileSync(MIRROR, ['--repo', repo, 'publish', ...archives]);
+  execFileSync(MIRROR, ['--repo', repo, 'sign']);
+  const site = path.join(work, 'site');
+  fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
+  const key = execFileSync(MIRROR, ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
+  fs.writeFileSync(path.join(site, 'config.js'), `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n`);
+  const server = await serveMirror.start(repo, ['--runtime', runtime, '--site', site]);
+  const rows = { cold: [], warm: [] };
+  try {
+    for (let rep = 0; rep < REPS; rep++) {
+      const browser = await launch();
+      const page = await browser.context.newPage();
+      for (const phase of ['cold', 'warm']) {
+        const t0 = Date.now();
+        if (phase === 'cold') await page.goto(`${server.url}/`);
+        else await page.reload();
+        await page.waitForSelector('#run:not([disabled])', { timeout: 60000 });
+        const ready = Date.now() - t0;
+        await page.evaluate((c) => window.playground.setCode(c), CODE);
+        const t1 = Date.now();
+        await page.click('#run');
+        await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000 });
+        const run = Date.now() - t1;
+        const out = await page.textContent('#out');
+        if (out !== 'ok\n') throw new Error(`the ${phase} run printed ${JSON.stringify(out)}`);
+        const cache = await page.textContent('#cache');
+        if (phase === 'warm' && /^Downloaded/.test(cache)) throw new Error(`the warm visit downloaded: ${cache}`);
+        rows[phase].push({ ready, run });
+        // the archives reach the store after the run: wait for them before the reload
+        if (phase === 'cold') await page.waitForTimeout(3000);
+      }
+      await browser.close();
+    }
+  } finally {
+    await serveMirror.stop(server);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const summary = {};
+  for (const phase of ['cold', 'warm']) {
+    summary[phase] = { ready_ms: median(rows[phase].map((r) => r.ready)), run_ms: median(rows[phase].map((r) => r.run)) };
+    console.log(`${phase}: ready ${summary[phase].ready_ms} ms, import numpy, matplotlib.pyplot ${summary[phase].run_ms} ms`
+      + ` (median of ${REPS})`);
+  }
+  summary.ratios = { ready: summary.warm.ready_ms / summary.cold.ready_ms, run: summary.warm.run_ms / summary.cold.run_ms };
+  console.log(`warm/cold: ready ${summary.ratios.ready.toFixed(2)}x, import ${summary.ratios.run.toFixed(2)}x`);
+  const out = path.join(root, 'bench', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  fs.writeFileSync(path.join(out, `warmvisit-${date}.json`), JSON.stringify({ date, machine: { cores: os.cpus().length,
+    model: os.cpus()[0].model }, reps: REPS, rows, summary }, null, 1));
+})().catch((e) => { console.error(e); process.exit(1); });
