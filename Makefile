@@ -52,7 +52,7 @@ CPY_KEY := $(call hash,$(RT)/sources.txt $(RT)/python-patches.txt $(wildcard $(R
 	$(RT)/build-cpython.sh $(RT)/config.site-larder)-$(DEPS_KEY)
 CPY := $(LARDER_CACHE)/cpython-$(CPY_KEY)
 
-.PHONY: all sources deps cpython runtime tools sanitize site native corpus unit fuzz test check install dist demo bench clean
+.PHONY: all sources deps cpython runtime tools sanitize site native cross pypi corpus unit fuzz test check install dist demo bench clean
 all: runtime tools site
 
 sources: $(SOURCE_STAMPS)
@@ -162,7 +162,7 @@ $(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c index/error.c index
 		-o $@ $(filter %.c,$^)
 fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar
 
-test: runtime tools sanitize site native corpus unit fuzz
+test: runtime tools sanitize site native pypi corpus unit fuzz
 	tests/run.sh
 
 # Native packages, cross-compiled from their sdists (builder/native): each
@@ -224,6 +224,69 @@ $(HOST_NUMPY)/.ok:
 	cd $(@D).tmp && /usr/bin/python3.11 -m zipfile -e $(HOST_NUMPY_WHEEL) lib && rm $(HOST_NUMPY_WHEEL)
 	@touch $(@D).tmp/.ok && mv $(@D).tmp $(@D)
 native: $(B)/numpy-tests/.ok $(HOST_NUMPY)/.ok
+
+# The generic cross-build (builder/native/cross-wheel.sh) as the tools run it:
+# $(B)/cross holds the script and a config naming what it builds against;
+# larder-build and larder-mirror find it beside their bin directory.
+CROSS_FILES := builder/native/cross-wheel.sh builder/native/cross-constraints.txt builder/native/pypi-fetch.py
+CROSS_ENV := LARDER_CPYTHON=$(CPY) LARDER_PYSRC=$(SRC)/python3.11 LARDER_NUMPY=$(NUMPY) LARDER_DEPS=$(DEPS) \
+	LARDER_CACHE=$(LARDER_CACHE)
+CROSS := $(B)/cross
+$(CROSS)/.ok: $(CROSS_FILES) $(CPY)/.ok $(NUMPY)/.ok Makefile
+	@rm -rf $(@D) && mkdir -p $(@D) $(B)/sanitize
+	@cp $(CROSS_FILES) $(@D)/
+	@for v in $(CROSS_ENV); do echo "$${v%%=*}=\$${$${v%%=*}:-$${v#*=}}"; done > $(@D)/config
+	@ln -sfn ../cross $(B)/sanitize/cross
+	@touch $@
+cross: $(CROSS)/.ok
+
+# C libraries that packages cross-compiled from sdists link (builder/native/
+# clib-sources.txt: Debian source packages), each in a prefix of its own
+# cached under a key of its line and build-clib.sh.
+CLIB_LINES := $(shell grep -v '^\#' builder/native/clib-sources.txt)
+clib_dir = $(LARDER_CACHE)/clib-$(1)-$(call strhash,$(filter $(1)=%,$(CLIB_LINES))-$(call hash,builder/native/build-clib.sh))-$(EMCC_VERSION)
+define clib_rule
+$(call clib_dir,$(1))/.ok: | $(call src_stamp,$(filter $(1)=%,$(CLIB_LINES)))
+	builder/native/build-clib.sh $(1) $(SRC)/$(1) $$(@D)
+endef
+$(foreach l,$(CLIB_LINES),$(eval $(call clib_rule,$(firstword $(subst =, ,$(l))))))
+
+# Packages from PyPI: the sdists of builder/native/sdists.txt cross-compiled
+# by the generic path with no recipe (each wheel cached under a key of its
+# line, the cross-build's files, CPython, numpy and its C libraries), the
+# pure wheels they need (wheels.txt), converted into $(B)/pypi; and the
+# host's wheels of the same versions (host-wheels.txt), the tests' reference.
+SDIST_LINES := $(shell grep -v '^\#' builder/native/sdists.txt)
+sdist_spec = $(word 1,$(subst :, ,$(1)))
+sdist_name = $(firstword $(subst ==, ,$(call sdist_spec,$(1))))
+sdist_libs = $(wordlist 3,9,$(subst :, ,$(1)))
+sdist_dir = $(LARDER_CACHE)/sdist-$(call sdist_name,$(1))-$(call strhash,$(1)-$(call hash,$(CROSS_FILES))-$(CPY_KEY)-$(NUMPY)-$(foreach l,$(call sdist_libs,$(1)),$(call clib_dir,$(l))))
+define sdist_rule
+$(call sdist_dir,$(1))/.ok: $(CPY)/.ok $(NUMPY)/.ok $(foreach l,$(call sdist_libs,$(1)),$(call clib_dir,$(l))/.ok)
+	@rm -rf $$(@D) $$(@D).tmp && mkdir -p $$(@D).tmp
+	$(CROSS_ENV) builder/native/cross-wheel.sh $(call sdist_spec,$(1)) $$(@D).tmp --sha256 $(word 2,$(subst :, ,$(1))) \
+		$(foreach l,$(call sdist_libs,$(1)),--with $(call clib_dir,$(l))) >/dev/null
+	@touch $$(@D).tmp/.ok && mv $$(@D).tmp $$(@D)
+endef
+$(foreach l,$(SDIST_LINES),$(eval $(call sdist_rule,$(l))))
+SDIST_TREES := $(foreach l,$(SDIST_LINES),$(call sdist_dir,$(l)))
+PYPI_WHEELS := $(LARDER_CACHE)/pypi-wheels
+PYPI := $(B)/pypi
+$(PYPI)/.ok: $(SDIST_TREES:%=%/.ok) $(B)/bin/larder-build $(B)/stdlib/.ok builder/native/wheels.txt
+	@rm -rf $(@D) && mkdir -p $(@D)
+	$(B)/bin/larder-build wheel -q -o $(@D) --stdlib $(B)/stdlib --exclude tests $(foreach t,$(SDIST_TREES),$(t)/*.whl)
+	@for l in $$(grep -v '^#' builder/native/wheels.txt); do \
+	    w=$$(/usr/bin/python3.11 builder/native/pypi-fetch.py $(PYPI_WHEELS) $${l%%:*} $${l##*:}) && \
+	    $(B)/bin/larder-build wheel -q -o $(@D) --stdlib $(B)/stdlib $$w || exit 1; done
+	@touch $@
+HOST_PYPI := $(LARDER_CACHE)/host-pypi-$(call hash,builder/native/host-wheels.txt)
+$(HOST_PYPI)/.ok: builder/native/pypi-fetch.py
+	@rm -rf $(@D) $(@D).tmp && mkdir -p $(@D).tmp/lib
+	@for l in $$(grep -v '^#' builder/native/host-wheels.txt); do \
+	    w=$$(/usr/bin/python3.11 builder/native/pypi-fetch.py $(PYPI_WHEELS) $${l%%:*} $${l##*:}) && \
+	    (cd $(@D).tmp/lib && /usr/bin/python3.11 -m zipfile -e $$w .) || exit 1; done
+	@touch $(@D).tmp/.ok && mv $(@D).tmp $(@D)
+pypi: $(PYPI)/.ok $(HOST_PYPI)/.ok $(CROSS)/.ok
 
 # The package corpus: Debian's wheels and installed pure-Python packages.
 CORPUS := $(B)/corpus

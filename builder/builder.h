@@ -160,6 +160,9 @@ typedef struct larder_build_options {
     const char *const *extras;   /* extras to include (NULL-terminated), or NULL */
     const char *const *depends;  /* extra dependencies to record (NULL-terminated),
                                     for metadata that lost them; or NULL */
+    const char *const *exclude;  /* wheel, sdist: leave out files with a path component
+                                    matching one of these fnmatch patterns
+                                    (NULL-terminated), e.g. "tests"; or NULL */
     int keep_sources;            /* keep .py beside the .pyc */
     int level;                   /* zstd level (default 19) */
     uint64_t max_file_size;      /* per file; default 64 MiB */
@@ -209,6 +212,23 @@ larder_code larder_build_dist(const char *name, const larder_build_options *opt,
  * host: the caller decides whether it can be converted. */
 larder_code larder_wheel_from_sdist(const char *sdist, const char *outdir, const char *python, const char *index_url,
                                     char *wheel, size_t wheel_size, larder_error *err);
+
+/* Cross-compile a source distribution for the runtime with its own
+ * setuptools build backend (builder/native/cross-wheel.sh: emcc, the wasm
+ * CPython's sysconfig and headers, side modules, the wasm numpy's headers
+ * when it builds against numpy) and write the wheel (*-emscripten_*_wasm32,
+ * or a pure one when the sdist has no compiled sources) into outdir;
+ * *wheel receives its path. sdist is a file or NAME==VERSION (PyPI's sdist,
+ * checked against the sha256 PyPI gives, and against sha256 when not NULL).
+ * withs (NULL-terminated, at most LARDER_MAX_WITH, or NULL): prefixes of C
+ * libraries built for wasm (include/, lib/). The toolchain is the directory
+ * $LARDER_CROSS, else ../cross beside the executable; a missing one is
+ * LARDER_ENOTFOUND. A backend it cannot drive (meson, scikit-build, maturin)
+ * or a build that fell back to pure Python is LARDER_EINVAL saying so; a
+ * failed compile names its first error and the kept log. */
+#define LARDER_MAX_WITH 8
+larder_code larder_cross_wheel(const char *sdist, const char *sha256, const char *const *withs, const char *outdir,
+                               char *wheel, size_t wheel_size, larder_error *err);
 
 /* The stdlib split. */
 typedef struct larder_stdlib_options {

@@ -11,11 +11,13 @@
 #define _GNU_SOURCE
 #include "builder.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_LIST 64
 
@@ -24,6 +26,7 @@ static void usage(FILE *to)
     fputs("usage: larder-build wheel  [OPTIONS] FILE.whl...\n"
           "       larder-build dist   [OPTIONS] NAME...\n"
           "       larder-build tree   [OPTIONS] --name N --version V [--imports A,B] DIR\n"
+          "       larder-build sdist  [OPTIONS] [--with PREFIX]... [--sha256 HEX] FILE|NAME==VERSION...\n"
           "       larder-build stdlib [OPTIONS] --lib DIR --core FILE [--dynload DIR]\n"
           "                           [--sysconfigdata FILE]\n"
           "\n"
@@ -45,7 +48,12 @@ static void usage(FILE *to)
           "                         default: Debian's dist-packages directories)\n"
           "      --max-file-size N  refuse files over N bytes (default: 64 MiB)\n"
           "      --name, --version, --imports A,B   tree: the package's name, version, imports\n"
-          "      --stdlib DIR       wheel, dist, tree: DIR holds a stdlib split (larder-build\n"
+          "  -x, --exclude PATTERN  wheel, sdist: leave out files with a path component\n"
+          "                         matching PATTERN (fnmatch; repeatable), e.g. tests\n"
+          "      --with PREFIX      sdist: a C library built for wasm (PREFIX/include, lib)\n"
+          "                         that the package links (repeatable)\n"
+          "      --sha256 HEX       sdist: the one sdist must have this sha256\n"
+          "      --stdlib DIR       wheel, dist, tree, sdist: DIR holds a stdlib split (larder-build\n"
           "                         stdlib -o DIR); the stdlib packages that importing the\n"
           "                         package imports at module level become dependencies,\n"
           "                         so the loader fetches them with it, in parallel\n"
@@ -55,6 +63,26 @@ static void usage(FILE *to)
           "      --sysconfigdata F  stdlib: the target's _sysconfigdata module\n"
           "  -q, --quiet            print nothing on success\n"
           "  -h, --help             show this help\n", to);
+}
+
+/* Cross-compile spec into a wheel in a temporary directory, convert it. */
+static larder_code build_sdist(const char *spec, const char *sha256, const char *const *withs,
+                               const larder_build_options *opt, larder_build_result *r, larder_error *err)
+{
+    char tmp[4096], wheel[4096] = "";
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    if (snprintf(tmp, sizeof tmp, "%s/larder-build-XXXXXX", base) >= (int)sizeof tmp || !mkdtemp(tmp))
+        return larder_fail(err, LARDER_EIO, "cannot make a temporary directory in %s: %s", base, strerror(errno));
+    if (!opt->quiet)
+        printf("%s: cross-compiling\n", spec);
+    fflush(stdout);
+    larder_code rc = larder_cross_wheel(spec, sha256, withs, tmp, wheel, sizeof wheel, err);
+    if (rc == LARDER_OK)
+        rc = larder_build_wheel(wheel, opt, r, err);
+    if (wheel[0])
+        unlink(wheel);
+    rmdir(tmp);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -69,12 +97,16 @@ int main(int argc, char **argv)
         {"dynload", required_argument, NULL, 'D'}, {"sysconfigdata", required_argument, NULL, 'Y'},
         {"name", required_argument, NULL, 'N'}, {"version", required_argument, NULL, 'V'},
         {"imports", required_argument, NULL, 'I'}, {"stdlib", required_argument, NULL, 'T'},
+        {"with", required_argument, NULL, 'W'}, {"exclude", required_argument, NULL, 'x'}, {"sha256", required_argument, NULL, 'H'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *extras[MAX_LIST + 1] = {0}, *sites[MAX_LIST + 1] = {0}, *depends[MAX_LIST + 1] = {0};
-    size_t n_extras = 0, n_sites = 0, n_depends = 0;
+    const char *excludes[MAX_LIST + 1] = {0};
+    size_t n_extras = 0, n_sites = 0, n_depends = 0, n_excludes = 0;
     larder_build_options opt = {.outdir = ".", .build = "0", .level = 19};
     larder_stdlib_options so = {.version = "3.11.2"};
-    const char *tree_name = NULL, *tree_version = NULL, *tree_imports = NULL;
+    const char *tree_name = NULL, *tree_version = NULL, *tree_imports = NULL, *sha256 = NULL;
+    const char *withs[LARDER_MAX_WITH + 1] = {0};
+    size_t n_withs = 0;
     int c;
 
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -84,7 +116,7 @@ int main(int argc, char **argv)
     const char *command = argv[1];
     argv++;
     argc--;
-    while ((c = getopt_long(argc, argv, "o:b:e:d:kl:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:b:e:d:x:kl:qh", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'o': opt.outdir = optarg; break;
@@ -98,6 +130,11 @@ int main(int argc, char **argv)
             if (n_depends == MAX_LIST) { fprintf(stderr, "larder-build: too many --depends\n"); return 2; }
             depends[n_depends++] = optarg;
             opt.depends = depends;
+            break;
+        case 'x':
+            if (n_excludes == MAX_LIST) { fprintf(stderr, "larder-build: too many --exclude\n"); return 2; }
+            excludes[n_excludes++] = optarg;
+            opt.exclude = excludes;
             break;
         case 'k': opt.keep_sources = 1; break;
         case 'l':
@@ -124,6 +161,11 @@ int main(int argc, char **argv)
         case 'V': tree_version = optarg; break;
         case 'I': tree_imports = optarg; break;
         case 'T': opt.stdlib_dir = optarg; break;
+        case 'W':
+            if (n_withs == LARDER_MAX_WITH) { fprintf(stderr, "larder-build: too many --with\n"); return 2; }
+            withs[n_withs++] = optarg;
+            break;
+        case 'H': sha256 = optarg; break;
         case 'L': so.libdir = optarg; break;
         case 'C': so.core_list = optarg; break;
         case 'D': so.dynload = optarg; break;
@@ -135,8 +177,17 @@ int main(int argc, char **argv)
     }
     int is_wheel = !strcmp(command, "wheel"), is_dist = !strcmp(command, "dist");
     int is_stdlib = !strcmp(command, "stdlib"), is_tree = !strcmp(command, "tree");
-    if (!is_wheel && !is_dist && !is_stdlib && !is_tree) {
-        fprintf(stderr, "larder-build: unknown command '%s' (wheel, dist, tree, stdlib)\n", command);
+    int is_sdist = !strcmp(command, "sdist");
+    if (!is_wheel && !is_dist && !is_stdlib && !is_tree && !is_sdist) {
+        fprintf(stderr, "larder-build: unknown command '%s' (wheel, dist, tree, sdist, stdlib)\n", command);
+        return 2;
+    }
+    if ((n_withs || sha256) && !is_sdist) {
+        fprintf(stderr, "larder-build %s: --with and --sha256 are sdist's options\n", command);
+        return 2;
+    }
+    if (sha256 && argc - optind != 1) {
+        fprintf(stderr, "larder-build sdist: --sha256 pins one sdist; give one\n");
         return 2;
     }
     if (is_tree && (!tree_name || !tree_version || optind != argc - 1)) {
@@ -171,7 +222,8 @@ int main(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         larder_error err = {0};
         larder_build_result r;
-        larder_code rc = is_wheel ? larder_build_wheel(argv[i], &opt, &r, &err)
+        larder_code rc = is_sdist  ? build_sdist(argv[i], sha256, withs, &opt, &r, &err)
+                         : is_wheel ? larder_build_wheel(argv[i], &opt, &r, &err)
                          : is_tree ? larder_build_tree(argv[i], tree_name, tree_version, tree_imports, &opt, &r, &err)
                                    : larder_build_dist(argv[i], &opt, &r, &err);
         if (rc != LARDER_OK) {

@@ -1,13 +1,13 @@
 /*
- * sdist.c - a wheel from a source distribution, built on the host by pip
+ * sdist.c - wheels from source distributions: built on the host by pip
  * with the project's declared build backend (PEP 517, in pip's isolated
- * build environment) in a temporary directory of its own. What the wheel
- * holds is judged by the caller (a pure-Python wheel converts with
- * larder_build_wheel; one with extension modules needs a cross-build).
+ * build environment), or cross-compiled for the runtime by
+ * builder/native/cross-wheel.sh; each in a temporary directory of its own.
  */
 #include "internal.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,5 +51,80 @@ larder_code larder_wheel_from_sdist(const char *sdist, const char *outdir, const
     rmdir(tmp);
     if (rc == LARDER_OK && !found)
         rc = larder_fail(err, LARDER_EINVAL, "%s: pip built no wheel", sdist);
+    return rc;
+}
+
+/* The cross toolchain's directory: $LARDER_CROSS, else ../cross beside the
+ * running executable (build/bin/../cross, where make puts it). */
+static larder_code cross_dir(char *dir, size_t size, larder_error *err)
+{
+    const char *env = getenv("LARDER_CROSS");
+    if (env && *env) {
+        if (snprintf(dir, size, "%s", env) >= (int)size)
+            return larder_fail(err, LARDER_EINVAL, "LARDER_CROSS is too long");
+    } else {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0)
+            return larder_fail(err, LARDER_EIO, "cannot find the running executable: %s", strerror(errno));
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        *slash = '\0';
+        if (snprintf(dir, size, "%s/../cross", exe) >= (int)size)
+            return larder_fail(err, LARDER_EINVAL, "path too long: %s/../cross", exe);
+    }
+    char script[PATH_MAX + 32];
+    snprintf(script, sizeof script, "%s/cross-wheel.sh", dir);
+    if (access(script, X_OK) != 0)
+        return larder_fail(err, LARDER_ENOTFOUND, "no cross toolchain at %s (%s): cross-compiling needs a build "
+                           "checkout's build/cross (`make cross`) or LARDER_CROSS naming one", dir, strerror(errno));
+    return LARDER_OK;
+}
+
+larder_code larder_cross_wheel(const char *sdist, const char *sha256, const char *const *withs, const char *outdir,
+                               char *wheel, size_t wheel_size, larder_error *err)
+{
+    char dir[PATH_MAX], script[PATH_MAX + 32];
+    larder_code rc = cross_dir(dir, sizeof dir, err);
+    if (rc != LARDER_OK)
+        return larder_prefix(err, rc, "%s", sdist);
+    snprintf(script, sizeof script, "%s/cross-wheel.sh", dir);
+    const char *argv[8 + 2 * LARDER_MAX_WITH];
+    size_t n = 0;
+    argv[n++] = script;
+    argv[n++] = sdist;
+    argv[n++] = outdir;
+    if (sha256) {
+        argv[n++] = "--sha256";
+        argv[n++] = sha256;
+    }
+    for (size_t i = 0; withs && withs[i]; i++) {
+        if (i == LARDER_MAX_WITH)
+            return larder_fail(err, LARDER_EINVAL, "%s: more than %d --with", sdist, LARDER_MAX_WITH);
+        argv[n++] = "--with";
+        argv[n++] = withs[i];
+    }
+    argv[n] = NULL;
+    char *out = NULL;
+    size_t out_len;
+    if ((rc = larder_run_capture((char *const *)argv, NULL, 0, &out, &out_len, err)) != LARDER_OK)
+        return larder_prefix(err, rc, "%s: cross-compiling", sdist);
+    /* the wheel's path is the last line printed */
+    const char *text = out ? out : "", *last = NULL, *line;
+    size_t len = 0, last_len = 0;
+    for (const char *p = text; larder_next_line(&p, text + out_len, &line, &len);)
+        if (len) {
+            last = line;
+            last_len = len;
+        }
+    if (!last || last_len < 4 || memcmp(last + last_len - 4, ".whl", 4) != 0)
+        rc = larder_fail(err, LARDER_EINVAL, "%s: cross-wheel.sh named no wheel", sdist);
+    else if (last_len >= wheel_size)
+        rc = larder_fail(err, LARDER_EINVAL, "%s: path too long: %.*s", sdist, (int)last_len, last);
+    else {
+        memcpy(wheel, last, last_len);
+        wheel[last_len] = '\0';
+    }
+    free(out);
     return rc;
 }

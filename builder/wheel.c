@@ -9,6 +9,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fnmatch.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,32 @@ static larder_code place_data_dirs(larder_fileset *set, const char *dist_info, c
     return LARDER_OK;
 }
 
+/* Drop the files with a path component matching one of opt->exclude
+ * (fnmatch patterns: "tests" drops every tests/ directory). */
+static void drop_excluded(larder_fileset *set, const larder_build_options *opt, const char *wheel)
+{
+    size_t dropped = 0;
+    for (size_t i = 0; opt->exclude && i < larder_fileset_count(set);) {
+        const char *path = larder_fileset_at(set, i)->path;
+        int hit = 0;
+        for (const char *c = path; *c && !hit; c = strchr(c, '/') ? strchr(c, '/') + 1 : c + strlen(c)) {
+            char part[256];
+            size_t n = strcspn(c, "/");
+            snprintf(part, sizeof part, "%.*s", (int)(n < sizeof part ? n : sizeof part - 1), c);
+            for (size_t k = 0; opt->exclude[k] && !hit; k++)
+                hit = fnmatch(opt->exclude[k], part, 0) == 0;
+        }
+        if (hit) {
+            larder_fileset_remove(set, path);
+            dropped++;
+        } else {
+            i++;
+        }
+    }
+    if (dropped && !opt->quiet)
+        fprintf(stderr, "larder-build: %s: left out %zu excluded file(s)\n", wheel, dropped);
+}
+
 /* The wheel's files into set and its NAME-VERSION.dist-info into dist_info. */
 static larder_code read_wheel(const char *path, const larder_build_options *opt, larder_fileset *set,
                               char *dist_info, size_t size, larder_error *err)
@@ -301,6 +328,7 @@ larder_code larder_build_wheel(const char *path, const larder_build_options *opt
     if ((rc = larder_metadata_parse((const char *)meta->data, meta->size, path, &md, err)) != LARDER_OK
         || (rc = place_data_dirs(set, dist_info, path, err)) != LARDER_OK)
         goto done;
+    drop_excluded(set, opt, path);
     for (size_t i = 0; i < larder_fileset_count(set); i++) {
         const char *p = larder_fileset_at(set, i)->path;
         if (larder_ends_with(p, ".so") && !larder_ends_with(p, "wasm32-emscripten.so")) {
