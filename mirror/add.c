@@ -13,8 +13,9 @@
  *    constraint known from the start.
  * 2. Fetch: every file into $LARDER_CACHE/pypi/files/SHA256/ (parallel,
  *    resumed, checked against the index's sha256); an sdist is built into a
- *    wheel on the host (larder_wheel_from_sdist), kept beside it, and must be
- *    pure Python.
+ *    wheel on the host (larder_wheel_from_sdist), kept beside it; when that
+ *    wheel has extension modules, the sdist is cross-compiled for wasm
+ *    (larder_cross_wheel, unless no_build) and that wheel is the one used.
  * 3. Convert with the builder (the stdlib packages each imports recorded as
  *    dependencies) into a temporary directory and publish all in one
  *    transaction. Nothing changes in the repository before that, so a
@@ -282,6 +283,20 @@ static larder_code file_job(const resolver *r, const pypi_file *f, char *path, s
     return LARDER_OK;
 }
 
+/* A wheel in dir (one built before) into wheel; 0 when there is none. */
+static int find_wheel(const char *dir, char *wheel, size_t size)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    wheel[0] = '\0';
+    while (d && (e = readdir(d)))
+        if (larder_ends_with(e->d_name, ".whl"))
+            snprintf(wheel, size, "%s/%s", dir, e->d_name);
+    if (d)
+        closedir(d);
+    return wheel[0] != '\0';
+}
+
 /* The chosen file's dependencies: from the index's core metadata when it
  * has them (a small download), otherwise from the file (an sdist is built
  * into a wheel first, once, kept in the cache). */
@@ -324,15 +339,7 @@ static larder_code load_metadata(resolver *r, project *p, larder_error *err)
         if (f->kind == PYPI_SDIST) {
             char built[2200];
             snprintf(built, sizeof built, "%s/built/%s", r->cache, f->sha256);
-            DIR *d = opendir(built);
-            struct dirent *e;
-            p->wheel[0] = '\0';
-            while (d && (e = readdir(d)))
-                if (larder_ends_with(e->d_name, ".whl"))
-                    snprintf(p->wheel, sizeof p->wheel, "%s/%s", built, e->d_name);
-            if (d)
-                closedir(d);
-            if (!p->wheel[0]) {
+            if (!find_wheel(built, p->wheel, sizeof p->wheel)) {
                 if (!r->opt->quiet)
                     printf("add: building %s %s from its sdist (no wheel on the index)\n", p->name, f->version_text);
                 if ((rc = make_dirs(built, err)) != LARDER_OK
@@ -342,10 +349,29 @@ static larder_code load_metadata(resolver *r, project *p, larder_error *err)
             }
             const char *base = strrchr(p->wheel, '/') + 1;
             if (!pypi_wheel_is_pure(base)) {
-                return larder_fail(err, LARDER_EINVAL, "%s %s: its sdist builds extension modules (%s), and the "
-                                   "package index has no pure-Python wheel: cross-compile it for wasm with a recipe "
-                                   "(builder/native, README \"Native packages\") and `larder-mirror publish` the "
-                                   "archive", p->name, f->version_text, base);
+                if (r->opt->no_build)
+                    return larder_fail(err, LARDER_EINVAL, "%s %s: its sdist builds extension modules (%s), the "
+                                       "package index has no pure-Python wheel, and --no-build forbids "
+                                       "cross-compiling it: drop --no-build, or build it with larder-build "
+                                       "sdist and `larder-mirror publish` the archive",
+                                       p->name, f->version_text, base);
+                /* the host's wheel gave the metadata; the wasm one is built
+                 * from the same sdist, kept beside it */
+                char cross[2300], key[17];
+                if ((rc = larder_cross_key(key, err)) != LARDER_OK)
+                    return larder_prefix(err, rc, "%s %s: its sdist builds extension modules (%s) and the index "
+                                         "has no pure-Python wheel", p->name, f->version_text, base);
+                snprintf(cross, sizeof cross, "%s/cross-%s", built, key);
+                if (!find_wheel(cross, p->wheel, sizeof p->wheel)) {
+                    if (!r->opt->quiet)
+                        printf("add: cross-compiling %s %s for wasm: its sdist builds extension modules (%s) "
+                               "and the index has no pure-Python wheel\n", p->name, f->version_text, base);
+                    fflush(stdout);
+                    if ((rc = make_dirs(cross, err)) != LARDER_OK
+                        || (rc = larder_cross_wheel(p->file, f->sha256, NULL, cross, p->wheel, sizeof p->wheel,
+                                                    err)) != LARDER_OK)
+                        return larder_prefix(err, rc, "%s %s", p->name, f->version_text);
+                }
             }
         } else {
             snprintf(p->wheel, sizeof p->wheel, "%s", p->file);

@@ -17,11 +17,12 @@ static const char *const HELP[][2] = {
              "  Create a repository in DIR: store, catalog, signing key, config, and the runtime's stdlib\n"
              "  (the runtime beside this program unless --runtime DIR), so the index works from its first sign.\n"},
     {"add", "larder-mirror add [--repo DIR] REQUIREMENT... [-r requirements.txt] [--index-url URL]\n"
-            "                  [--extra-index-url URL] [--no-deps] [--dry-run] [--sign]\n"
+            "                  [--extra-index-url URL] [--no-deps] [--no-build] [--dry-run] [--sign]\n"
             "  Resolve projects and their dependencies on PyPI (or any PEP 691/503 simple index) for the\n"
-            "  runtime (emscripten, wasm32, CPython 3.11.2), download pure-Python wheels (sdists of pure\n"
-            "  projects are built into wheels), convert and publish them all or none. --dry-run prints the\n"
-            "  resolution only. Downloads are kept in ~/.cache/larder/pypi.\n"},
+            "  runtime (emscripten, wasm32, CPython 3.11.2), download pure-Python wheels, else sdists (pure\n"
+            "  ones are built into wheels; ones with extension modules are cross-compiled for wasm, as\n"
+            "  larder-build sdist does, unless --no-build), convert and publish them all or none.\n"
+            "  --dry-run prints the resolution only. Downloads are kept in ~/.cache/larder/pypi.\n"},
     {"remove", "larder-mirror remove [--repo DIR] NAME... [--cascade]\n"
                "  Take packages out of the catalog; refused while another package needs one, unless\n"
                "  --cascade, which removes those too (and lists them). Clients see it after `sign`.\n"},
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
         {"base-url", required_argument, NULL, 'B'}, {"help", no_argument, NULL, 'h'},
         {"requirement", required_argument, NULL, 'f'}, {"index-url", required_argument, NULL, 'i'},
         {"extra-index-url", required_argument, NULL, 'e'}, {"no-deps", no_argument, NULL, 'N'},
+        {"no-build", no_argument, NULL, 'X'},
         {"dry-run", no_argument, NULL, 'D'}, {"sign", no_argument, NULL, 's'}, {"cascade", no_argument, NULL, 'c'},
         {"name", required_argument, NULL, 'n'}, {"no-runtime", no_argument, NULL, 'x'}, {NULL, 0, NULL, 0}};
     const char *repo_dir = ".";
@@ -132,6 +134,7 @@ int main(int argc, char **argv)
             break;
         case 'i': add.index_url = optarg; break;
         case 'N': add.no_deps = 1; break;
+        case 'X': add.no_build = 1; break;
         case 'D': add.dry_run = 1; break;
         case 's': add.sign = 1; break;
         case 'c': cascade = 1; break;

@@ -119,7 +119,9 @@ larder_code larder_repo_sync_lockfile(larder_repo *repo, const char *lockfile, c
 
 /* Add projects from a Python package index (PEP 691 JSON or PEP 503 HTML
  * simple API): resolve, download (cached under $LARDER_CACHE/pypi), build
- * pure-Python sdists into wheels, convert, publish in one transaction. */
+ * sdists into wheels (pure-Python ones on the host; those with extension
+ * modules cross-compiled for wasm by larder_cross_wheel, unless no_build),
+ * convert, publish in one transaction. */
 typedef struct larder_add_options {
     const char *const *requirements;        /* PEP 508 requirement strings */
     size_t n_requirements;
@@ -129,6 +131,7 @@ typedef struct larder_add_options {
     const char *const *extra_index_urls;
     size_t n_extra_index_urls;
     int no_deps, dry_run, sign, quiet, parallel;
+    int no_build;                           /* refuse sdists with extension modules */
 } larder_add_options;
 
 typedef struct larder_add_result {

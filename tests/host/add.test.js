@@ -4,7 +4,8 @@
  * pure-Python projects and their dependencies (real PyPI; downloads kept in
  * ~/.cache/larder/pypi), `sign`, `serve` on 127.0.0.1, and each project doing
  * real work in larder-python --index from an empty cache. Also: a project
- * published only as an sdist, a project with only native wheels (refused,
+ * published only as an sdist, one with extension modules cross-compiled
+ * from its sdist, a project with only native wheels (refused,
  * repository unchanged), --dry-run, a conflict, remove and list, the
  * messages of imports no package provides, and tokens end to end.
  */
@@ -175,6 +176,24 @@ test('a pure-Python project published only as an sdist is built, added and impor
   assert.equal(res.out.trim(), "{'--fast': True,\n 'FILE': 'a.txt'}");
 });
 
+test('a project with extension modules and no pure-Python wheel is cross-compiled from its sdist', async () => {
+  const before = count(repo);
+  const refused = mirror(repo, 'add', '--no-build', 'bitarray==3.9.2');
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /bitarray 3\.9\.2: its sdist builds extension modules \(bitarray-3\.9\.2-cp311-cp311-linux_x86_64\.whl\), the package index has no pure-Python wheel, and --no-build forbids cross-compiling it/);
+  assert.equal(count(repo), before);
+  const r = mirror(repo, 'add', 'bitarray==3.9.2', '--sign');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /add: cross-compiling bitarray 3\.9\.2 for wasm: its sdist builds extension modules/);
+  assert.equal(count(repo), before + 1);
+  await stop(server);
+  server = await startServe(repo);
+  const res = await python(server, repo, ['-c',
+    'import sys, bitarray; a = bitarray.bitarray("10110"); print(a.count(1), sys.modules["bitarray._bitarray"].__file__.endswith(".so"))']);
+  assert.equal(res.code, 0, res.err);
+  assert.equal(res.out.trim(), '3 True');
+});
+
 test('remove refuses what others need; --cascade removes them too; list shows dependents', () => {
   const listing = mirror(repo, 'list').stdout;
   assert.match(listing, /^markdown-it-py\s+4\.3\.0\s+\d+\s+rich$/m);
@@ -183,12 +202,12 @@ test('remove refuses what others need; --cascade removes them too; list shows de
   assert.equal(r.status, 1);
   assert.equal(r.stderr.trim(), 'larder-mirror: remove: mdurl is needed by markdown-it-py; remove that too, or give '
     + '--cascade to remove everything that needs it');
-  assert.equal(count(repo), N_STDLIB + 20);
+  assert.equal(count(repo), N_STDLIB + 21);
   r = mirror(repo, 'remove', 'mdurl', '--cascade');
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), ['removed markdown-it-py 4.3.0', 'removed mdurl 0.1.2',
     'removed rich 15.0.0', 'larder-mirror: run `larder-mirror sign` to publish the change']);
-  assert.equal(count(repo), N_STDLIB + 17);
+  assert.equal(count(repo), N_STDLIB + 18);
   r = mirror(repo, 'remove', 'no-such-thing');
   assert.equal(r.status, 1);
   assert.match(r.stderr, /no package named 'no-such-thing' in the repository/);
