@@ -180,6 +180,10 @@ int larder_ends_with(const char *s, const char *suffix);
 
 /* The host CPython whose bytecode matches the runtime's (3.11.2). */
 #define LARDER_HOST_PYTHON "/usr/bin/python3.11"
+/* Where the runtime installs packages of install_dir "site" and "stdlib"
+ * (loader/python/larder.py: SITE_DIR, STDLIB_DIR). */
+#define LARDER_TARGET_SITE_DIR "/usr/local/lib/python3.11/site-packages"
+#define LARDER_TARGET_STDLIB_DIR "/usr/local/lib/python3.11"
 
 /* What one build produced. */
 typedef struct larder_build_result {
@@ -227,6 +231,9 @@ larder_code larder_wheel_from_sdist(const char *sdist, const char *outdir, const
  * or a build that fell back to pure Python is LARDER_EINVAL saying so; a
  * failed compile names its first error and the kept log. */
 #define LARDER_MAX_WITH 8
+/* 16 hex digits naming the cross toolchain's state (its script and the
+ * trees it builds against), for caching what larder_cross_wheel built. */
+larder_code larder_cross_key(char key[17], larder_error *err);
 larder_code larder_cross_wheel(const char *sdist, const char *sha256, const char *const *withs, const char *outdir,
                                char *wheel, size_t wheel_size, larder_error *err);
 
@@ -254,13 +261,16 @@ larder_code larder_build_tree(const char *dir, const char *name, const char *ver
                               const larder_build_options *opt, larder_build_result *result, larder_error *err);
 
 /* Compile every .py of set to .pyc with the host python (unchecked-hash
- * pycs, so the bytes depend on the source only). Without keep_sources the
+ * pycs, so the bytes depend on the source only), each code object's
+ * filename the file's path in the runtime, prefix/PATH (what tracebacks
+ * show, and what packages compare with __file__ to find their own frames:
+ * pandas' warnings' stacklevel). Without keep_sources the
  * .py is replaced by a sourceless NAME.pyc; with it, the .pyc goes to
  * __pycache__/NAME.cpython-311.pyc. A source that does not compile is an
  * error naming the file. With n_tops > 0, *imported (malloc'd, one name a
  * line, or NULL) receives the top-level names that importing tops imports
  * at module level, other than tops (stdlib_plan.py --imports). */
-larder_code larder_compile_pyc(larder_fileset *set, const char *python, int keep_sources,
+larder_code larder_compile_pyc(larder_fileset *set, const char *python, const char *prefix, int keep_sources,
                                const char *const *tops, size_t n_tops, char **imported,
                                larder_error *err);
 

@@ -241,7 +241,8 @@ larder_code larder_finish_distribution(larder_fileset *set, const larder_metadat
                          (unsigned long long)total, (unsigned long long)max_total);
         goto done;
     }
-    rc = larder_compile_pyc(set, opt->python ? opt->python : LARDER_HOST_PYTHON, opt->keep_sources,
+    rc = larder_compile_pyc(set, opt->python ? opt->python : LARDER_HOST_PYTHON, LARDER_TARGET_SITE_DIR,
+                            opt->keep_sources,
                             (const char *const *)imports.items, opt->stdlib_dir ? imports.n : 0, &imported, err);
     if (rc == LARDER_OK && opt->stdlib_dir && imported)
         rc = add_stdlib_depends(opt->stdlib_dir, imported, &depends, &n_depends, err);

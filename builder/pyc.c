@@ -24,12 +24,12 @@ static const char COMPILE_SCRIPT[] =
     "if sys.version_info[:2] != (3, 11):\n"
     "    sys.exit('larder-build: the host python must be CPython 3.11 (the runtime\\'s bytecode), not '\n"
     "             + sys.version.split()[0])\n"
-    "root = sys.argv[1]\n"
+    "root, prefix = sys.argv[1], sys.argv[2]\n"
     "for rel in sys.stdin.read().split('\\0')[:-1]:\n"
     "    path = os.path.join(root, rel)\n"
     "    with open(path, 'rb') as f: source = f.read()\n"
     "    try:\n"
-    "        code = compile(source, rel, 'exec', dont_inherit=True)\n"
+    "        code = compile(source, prefix + '/' + rel, 'exec', dont_inherit=True)\n"
     "    except (SyntaxError, ValueError) as e:\n"
     "        sys.exit(f'{rel}: does not compile with Python 3.11: {e}')\n"
     "    data = _code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)\n"
@@ -88,13 +88,13 @@ static void remove_tree(const char *dir)
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static larder_code run_python(const char *python, const char *root, const char *list, size_t list_len,
-                              larder_error *err)
+static larder_code run_python(const char *python, const char *root, const char *prefix, const char *list,
+                              size_t list_len, larder_error *err)
 {
     /* no_debug_ranges: no column tables in the code objects (tracebacks keep
      * line numbers, lose the ^^^ markers); the .pyc shrink by about a quarter */
     char *argv[] = {(char *)python, "-I", "-X", "no_debug_ranges", "-c", (char *)COMPILE_SCRIPT,
-                    (char *)root, NULL};
+                    (char *)root, (char *)prefix, NULL};
     char *out = NULL;
     size_t out_len;
     larder_code rc = larder_run_capture(argv, list, list_len, &out, &out_len, err);
@@ -104,7 +104,7 @@ static larder_code run_python(const char *python, const char *root, const char *
     return rc;
 }
 
-larder_code larder_compile_pyc(larder_fileset *set, const char *python, int keep_sources,
+larder_code larder_compile_pyc(larder_fileset *set, const char *python, const char *prefix, int keep_sources,
                                const char *const *tops, size_t n_tops, char **imported, larder_error *err)
 {
     if (imported)
@@ -136,7 +136,7 @@ larder_code larder_compile_pyc(larder_fileset *set, const char *python, int keep
         free(path);
     }
     if (rc == LARDER_OK && list_len)
-        rc = run_python(python, root, list, list_len, err);
+        rc = run_python(python, root, prefix, list, list_len, err);
     if (rc == LARDER_OK && list_len && n_tops && imported)
         rc = larder_scan_imports(python, root, tops, n_tops, imported, err);
     /* read the .pyc back; iterate over the list, since adding changes the set */

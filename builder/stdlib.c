@@ -60,7 +60,8 @@ static larder_code build_one(const cJSON *pkg, const larder_stdlib_options *so,
     if (rc == LARDER_OK && (!imports || !depends))
         rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
     if (rc == LARDER_OK)
-        rc = larder_compile_pyc(set, opt->python ? opt->python : LARDER_HOST_PYTHON, 0, NULL, 0, NULL, err);
+        rc = larder_compile_pyc(set, opt->python ? opt->python : LARDER_HOST_PYTHON, LARDER_TARGET_STDLIB_DIR, 0,
+                                NULL, 0, NULL, err);
     if (rc == LARDER_OK)
         rc = larder_package_write(set, name, so->version, "stdlib", "cpython_module", imports, n_imports,
                                   depends, n_depends, opt, result, err);
