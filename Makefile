@@ -244,10 +244,12 @@ cross: $(CROSS)/.ok
 # clib-sources.txt: Debian source packages), each in a prefix of its own
 # cached under a key of its line and build-clib.sh.
 CLIB_LINES := $(shell grep -v '^\#' builder/native/clib-sources.txt)
-clib_dir = $(LARDER_CACHE)/clib-$(1)-$(call strhash,$(filter $(1)=%,$(CLIB_LINES))-$(call hash,builder/native/build-clib.sh))-$(EMCC_VERSION)
+clib_words = $(subst :, ,$(filter $(1)=%,$(CLIB_LINES)))
+clib_deps = $(wordlist 2,9,$(call clib_words,$(1)))
+clib_dir = $(LARDER_CACHE)/clib-$(1)-$(call strhash,$(filter $(1)=%,$(CLIB_LINES))-$(call hash,builder/native/build-clib.sh)-$(foreach d,$(call clib_deps,$(1)),$(call clib_dir,$(d))))-$(EMCC_VERSION)
 define clib_rule
-$(call clib_dir,$(1))/.ok: | $(call src_stamp,$(filter $(1)=%,$(CLIB_LINES)))
-	builder/native/build-clib.sh $(1) $(SRC)/$(1) $$(@D)
+$(call clib_dir,$(1))/.ok: $(foreach d,$(call clib_deps,$(1)),$(call clib_dir,$(d))/.ok) | $(call src_stamp,$(firstword $(call clib_words,$(1))))
+	builder/native/build-clib.sh $(1) $(SRC)/$(1) $$(@D) $(foreach d,$(call clib_deps,$(1)),$(call clib_dir,$(d)))
 endef
 $(foreach l,$(CLIB_LINES),$(eval $(call clib_rule,$(firstword $(subst =, ,$(l))))))
 
@@ -287,6 +289,25 @@ $(HOST_PYPI)/.ok: builder/native/pypi-fetch.py
 	    (cd $(@D).tmp/lib && /usr/bin/python3.11 -m zipfile -e $$w .) || exit 1; done
 	@touch $(@D).tmp/.ok && mv $(@D).tmp $(@D)
 pypi: $(PYPI)/.ok $(HOST_PYPI)/.ok $(CROSS)/.ok
+
+# A named subset of pandas' own tests (its archive leaves them out), run in
+# wasm by tests/node/pandas-suite.test.js: these directories and files of
+# pandas/tests from the pinned sdist, named so that none shadows a module,
+# less the files that import pandas.tests (not installed).
+PANDAS_LINE := $(filter pandas==%,$(SDIST_LINES))
+PANDAS_TESTS := tslibs libs window reshape strings tools test_sorting.py test_nanops.py test_take.py test_algos.py
+$(B)/pandas-tests/.ok: $(call sdist_dir,$(PANDAS_LINE))/.ok tests/native/pandas-suite/pytest.ini Makefile
+	@rm -rf $(@D) && mkdir -p $(@D)/src
+	@tar -xzf $(LARDER_CACHE)/sdists/$(word 2,$(subst :, ,$(PANDAS_LINE)))/pandas-1.5.3.tar.gz -C $(@D)/src \
+		pandas-1.5.3/pandas/tests
+	@for t in $(PANDAS_TESTS); do case $$t in *.py) d=$$t ;; *) d=pandas-$$t ;; esac; \
+	    cp -r $(@D)/src/pandas-1.5.3/pandas/tests/$$t $(@D)/$$d || exit 1; done
+	@rm -rf $(@D)/src
+	@grep -rlE '(from|import) pandas\.tests' $(@D) | xargs -r rm -f
+	@find $(@D) -name __init__.py -delete
+	@cp tests/native/pandas-suite/pytest.ini $(@D)/
+	@touch $@
+pypi: $(B)/pandas-tests/.ok
 
 # The package corpus: Debian's wheels and installed pure-Python packages.
 CORPUS := $(B)/corpus

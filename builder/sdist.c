@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <sodium.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,35 @@ static larder_code cross_dir(char *dir, size_t size, larder_error *err)
     if (access(script, X_OK) != 0)
         return larder_fail(err, LARDER_ENOTFOUND, "no cross toolchain at %s (%s): cross-compiling needs a build "
                            "checkout's build/cross (`make cross`) or LARDER_CROSS naming one", dir, strerror(errno));
+    return LARDER_OK;
+}
+
+larder_code larder_cross_key(char key[17], larder_error *err)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 32];
+    larder_code rc = cross_dir(dir, sizeof dir, err);
+    if (rc != LARDER_OK)
+        return rc;
+    /* the script and its config (which names the CPython, numpy and deps
+     * trees by their keys) */
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    static const char *const files[] = {"cross-wheel.sh", "config", "cross-constraints.txt"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        unsigned char *data = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (access(path, F_OK) != 0)
+            continue;
+        if ((rc = larder_read_file(path, 1u << 20, &data, &len, err)) != LARDER_OK)
+            return rc;
+        crypto_hash_sha256_update(&st, data, len);
+        free(data);
+    }
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&st, digest);
+    for (size_t i = 0; i < 8; i++)
+        snprintf(key + 2 * i, 3, "%02x", digest[i]);
     return LARDER_OK;
 }
 

@@ -14,9 +14,11 @@
 #   LARDER_PYSRC    CPython's sources (Include/)
 #   LARDER_NUMPY    the wasm numpy's build tree, for projects that build
 #                   against numpy (their build requirements name it)
-#   LARDER_DEPS     the runtime's wasm libraries (zlib)
+#   LARDER_DEPS     the runtime's wasm libraries (zlib, ...), on the linker's
+#                   path after the --with ones
 # and --with PREFIX: a C library built for wasm (PREFIX/include, PREFIX/lib,
-# PREFIX/lib/pkgconfig), put first on the compiler's and pkg-config's paths.
+# PREFIX/lib/pkgconfig, PREFIX/bin), put first on the compiler's, pkg-config's
+# and the shell's paths.
 #
 # Only the setuptools backend (setup.py, setup.cfg or pyproject.toml; with
 # or without Cython) is driven: it compiles through $CC/$LDSHARED and the
@@ -68,8 +70,8 @@ keep_log() {
 
 case $spec in
 *==*)
-    sdist=$("$host" "$here/pypi-fetch.py" "${LARDER_CACHE:?}/sdists" "$spec" $pin 2>&1 | tail -1)
-    [ -f "$sdist" ] || fail "cannot fetch the sdist: $sdist" ;;
+    sdist=$("$host" "$here/pypi-fetch.py" "${LARDER_CACHE:?}/sdists" "$spec" $pin 2>&1) ||
+        fail "$(printf '%s\n' "$sdist" | tail -1)" ;;
 *)  [ -f "$spec" ] || fail "no such file"
     sdist=$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")
     if [ -n "$pin" ]; then
@@ -156,8 +158,15 @@ for p in "${withs[@]}"; do
     flags="-I$p/include $flags"
     ldflags="$ldflags -L$p/lib"
     pkgconfig=$p/lib/pkgconfig:$pkgconfig
+    # a library's *-config script (xml2-config, xslt-config) is found first
+    if [ -d "$p/bin" ]; then PATH=$p/bin:$PATH; fi
 done
-[ -n "${LARDER_DEPS:-}" ] && export ZLIB_ROOT=$LARDER_DEPS
+# the runtime's own wasm libraries (zlib, bz2, lzma, sqlite3, zstd) for a
+# package that links one (-lz): only the objects it uses are linked in
+if [ -n "${LARDER_DEPS:-}" ]; then
+    export ZLIB_ROOT=$LARDER_DEPS
+    ldflags="$ldflags -L$LARDER_DEPS/lib"
+fi
 # C++ modules get the C++ runtime linked in after their objects (side
 # modules get no system library, and the main module is C); with
 # --no-whole-archive only what a module uses is taken, so C modules get
@@ -195,13 +204,17 @@ PY
 wheel=$(ls "$work"/wheel/*.whl 2>/dev/null | head -1)
 [ -n "$wheel" ] || fail "the backend wrote no wheel: $(keep_log "$log")"
 case $(basename "$wheel") in
-*-emscripten_*_wasm32.whl) ;;
-*-none-any.whl)
-    if find "$srcdir" -name '*.c' -o -name '*.cpp' -o -name '*.cc' -o -name '*.pyx' | grep -q .; then
-        code=4 fail "the build yielded a pure-Python wheel although the sdist has C/C++/Cython sources: its extension modules did not compile and the build fell back to pure Python ($(keep_log "$log"))"
-    fi ;;
+*-emscripten_*_wasm32.whl|*-none-any.whl) ;;
 *) fail "the wheel $(basename "$wheel") has an unexpected platform tag" ;;
 esac
+# no extension module in the wheel while the sdist has compiled sources:
+# the build skipped them (setuptools projects often fall back to pure
+# Python when compiling fails, and say so only in the log)
+if ! "$host" -c 'import sys, zipfile; sys.exit(not any(n.endswith(".so") for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$wheel"; then
+    if find "$srcdir" -name '*.c' -o -name '*.cpp' -o -name '*.cc' -o -name '*.pyx' | grep -q .; then
+        code=4 fail "the build yielded a pure-Python wheel although the sdist has C/C++/Cython sources: its extension modules did not compile and the build fell back to pure Python ($(keep_log "$log"))"
+    fi
+fi
 mkdir -p "$outdir"
 cp "$wheel" "$outdir/"
 echo "$outdir/$(basename "$wheel")"
