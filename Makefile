@@ -332,13 +332,15 @@ $(SITE)/%: loader/web/%
 	cp $< $@
 site: $(SITE_FILES)
 
-# The demo: a mirror holding the split stdlib and the corpus, serving the
+# The demo: a mirror holding the split stdlib, the corpus and the native
+# packages (recipes' and those cross-compiled from PyPI's sdists), serving the
 # runtime and the page on http://127.0.0.1:8000 (Ctrl-C stops).
 DEMO := $(B)/demo
-$(DEMO)/repo/.ok: $(B)/bin/larder-mirror $(B)/stdlib/.ok $(CORPUS)/.ok $(NATIVE)/.ok
+$(DEMO)/repo/.ok: $(B)/bin/larder-mirror $(B)/stdlib/.ok $(CORPUS)/.ok $(NATIVE)/.ok $(PYPI)/.ok
 	@rm -rf $(@D) && mkdir -p $(DEMO)
 	$(B)/bin/larder-mirror init $(@D) >/dev/null
-	$(B)/bin/larder-mirror --repo $(@D) publish $(B)/stdlib/*.tar.zst $(CORPUS)/*.tar.zst $(NATIVE)/*.tar.zst >/dev/null
+	$(B)/bin/larder-mirror --repo $(@D) publish $(B)/stdlib/*.tar.zst $(CORPUS)/*.tar.zst $(NATIVE)/*.tar.zst \
+		$(PYPI)/*.tar.zst >/dev/null
 	$(B)/bin/larder-mirror --repo $(@D) sign
 	@touch $@
 $(DEMO)/site/config.js: $(DEMO)/repo/.ok $(SITE_FILES)
@@ -354,7 +356,7 @@ demo: runtime tools $(DEMO)/site/config.js
 		--runtime $(DEMO)/runtime --site $(DEMO)/site --access-log $(DEMO)/access.log
 
 # Benchmarks: ratios against a baseline measured in the same run (not tests).
-bench: runtime tools native corpus $(B)/stdlib/.ok
+bench: runtime tools native pypi corpus $(B)/stdlib/.ok
 	bench/index.sh
 	bench/corpus.sh
 	bench/loader.sh

@@ -1,6 +1,8 @@
 #!/bin/bash
 # native.sh - the native packages: archive sizes, and `import numpy` /
-# `import matplotlib.pyplot` in the wasm runtime, each in a fresh process
+# `import matplotlib.pyplot` (and the packages cross-compiled from PyPI's
+# sdists by make pypi: pandas, lxml.etree, yaml, markupsafe, msgpack, regex)
+# in the wasm runtime, each in a fresh process
 # (5 runs): cold (empty cache, fetched from a mirror on loopback: bytes and
 # time), warm (from the cache), and already unpacked (files in place, the
 # import alone: the baseline of the same run). Writes
@@ -12,7 +14,7 @@ rm -rf "$out" && mkdir -p "$out"
 node -e "
 const { makeKey, readEntries, writeRepo } = require('./tests/lib/repo.js');
 const k = makeKey();
-writeRepo('$out/repo', readEntries('build/stdlib', 'build/corpus', 'build/native'), { key: k, serial: 1 });
+writeRepo('$out/repo', readEntries('build/stdlib', 'build/corpus', 'build/native', 'build/pypi'), { key: k, serial: 1 });
 require('fs').writeFileSync('$out/key', k.text);
 "
 node tests/lib/static-server.js 0 /="$out/repo" > "$out/server.log" 2>&1 &
@@ -22,7 +24,7 @@ for _ in $(seq 50); do grep -q 'serving on' "$out/server.log" && break; sleep 0.
 url=$(sed -n 's/^serving on \(http:[^ ]*\)\/ .*/\1/p' "$out/server.log")
 
 cache="$out/cache"
-for name in numpy matplotlib.pyplot; do
+for name in numpy matplotlib.pyplot pandas lxml.etree yaml markupsafe msgpack regex; do
     for mode in cold warm unpacked; do
         for i in 1 2 3 4 5; do
             [ "$mode" = cold ] && rm -rf "$cache"
@@ -49,7 +51,7 @@ for l in open(f"{out}/bytes.txt"):
     mode, name, b, k = l.split()
     fetched.setdefault(name, {}).setdefault(mode, []).append((int(b), int(k)))
 entries = {}
-for d in ("build/native", "build/corpus"):
+for d in ("build/native", "build/corpus", "build/pypi"):
     for f in os.listdir(d):
         if f.endswith(".json"):
             e = json.load(open(os.path.join(d, f)))
@@ -61,7 +63,8 @@ def closure(name, seen=None):
         for dep in entries[name].get("depends", []):
             closure(dep.lower(), seen)
     return seen
-sizes = {n: entries[n]["size"] for n in ("numpy", "matplotlib", "kiwisolver", "contourpy", "pillow")}
+sizes = {n: entries[n]["size"] for n in ("numpy", "matplotlib", "kiwisolver", "contourpy", "pillow", "pandas",
+                                         "lxml", "pyyaml", "markupsafe", "msgpack", "regex")}
 mpl_closure = sorted(closure("matplotlib"))
 sizes["matplotlib with its dependencies"] = sum(entries[n]["size"] for n in mpl_closure)
 result = save("native", {

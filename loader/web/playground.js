@@ -39,6 +39,15 @@ plt.plot(x, np.cos(x), label="cos")
 plt.legend()
 plt.show()
 `,
+  'pandas': `import io
+import pandas as pd
+df = pd.read_csv(io.StringIO("""city,temp
+Oslo,-3.5
+Lima,24.1
+Oslo,-1.0
+Lima,25.3"""))
+print(df.groupby("city").temp.agg(["min", "max", "mean"]))
+`,
   'input()': `name = input("Your name? ")
 print(f"Hello, {name}!")
 `,

@@ -193,7 +193,8 @@ test('the code is kept across reloads, shared as a link, and examples are one cl
   await other.close();
   // examples replace the code
   const examples = await fresh.$$eval('#examples option', (os) => os.map((o) => o.textContent));
-  assert.deepEqual(examples, ['Examples…', 'Packages on import', 'numpy', 'A matplotlib figure', 'input()']);
+  assert.deepEqual(examples, ['Examples…', 'Packages on import', 'numpy', 'A matplotlib figure', 'pandas',
+    'input()']);
   await fresh.selectOption('#examples', 'numpy');
   assert.match(await code(), /^import numpy as np\n/);
   await fresh.close();
