@@ -85,12 +85,12 @@ RELEASE_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack
 HOST_OBJ := $(B)/host-obj
 RELEASE_OBJ := $(B)/release-obj
 UNIT_TESTS := $(B)/tests/test_pipeline $(B)/tests/test_index $(B)/tests/test_metadata $(B)/tests/test_loader
-INDEX_SRCS := index/error.c index/path.c index/model.c index/resolve.c index/verify.c
+INDEX_SRCS := index/error.c index/path.c index/model.c index/resolve.c index/verify.c index/digest.c
 INDEX_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(INDEX_SRCS) index/sign.c)
 HOST_LIBS := -lcjson -lsodium -lcrypto
 BUILDER_SRCS := builder/main.c builder/fileset.c builder/archive.c builder/metadata.c builder/pyc.c \
 	builder/package.c builder/distribution.c builder/wheel.c builder/dist.c builder/spawn.c \
-	builder/stdlib.c builder/version.c builder/sdist.c loader/pipeline.c
+	builder/stdlib.c builder/version.c builder/sdist.c
 BUILDER_HDRS := builder/builder.h builder/internal.h
 MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror/maintenance.c mirror/serve.c \
 	mirror/sync.c mirror/lockfile.c mirror/http.c mirror/pypi.c mirror/add.c mirror/catalog.c
@@ -135,7 +135,7 @@ $(B)/tests/test_loader: tests/unit/test_loader.c tests/unit/tap.h $(LOADER_HOST_
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) -larchive -lzstd $(HOST_LIBS)
 
 $(B)/tests/test_metadata: tests/unit/test_metadata.c tests/unit/tap.h $(HOST_OBJ)/builder/metadata.o $(HOST_OBJ)/builder/version.o \
-		$(HOST_OBJ)/index/model.o $(HOST_OBJ)/index/error.o
+		$(HOST_OBJ)/index/model.o $(HOST_OBJ)/index/error.o $(HOST_OBJ)/index/digest.o
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) $(HOST_LIBS)
 
@@ -144,7 +144,7 @@ $(B)/tests/test_index: tests/unit/test_index.c tests/unit/tap.h $(INDEX_HOST_OBJ
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) $(HOST_LIBS)
 
 $(B)/tests/test_pipeline: tests/unit/test_pipeline.c tests/unit/tap.h \
-		$(HOST_OBJ)/loader/pipeline.o $(HOST_OBJ)/index/error.o
+		$(HOST_OBJ)/loader/pipeline.o $(HOST_OBJ)/index/error.o $(HOST_OBJ)/index/digest.o
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) -lzstd -lsodium
 
@@ -174,7 +174,8 @@ CLIBS_KEY := $(call hash,builder/native/sources.txt builder/native/build-clibs.s
 CLIBS := $(LARDER_CACHE)/native-clibs-$(CLIBS_KEY)
 $(CLIBS)/.ok: | $(foreach s,$(NATIVE_SOURCES),$(call src_stamp,$(s)))
 	builder/native/build-clibs.sh $(SRC) $(CLIBS)
-native_key = $(call hash,builder/native/build.sh builder/native/$(1).recipe $(wildcard builder/native/$(1)-*))
+native_key = $(call hash,builder/native/build.sh builder/native/cross-env.sh builder/native/$(1).recipe \
+	$(wildcard builder/native/$(1)-*))
 NUMPY := $(LARDER_CACHE)/native-numpy-$(call native_key,numpy)-$(CPY_KEY)
 KIWISOLVER := $(LARDER_CACHE)/native-kiwisolver-$(call native_key,kiwisolver)-$(CPY_KEY)
 PILLOW := $(LARDER_CACHE)/native-pillow-$(call native_key,pillow)-$(CPY_KEY)
@@ -228,7 +229,8 @@ native: $(B)/numpy-tests/.ok $(HOST_NUMPY)/.ok
 # The generic cross-build (builder/native/cross-wheel.sh) as the tools run it:
 # $(B)/cross holds the script and a config naming what it builds against;
 # larder-build and larder-mirror find it beside their bin directory.
-CROSS_FILES := builder/native/cross-wheel.sh builder/native/cross-constraints.txt builder/native/pypi-fetch.py
+CROSS_FILES := builder/native/cross-wheel.sh builder/native/cross-env.sh builder/native/cross-constraints.txt \
+	builder/native/pypi-fetch.py
 CROSS_ENV := LARDER_CPYTHON=$(CPY) LARDER_PYSRC=$(SRC)/python3.11 LARDER_NUMPY=$(NUMPY) LARDER_DEPS=$(DEPS) \
 	LARDER_CACHE=$(LARDER_CACHE)
 CROSS := $(B)/cross

@@ -3,7 +3,6 @@
  * atomically (temporary file + rename), or nothing at all.
  */
 #include "builder.h"
-#include "../loader/loader.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -58,6 +58,26 @@ larder_code larder_prefix(larder_error *err, larder_code code, const char *fmt, 
 /* A short, stable name for a code ("integrity", "corrupt", ...). */
 const char *larder_code_name(larder_code code);
 
+/* ------------------------------------------------------------------------
+ * Digests (index/digest.c, libsodium): what the index names packages by
+ * ------------------------------------------------------------------------ */
+
+#define LARDER_SHA256_BYTES 32
+#define LARDER_SHA256_HEX (2 * LARDER_SHA256_BYTES + 1)
+
+/* SHA-256 of data[0..len) as lowercase hex into hex (LARDER_SHA256_HEX bytes).
+ * libsodium must be initialised (sodium_init, larder_loader_init). */
+void larder_sha256_hex(const void *data, size_t len, char hex[LARDER_SHA256_HEX]);
+
+/* 1 when s is 64 lowercase hex digits, the form the index uses; else 0. */
+int larder_is_sha256_hex(const char *s);
+
+/* Compare data's SHA-256 with expected_hex (64 lowercase hex digits).
+ * LARDER_OK when they match, LARDER_EINTEGRITY (message names both digests
+ * and `what`) when not, LARDER_EINVAL when expected_hex is malformed. */
+larder_code larder_verify_sha256(const void *data, size_t len, const char *expected_hex,
+                                 const char *what, larder_error *err);
+
 /* 1 when path (inside a package) is relative, at most 4000 bytes, without
  * backslashes and without empty, "." or ".." components: the rule the
  * builder writes archives by and the loader unpacks them by. */

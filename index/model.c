@@ -53,15 +53,6 @@ static const char *get_string(const cJSON *obj, const char *field)
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
-static int is_sha256_hex(const char *s)
-{
-    size_t i = 0;
-    for (; s[i]; i++)
-        if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
-            return 0;
-    return i == 64;
-}
-
 /* A file name the loader may join to the index URL and to its cache dir. */
 static int is_plain_file_name(const char *s)
 {
@@ -159,7 +150,7 @@ static larder_code parse_package(const cJSON *entry, larder_package *p, larder_e
         return larder_fail(err, LARDER_EINVAL,
                            "index: package '%s': file_name \"%s\" must be a plain file name (no path)",
                            label, p->file_name);
-    if (!p->sha256 || !is_sha256_hex(p->sha256))
+    if (!p->sha256 || !larder_is_sha256_hex(p->sha256))
         return larder_fail(err, LARDER_EINVAL,
                            "index: package '%s': \"sha256\" must be 64 lowercase hex digits", label);
     if (!p->install_dir)

@@ -2,13 +2,10 @@
 # build.sh RECIPE CPYTHON OUTDIR - cross-compile a native package for the
 # runtime and write its build tree (the installable files) to OUTDIR/tree.
 #
-# The package's own build (setup.py) runs on Debian's python3.11 but is
-# pointed at the wasm CPython: its sysconfig data (_PYTHON_SYSCONFIGDATA_NAME
-# with that directory on PYTHONPATH), its headers first on the include
-# path, emcc as the compiler, and extension modules linked as side modules
-# (-sSIDE_MODULE=1 -sWASM_BIGINT like the main module; -fvisibility=hidden
-# because emscripten 3.1.6 shares function symbols across side modules).
-# Sources are downloaded with pip and checked against the recipe's sha256.
+# The package's own build (setup.py) runs on Debian's python3.11 pointed at
+# the wasm CPython (cross-env.sh: the target, shared with the generic path
+# cross-wheel.sh). Sources are downloaded with pip and checked against the
+# recipe's sha256.
 #
 # A recipe is a shell fragment setting (see numpy.recipe):
 #   NAME VERSION SDIST SDIST_SHA256   the sdist on PyPI and its sha256
@@ -54,47 +51,29 @@ for f in $FILES; do cp "$here/${f#*:}" "$srcdir/${f%%:*}"; done
 for p in $PATCHES; do patch -d "$srcdir" -p1 --quiet < "$here/$p"; done
 cd "$srcdir"
 
-export NODE_PATH=/usr/share/nodejs
-export _PYTHON_SYSCONFIGDATA_NAME=_sysconfigdata__emscripten_wasm32-emscripten
+# the target (cross-env.sh, shared with the generic path cross-wheel.sh)
+# shellcheck disable=SC1091
+. "$here/cross-env.sh"
+cross_flags "$cpy" "$pysrc"
 export PYTHONPATH=$pythonpath
-export _PYTHON_HOST_PLATFORM=emscripten-3.1.6-wasm32
 export SETUPTOOLS_USE_DISTUTILS=stdlib
-flags="-I$cpy/build -I$pysrc/Include -fPIC -fvisibility=hidden -g0"
-# emcc links every archive of a side module whole (SIDE_MODULE=1 is
-# "linkable"); --no-whole-archive first makes archives (libc++, freetype,
-# zlib, numpy's npymath) contribute only the objects the module uses.
-ldflags="-Wl,--no-whole-archive -sSIDE_MODULE=1 -sWASM_BIGINT -O2 -g0"
 # nothing of the host's: no pkg-config search path but ours
 export PKG_CONFIG_LIBDIR=$out/hosttools/pkgconfig
 cxx=em++
 for use in $USES; do
     case $use in
-    numpy) flags="-I${LARDER_NUMPY:?}/tree/numpy/core/include $flags" ;;
+    numpy) inc=$(cross_numpy_include "${LARDER_NUMPY:?}" "$out/hosttools/numpy-include") ||
+               { echo "build.sh: $LARDER_NUMPY holds no wasm numpy build" >&2; exit 1; }
+           flags="-I$inc $flags" ;;
     clibs) flags="-I${LARDER_CLIBS:?}/include $flags"; ldflags="$ldflags -L$LARDER_CLIBS/lib"
            export PKG_CONFIG_LIBDIR=$LARDER_CLIBS/lib/pkgconfig ;;
-    c++)   # Exceptions are caught (kiwisolver, contourpy and matplotlib turn
-           # C++ exceptions into Python ones). Side modules get no system
-           # library from emscripten, and the main module has no libc++ (it
-           # is C): the C++ runtime is linked into each module, after its
-           # objects, by this wrapper around em++. (In emscripten 3.1.6 the
-           # unsuffixed libc++ is the JS-exceptions one; "-except" is wasm EH.)
-           flags="$flags -fexceptions"
-           lib=$(dirname "$(command -v emcc)")/../share/emscripten/cache/sysroot/lib/wasm32-emscripten/pic
-           [ -f "$lib/libc++.a" ] || lib=/usr/share/emscripten/cache/sysroot/lib/wasm32-emscripten/pic
-           cat > "$out/hosttools/bin/em++-side" <<WRAP
-#!/bin/sh
-case " \$* " in *" -c "*) exec em++ "\$@" ;; esac
-exec em++ "\$@" $lib/libc++.a $lib/libc++abi.a
-WRAP
-           chmod +x "$out/hosttools/bin/em++-side"
-           cxx=$out/hosttools/bin/em++-side ;;
+    c++)   flags="$flags -fexceptions"
+           cxx=$(cross_cxx "$out/hosttools/bin") ;;
     zlib)  export ZLIB_ROOT=${LARDER_DEPS:?} ;;  # the runtime's wasm deps
     *) echo "build.sh: unknown USES entry '$use' in $recipe" >&2; exit 1 ;;
     esac
 done
-export CC=emcc CXX=$cxx AR=emar
-export LDSHARED="$cxx -shared $ldflags"
-export CFLAGS="$flags" CXXFLAGS="$flags" LDFLAGS="$ldflags"
+cross_export "$cxx"
 # shellcheck disable=SC2086
 env $ENV /usr/bin/python3.11 setup.py $BUILD_ARGS > "$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
 lib=$(ls -d build/lib.*)

@@ -37,6 +37,8 @@ set -euo pipefail
 usage() { echo "usage: cross-wheel.sh SDIST|NAME==VERSION OUTDIR [--sha256 HEX] [--with PREFIX]..." >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck disable=SC1091
+. "$here/cross-env.sh"
+# shellcheck disable=SC1091
 [ -f "$here/config" ] && . "$here/config"
 [ $# -ge 2 ] || usage
 spec=$1 outdir=$2 pin=
@@ -132,27 +134,18 @@ if [ ${#reqs[@]} -gt 0 ]; then
         fail "cannot install its build requirements (${reqs[*]}) from PyPI: $(keep_log "$work/pip.log")"
 fi
 if [ -n "$numpy" ]; then
-    # the wasm numpy's headers: its sources' and those its build generated
-    # (_numpyconfig.h says long is 4 bytes there, 8 on the host)
-    npinc=$(ls -d "${LARDER_NUMPY:-/nonexistent}"/numpy-*/numpy/core/include 2>/dev/null | head -1)
-    npgen=$(ls -d "${LARDER_NUMPY:-/nonexistent}"/numpy-*/build/src.*/numpy/core/include 2>/dev/null | head -1)
-    [ -n "$npinc" ] && [ -f "$npgen/numpy/_numpyconfig.h" ] || fail "it builds against numpy, and LARDER_NUMPY names no wasm numpy build tree"
+    npinc=$(cross_numpy_include "${LARDER_NUMPY:-/nonexistent}" "$work/numpy-include") ||
+        fail "it builds against numpy, and LARDER_NUMPY names no wasm numpy build tree"
     nv=$(sed -n 's/^ *"version": "\(.*\)".*/\1/p' "$LARDER_NUMPY/tree/numpy/_version.py")
     "$host" -m pip install --quiet --disable-pip-version-check --no-input --target "$work/req" \
         --only-binary :all: "numpy==$nv" >> "$work/pip.log" 2>&1 ||
         fail "cannot install the host's numpy $nv from PyPI: $(keep_log "$work/pip.log")"
 fi
 
-flags="-I$cpy/build -I$pysrc/Include -fPIC -fvisibility=hidden -fexceptions -g0"
-ldflags="-Wl,--no-whole-archive -sSIDE_MODULE=1 -sWASM_BIGINT -O2 -g0"
-if [ -n "$numpy" ]; then
-    # one directory, as an installed numpy has it (the headers include
-    # each other by quoted names)
-    mkdir -p "$work/numpy-include"
-    cp -r "$npinc/numpy" "$work/numpy-include/"
-    cp -r "$npgen/numpy/." "$work/numpy-include/numpy/"
-    flags="-I$work/numpy-include $flags"
-fi
+# the target (cross-env.sh, shared with the recipes' build.sh)
+cross_flags "$cpy" "$pysrc"
+flags="$flags -fexceptions"
+if [ -n "$numpy" ]; then flags="-I$npinc $flags"; fi
 pkgconfig=$work/pkgconfig
 for p in "${withs[@]}"; do
     flags="-I$p/include $flags"
@@ -167,29 +160,12 @@ if [ -n "${LARDER_DEPS:-}" ]; then
     export ZLIB_ROOT=$LARDER_DEPS
     ldflags="$ldflags -L$LARDER_DEPS/lib"
 fi
-# C++ modules get the C++ runtime linked in after their objects (side
-# modules get no system library, and the main module is C); with
-# --no-whole-archive only what a module uses is taken, so C modules get
-# nothing from it. (Emscripten 3.1.6's unsuffixed libc++ is the one with
-# JS exception catching.)
-lib=/usr/share/emscripten/cache/sysroot/lib/wasm32-emscripten/pic
-cat > "$work/bin/em++-side" <<WRAP
-#!/bin/sh
-case " \$* " in *" -c "*) exec em++ "\$@" ;; esac
-exec em++ "\$@" $lib/libc++.a $lib/libc++abi.a
-WRAP
-chmod +x "$work/bin/em++-side"
-
-export NODE_PATH=/usr/share/nodejs
-export _PYTHON_SYSCONFIGDATA_NAME=_sysconfigdata__emscripten_wasm32-emscripten
-export _PYTHON_HOST_PLATFORM=emscripten-3.1.6-wasm32
+# every module may be C++: the wrapper links the C++ runtime after a
+# module's objects, and with --no-whole-archive a C module takes nothing
+cross_export "$(cross_cxx "$work/bin")"
 export PYTHONPATH=$cpy/build/build/lib.emscripten-wasm32-3.11:$work/req
 export PKG_CONFIG_LIBDIR=$pkgconfig
-export CC=emcc CXX=$work/bin/em++-side AR=emar
-export LDSHARED="$work/bin/em++-side -shared $ldflags" LDCXXSHARED="$work/bin/em++-side -shared $ldflags"
-export CFLAGS="$flags" CXXFLAGS="$flags" LDFLAGS="$ldflags"
-export MAX_CONCURRENCY=2 SETUPTOOLS_SCM_PRETEND_VERSION=${SETUPTOOLS_SCM_PRETEND_VERSION:-}
-[ -n "$SETUPTOOLS_SCM_PRETEND_VERSION" ] || unset SETUPTOOLS_SCM_PRETEND_VERSION
+export MAX_CONCURRENCY=2
 (cd "$srcdir" && "$host" -S - "$backend" "$work/wheel" "${backend_path:-}" > "$log" 2>&1 <<'PY'
 import importlib, os, sys
 sys.path[:0] = [os.path.abspath(p) for p in sys.argv[3].split(":") if p]
@@ -211,7 +187,7 @@ esac
 # the build skipped them (setuptools projects often fall back to pure
 # Python when compiling fails, and say so only in the log)
 if ! "$host" -c 'import sys, zipfile; sys.exit(not any(n.endswith(".so") for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$wheel"; then
-    if find "$srcdir" -name '*.c' -o -name '*.cpp' -o -name '*.cc' -o -name '*.pyx' | grep -q .; then
+    if [ -n "$(find "$srcdir" \( -name '*.c' -o -name '*.cpp' -o -name '*.cc' -o -name '*.pyx' \) -print -quit)" ]; then
         code=4 fail "the build yielded a pure-Python wheel although the sdist has C/C++/Cython sources: its extension modules did not compile and the build fell back to pure Python ($(keep_log "$log"))"
     fi
 fi
