@@ -1,5 +1,5 @@
 """report.py - the benchmark report: the latest results file of each
-benchmark in bench/results (firstload, loader, mirror, native) turned into
+benchmark in bench/results (firstload, loader, mirror, native, cpu) turned into
 bench/results/REPORT.md (a table: ours, the reference measured in the same
 run, the ratio, our target and whether it is met) and bench/results/
 report.png (bars: each ratio against the reference, with the target).
@@ -92,6 +92,14 @@ if native:
                  a["numpy"] / 3.1e6, None, True, name))
     rows.append(("native", "matplotlib archive vs Pyodide's matplotlib 3.5.2 wheel", mb(a["matplotlib"]), "6.10 MB",
                  a["matplotlib"] / 6.1e6, None, True, name))
+
+cpu_run, name = latest("cpu")
+if cpu_run:
+    sources.append(name)
+    for k, r in cpu_run["kernels"].items():
+        for when, label in (("first", "right after start"), ("warm", "after warm-up")):
+            rows.append(("cpu", f"kernel {k}, {label} (vs Pyodide, Node)", ms(r["ms"]["larder"][when]),
+                         ms(r["ms"]["pyodide"][when]), r["larder_over_pyodide"][when], 1.0, True, name))
 
 mirror, name = latest("mirror")
 if mirror:
