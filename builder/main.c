@@ -65,6 +65,18 @@ static void usage(FILE *to)
           "  -h, --help             show this help\n", to);
 }
 
+/* Append value to a NULL-terminated list of at most max; 0 (after saying
+ * so) when it is full. */
+static int push(const char **list, size_t *n, size_t max, const char *value, const char *flag)
+{
+    if (*n == max) {
+        fprintf(stderr, "larder-build: too many %s (at most %zu)\n", flag, max);
+        return 0;
+    }
+    list[(*n)++] = value;
+    return 1;
+}
+
 /* Cross-compile spec into a wheel in a temporary directory, convert it. */
 static larder_code build_sdist(const char *spec, const char *sha256, const char *const *withs,
                                const larder_build_options *opt, larder_build_result *r, larder_error *err)
@@ -122,18 +134,15 @@ int main(int argc, char **argv)
         case 'o': opt.outdir = optarg; break;
         case 'b': opt.build = optarg; break;
         case 'e':
-            if (n_extras == MAX_LIST) { fprintf(stderr, "larder-build: too many --extra\n"); return 2; }
-            extras[n_extras++] = optarg;
+            if (!push(extras, &n_extras, MAX_LIST, optarg, "--extra")) return 2;
             opt.extras = extras;
             break;
         case 'd':
-            if (n_depends == MAX_LIST) { fprintf(stderr, "larder-build: too many --depends\n"); return 2; }
-            depends[n_depends++] = optarg;
+            if (!push(depends, &n_depends, MAX_LIST, optarg, "--depends")) return 2;
             opt.depends = depends;
             break;
         case 'x':
-            if (n_excludes == MAX_LIST) { fprintf(stderr, "larder-build: too many --exclude\n"); return 2; }
-            excludes[n_excludes++] = optarg;
+            if (!push(excludes, &n_excludes, MAX_LIST, optarg, "--exclude")) return 2;
             opt.exclude = excludes;
             break;
         case 'k': opt.keep_sources = 1; break;
@@ -146,8 +155,7 @@ int main(int argc, char **argv)
             break;
         case 'P': opt.python = optarg; break;
         case 'S':
-            if (n_sites == MAX_LIST) { fprintf(stderr, "larder-build: too many --site\n"); return 2; }
-            sites[n_sites++] = optarg;
+            if (!push(sites, &n_sites, MAX_LIST, optarg, "--site")) return 2;
             opt.site_dirs = sites;
             break;
         case 'M':
@@ -162,8 +170,7 @@ int main(int argc, char **argv)
         case 'I': tree_imports = optarg; break;
         case 'T': opt.stdlib_dir = optarg; break;
         case 'W':
-            if (n_withs == LARDER_MAX_WITH) { fprintf(stderr, "larder-build: too many --with\n"); return 2; }
-            withs[n_withs++] = optarg;
+            if (!push(withs, &n_withs, LARDER_MAX_WITH, optarg, "--with")) return 2;
             break;
         case 'H': sha256 = optarg; break;
         case 'L': so.libdir = optarg; break;
