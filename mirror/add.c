@@ -362,7 +362,11 @@ static larder_code load_metadata(resolver *r, project *p, larder_error *err)
                     return larder_prefix(err, rc, "%s %s: its sdist builds extension modules (%s) and the index "
                                          "has no pure-Python wheel", p->name, f->version_text, base);
                 snprintf(cross, sizeof cross, "%s/cross-%s", built, key);
-                if (!find_wheel(cross, p->wheel, sizeof p->wheel)) {
+                if (find_wheel(cross, p->wheel, sizeof p->wheel)) {
+                    if (!r->opt->quiet)
+                        printf("add: %s %s for wasm cross-compiled before (its sdist builds extension modules and "
+                               "the index has no pure-Python wheel): %s\n", p->name, f->version_text, p->wheel);
+                } else {
                     if (!r->opt->quiet)
                         printf("add: cross-compiling %s %s for wasm: its sdist builds extension modules (%s) "
                                "and the index has no pure-Python wheel\n", p->name, f->version_text, base);
