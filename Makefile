@@ -290,7 +290,10 @@ $(HOST_PYPI)/.ok: builder/native/pypi-fetch.py
 	    w=$$(/usr/bin/python3.11 builder/native/pypi-fetch.py $(PYPI_WHEELS) $${l%%:*} $${l##*:}) && \
 	    (cd $(@D).tmp/lib && /usr/bin/python3.11 -m zipfile -e $$w .) || exit 1; done
 	@touch $(@D).tmp/.ok && mv $(@D).tmp $(@D)
-pypi: $(PYPI)/.ok $(HOST_PYPI)/.ok $(CROSS)/.ok
+# the tests find the host's wheels at $(B)/host-pypi
+$(B)/host-pypi: $(HOST_PYPI)/.ok
+	@ln -sfn $(HOST_PYPI) $@
+pypi: $(PYPI)/.ok $(B)/host-pypi $(CROSS)/.ok
 
 # A named subset of pandas' own tests (its archive leaves them out), run in
 # wasm by tests/node/pandas-suite.test.js: these directories and files of

@@ -257,12 +257,13 @@ static void drop_excluded(larder_fileset *set, const larder_build_options *opt, 
     for (size_t i = 0; opt->exclude && i < larder_fileset_count(set);) {
         const char *path = larder_fileset_at(set, i)->path;
         int hit = 0;
-        for (const char *c = path; *c && !hit; c = strchr(c, '/') ? strchr(c, '/') + 1 : c + strlen(c)) {
+        for (const char *c = path; *c && !hit;) {
             char part[256];
             size_t n = strcspn(c, "/");
             snprintf(part, sizeof part, "%.*s", (int)(n < sizeof part ? n : sizeof part - 1), c);
             for (size_t k = 0; opt->exclude[k] && !hit; k++)
                 hit = fnmatch(opt->exclude[k], part, 0) == 0;
+            c += n + (c[n] == '/');
         }
         if (hit) {
             larder_fileset_remove(set, path);

@@ -15,7 +15,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { root, runtime, cache, hostNumpy } = require('../lib/paths');
+const { root, runtime, hostNumpy } = require('../lib/paths');
 const { serve } = require('../lib/static-server');
 const { makeKey, readEntries, writeRepo } = require('../lib/repo');
 const { run } = require('../lib/run');
@@ -26,13 +26,8 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-pypi-'));
 const key = makeKey();
 let server;
 
-/* The host's wheels: the newest host-pypi-* tree make pypi unpacked. */
-function hostPypi() {
-  const dirs = fs.readdirSync(cache).filter((n) => /^host-pypi-[0-9a-f]+$/.test(n))
-    .map((n) => path.join(cache, n)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
-  assert.ok(dirs.length, `make pypi unpacked the host's wheels into ${cache}/host-pypi-*`);
-  return path.join(dirs[0], 'lib');
-}
+/* The host's wheels of builder/native/host-wheels.txt, unpacked by make pypi. */
+const HOST_PYPI = path.join(root, 'build', 'host-pypi', 'lib');
 
 test.before(async () => {
   writeRepo(path.join(work, 'repo'),
@@ -66,8 +61,9 @@ function assertClose(got, want, where = '') {
 }
 
 test('pandas, PyYAML, MarkupSafe + Jinja2, msgpack, regex and lxml from their sdists compute what the host wheels compute', async (t) => {
+  assert.ok(fs.existsSync(HOST_PYPI), `make pypi unpacked the host's wheels into ${HOST_PYPI}`);
   const host = await run(HOST_PYTHON, ['-s', SCRIPT],
-    { env: { ...process.env, PYTHONPATH: `${hostPypi()}:${hostNumpy}` } });
+    { env: { ...process.env, PYTHONPATH: `${HOST_PYPI}:${hostNumpy}` } });
   assert.equal(host.code, 0, host.err);
   const want = JSON.parse(host.out);
   assert.equal(want.pandas.version, '1.5.3', 'the host reference is pandas 1.5.3');
