@@ -72,6 +72,12 @@ cpython: $(CPY)/.ok
 $(CPY)/.ok: $(DEPS)/.ok | $(call src_stamp,$(filter python3.11=%,$(SOURCES)))
 	$(RT)/build-cpython.sh $(SRC)/python3.11 $(DEPS) $(CPY)
 
+# The C sources both the wasm runtime and the host tools are built from:
+# common/ (errors, digests, paths, files, the target) and index/.
+COMMON_SRCS := common/error.c common/path.c common/digest.c common/file.c
+INDEX_SRCS := $(COMMON_SRCS) index/model.c index/resolve.c index/verify.c
+INDEX_HDRS := index/index.h common/common.h
+
 include $(RT)/runtime.mk
 
 # ---------------------------------------------------------------------------
@@ -84,13 +90,12 @@ HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 RELEASE_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 HOST_OBJ := $(B)/host-obj
 RELEASE_OBJ := $(B)/release-obj
-UNIT_TESTS := $(B)/tests/test_pipeline $(B)/tests/test_index $(B)/tests/test_metadata $(B)/tests/test_loader
-INDEX_SRCS := index/error.c index/path.c index/model.c index/resolve.c index/verify.c index/digest.c
+UNIT_TESTS := $(B)/tests/test_common $(B)/tests/test_pipeline $(B)/tests/test_index $(B)/tests/test_metadata $(B)/tests/test_loader
 INDEX_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(INDEX_SRCS) index/sign.c)
 HOST_LIBS := -lcjson -lsodium -lcrypto
 BUILDER_SRCS := builder/main.c builder/fileset.c builder/archive.c builder/metadata.c builder/pyc.c \
-	builder/package.c builder/distribution.c builder/wheel.c builder/dist.c builder/spawn.c \
-	builder/stdlib.c builder/version.c builder/sdist.c
+	builder/package.c builder/finish.c builder/wheel.c builder/installed.c builder/spawn.c \
+	builder/stdlib.c builder/plan.c builder/version.c builder/sdist.c
 BUILDER_HDRS := builder/builder.h builder/internal.h
 MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror/maintenance.c mirror/serve.c \
 	mirror/sync.c mirror/lockfile.c mirror/http.c mirror/pypi.c mirror/add.c mirror/catalog.c
@@ -98,17 +103,20 @@ MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror
 # host_build(OBJDIR, BINDIR, CFLAGS): the objects and the two tools of one
 # flavour. The mirror converts wheels with the builder's library.
 define host_build
-$(1)/loader/%.o: loader/%.c loader/loader.h index/index.h
+$(1)/common/%.o: common/%.c common/common.h
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $(3) -D_POSIX_C_SOURCE=200809L -c $$< -o $$@
-$(1)/index/%.o: index/%.c index/index.h
+$(1)/loader/%.o: loader/%.c loader/loader.h $$(INDEX_HDRS)
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $(3) -D_POSIX_C_SOURCE=200809L -c $$< -o $$@
-$(1)/builder/%.o: builder/%.c $$(BUILDER_HDRS) index/index.h
+$(1)/index/%.o: index/%.c $$(INDEX_HDRS)
+	@mkdir -p $$(@D)
+	$$(HOST_CC) $(3) -D_POSIX_C_SOURCE=200809L -c $$< -o $$@
+$(1)/builder/%.o: builder/%.c $$(BUILDER_HDRS) $$(INDEX_HDRS)
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $(3) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$$(B)/gen -c $$< -o $$@
-$(1)/builder/stdlib.o: $$(B)/gen/stdlib_plan.h
-$(1)/mirror/%.o: mirror/%.c mirror/mirror.h mirror/internal.h index/index.h builder/builder.h
+$(1)/builder/plan.o: $$(B)/gen/stdlib_plan.h
+$(1)/mirror/%.o: mirror/%.c mirror/mirror.h mirror/internal.h $$(INDEX_HDRS) builder/builder.h
 	@mkdir -p $$(@D)
 	$$(HOST_CC) $(3) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -c $$< -o $$@
 $(2)/larder-build: $$(patsubst %.c,$(1)/%.o,$$(BUILDER_SRCS) $$(INDEX_SRCS) index/sign.c)
@@ -135,16 +143,20 @@ $(B)/tests/test_loader: tests/unit/test_loader.c tests/unit/tap.h $(LOADER_HOST_
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) -larchive -lzstd $(HOST_LIBS)
 
 $(B)/tests/test_metadata: tests/unit/test_metadata.c tests/unit/tap.h $(HOST_OBJ)/builder/metadata.o $(HOST_OBJ)/builder/version.o \
-		$(HOST_OBJ)/index/model.o $(HOST_OBJ)/index/error.o $(HOST_OBJ)/index/digest.o
+		$(HOST_OBJ)/index/model.o $(patsubst %.c,$(HOST_OBJ)/%.o,$(COMMON_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) $(HOST_LIBS)
+
+$(B)/tests/test_common: tests/unit/test_common.c tests/unit/tap.h $(patsubst %.c,$(HOST_OBJ)/%.o,$(COMMON_SRCS))
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) -lsodium
 
 $(B)/tests/test_index: tests/unit/test_index.c tests/unit/tap.h $(INDEX_HOST_OBJS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) $(HOST_LIBS)
 
 $(B)/tests/test_pipeline: tests/unit/test_pipeline.c tests/unit/tap.h \
-		$(HOST_OBJ)/loader/pipeline.o $(HOST_OBJ)/index/error.o $(HOST_OBJ)/index/digest.o
+		$(HOST_OBJ)/loader/pipeline.o $(patsubst %.c,$(HOST_OBJ)/%.o,$(COMMON_SRCS))
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^) -lzstd -lsodium
 
@@ -152,14 +164,14 @@ unit: $(UNIT_TESTS)
 
 # libFuzzer targets (clang), beside the sanitizers
 FUZZ_CC := clang-14
-$(B)/fuzz/fuzz_index: tests/fuzz/fuzz_index.c $(INDEX_SRCS) index/index.h
+$(B)/fuzz/fuzz_index: tests/fuzz/fuzz_index.c $(INDEX_SRCS) $(INDEX_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
 		-o $@ $(filter %.c,$^) -lcjson -lsodium
-$(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c index/error.c index/path.c loader/loader.h
+$(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c $(COMMON_SRCS) loader/loader.h $(INDEX_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
-		-o $@ $(filter %.c,$^)
+		-o $@ $(filter %.c,$^) -lsodium
 fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar
 
 test: runtime tools sanitize site native pypi corpus unit fuzz

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 out=build/bench
 mkdir -p "$out"
 python3 bench/gen_index.py 10000 "$out/index-10k.json"
-cc -std=c11 -O2 -o "$out/index_bench" bench/index_bench.c index/error.c index/model.c \
+cc -std=c11 -O2 -o "$out/index_bench" bench/index_bench.c common/*.c index/model.c \
    index/resolve.c index/verify.c -lcjson -lsodium
 "$out/index_bench" "$out/index-10k.json" pkg-09999 7 > "$out/index-host.txt"
 (cd "$out" && ../runtime/larder-python -c '

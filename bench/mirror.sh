@@ -32,13 +32,11 @@ build/bin/larder-mirror --repo "$out/repo" export "$out/export"
 archive=$(basename "$(ls "$out"/pkg/bigdata-*.tar.zst)")
 echo "archive $archive: $(stat -c %s "$out/export/$archive") bytes; index: $(stat -c %s "$out/export/index.json") bytes"
 
-# the mirror, built without sanitizers for a fair measurement
-cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ibuild/gen -o "$out/larder-mirror" mirror/*.c index/error.c index/path.c \
-   index/model.c index/resolve.c index/verify.c index/sign.c loader/pipeline.c $(ls builder/*.c | grep -v main.c) \
-   -lmicrohttpd -lcurl -lsqlite3 -larchive -lz -lzstd -lpthread -lcjson -lsodium -lcrypto
+# the mirror users run: make's release build (-O2, no sanitizers)
+mirror=build/bin/larder-mirror
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 mport=$(free_port); nport=$(free_port)
-"$out/larder-mirror" --repo "$out/repo" serve --listen 127.0.0.1:$mport > "$out/mirror.log" 2>&1 &
+"$mirror" --repo "$out/repo" serve --listen 127.0.0.1:$mport > "$out/mirror.log" 2>&1 &
 mpid=$!
 cat > "$out/nginx.conf" <<NGX
 user root;

@@ -175,16 +175,6 @@ typedef struct larder_build_options {
     int quiet;
 } larder_build_options;
 
-/* 1 if s ends with suffix. */
-int larder_ends_with(const char *s, const char *suffix);
-
-/* The host CPython whose bytecode matches the runtime's (3.11.2). */
-#define LARDER_HOST_PYTHON "/usr/bin/python3.11"
-/* Where the runtime installs packages of install_dir "site" and "stdlib"
- * (loader/python/larder.py: SITE_DIR, STDLIB_DIR). */
-#define LARDER_TARGET_SITE_DIR "/usr/local/lib/python3.11/site-packages"
-#define LARDER_TARGET_STDLIB_DIR "/usr/local/lib/python3.11"
-
 /* What one build produced. */
 typedef struct larder_build_result {
     char name[128], version[64];

@@ -43,7 +43,7 @@ static void usage(FILE *to)
           "                         metadata that lost one (Debian's python-dateutil: six)\n"
           "  -k, --keep-sources     keep .py files beside the compiled .pyc\n"
           "  -l, --level N          zstd compression level (default: 19)\n"
-          "      --python PATH      host CPython 3.11 for .pyc (default: /usr/bin/python3.11)\n"
+          "      --python PATH      host CPython 3.11 for .pyc (default: " LARDER_HOST_PYTHON ")\n"
           "      --site DIR         dist: look for distributions in DIR (repeatable;\n"
           "                         default: Debian's dist-packages directories)\n"
           "      --max-file-size N  refuse files over N bytes (default: 64 MiB)\n"
@@ -82,18 +82,16 @@ static larder_code build_sdist(const char *spec, const char *sha256, const char 
                                const larder_build_options *opt, larder_build_result *r, larder_error *err)
 {
     char tmp[4096], wheel[4096] = "";
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    if (snprintf(tmp, sizeof tmp, "%s/larder-build-XXXXXX", base) >= (int)sizeof tmp || !mkdtemp(tmp))
-        return larder_fail(err, LARDER_EIO, "cannot make a temporary directory in %s: %s", base, strerror(errno));
+    larder_code rc = larder_mkdtemp(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", "larder-build", tmp, sizeof tmp, err);
+    if (rc != LARDER_OK)
+        return rc;
     if (!opt->quiet)
         printf("%s: cross-compiling\n", spec);
     fflush(stdout);
-    larder_code rc = larder_cross_wheel(spec, sha256, withs, tmp, wheel, sizeof wheel, err);
+    rc = larder_cross_wheel(spec, sha256, withs, tmp, wheel, sizeof wheel, err);
     if (rc == LARDER_OK)
         rc = larder_build_wheel(wheel, opt, r, err);
-    if (wheel[0])
-        unlink(wheel);
-    rmdir(tmp);
+    larder_rm_rf(tmp, NULL); /* a leftover in $TMPDIR does not fail the build */
     return rc;
 }
 
@@ -115,7 +113,7 @@ int main(int argc, char **argv)
     const char *excludes[MAX_LIST + 1] = {0};
     size_t n_extras = 0, n_sites = 0, n_depends = 0, n_excludes = 0;
     larder_build_options opt = {.outdir = ".", .build = "0", .level = 19};
-    larder_stdlib_options so = {.version = "3.11.2"};
+    larder_stdlib_options so = {.version = LARDER_PYTHON_VERSION};
     const char *tree_name = NULL, *tree_version = NULL, *tree_imports = NULL, *sha256 = NULL;
     const char *withs[LARDER_MAX_WITH + 1] = {0};
     size_t n_withs = 0;

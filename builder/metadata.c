@@ -11,12 +11,12 @@
 #include <string.h>
 
 const larder_target larder_default_target = {
-    .python_version = "3.11",
-    .python_full_version = "3.11.2",
+    .python_version = LARDER_PYTHON_MINOR,
+    .python_full_version = LARDER_PYTHON_VERSION,
     .sys_platform = "emscripten",
     .platform_system = "Emscripten",
-    .platform_machine = "wasm32",
-    .platform_release = "3.1.6",
+    .platform_machine = LARDER_ARCH,
+    .platform_release = LARDER_EMSCRIPTEN_VERSION,
     .os_name = "posix",
     .implementation_name = "cpython",
 };
@@ -292,7 +292,7 @@ larder_code larder_metadata_parse(const char *text, size_t len, const char *what
     memset(md, 0, sizeof *md);
     const char *p = text, *end = text + len, *line;
     size_t n;
-    while (larder_next_line(&p, end, &line, &n)) {
+    while (builder_next_line(&p, end, &line, &n)) {
         if (n == 0)
             break;  /* the body (description) follows the first blank line */
         const char *colon = memchr(line, ':', n);
@@ -328,7 +328,7 @@ larder_code larder_metadata_add_requires_txt(larder_metadata *md, const char *te
     char section[256] = "";
     const char *p = text, *end = text + len, *raw;
     size_t n;
-    while (larder_next_line(&p, end, &raw, &n)) {
+    while (builder_next_line(&p, end, &raw, &n)) {
         char *line = dup_trimmed(raw, n);
         if (!line)
             return larder_fail(err, LARDER_ENOMEM, "out of memory");

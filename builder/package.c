@@ -11,26 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Write data to path through a temporary file in the same directory. */
-static larder_code write_atomic(const char *path, const void *data, size_t size, larder_error *err)
-{
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return larder_fail(err, LARDER_EIO, "cannot create %s: %s", tmp, strerror(errno));
-    int ok = fwrite(data, 1, size, f) == size;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return larder_fail(err, LARDER_EIO, "cannot write %s: %s", path, strerror(e));
-    }
-    return LARDER_OK;
-}
-
 static cJSON *string_array(const char *const *items, size_t n)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -105,8 +85,8 @@ larder_code larder_package_write(larder_fileset *set, const char *name, const ch
 
     size_t json_len = strlen(json);
     json[json_len] = '\n';  /* replaces the NUL: written with its length */
-    rc = write_atomic(result->archive_path, archive, archive_len, err);
-    if (rc == LARDER_OK && (rc = write_atomic(result->entry_path, json, json_len + 1, err)) != LARDER_OK)
+    rc = larder_write_file(result->archive_path, archive, archive_len, 0644, 0, err);
+    if (rc == LARDER_OK && (rc = larder_write_file(result->entry_path, json, json_len + 1, 0644, 0, err)) != LARDER_OK)
         unlink(result->archive_path);
     free(json);
     free(archive);

@@ -6,16 +6,11 @@
  * depend on the source only, never on mtimes), and the results are read
  * back into the file set.
  */
-#define _XOPEN_SOURCE 700
 #include "internal.h"
 
-#include <ftw.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 
 static const char COMPILE_SCRIPT[] =
@@ -35,57 +30,24 @@ static const char COMPILE_SCRIPT[] =
     "    data = _code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)\n"
     "    with open(path[:-3] + '.pyc', 'wb') as f: f.write(data)\n";
 
-static int ends_with(const char *s, const char *suffix)
+/* The modules the .py files under root import, by the top-level names
+ * tops: *out is malloc'd, one name a line, or NULL. */
+static larder_code scan_imports(const char *python, const char *root, const char *const *tops, size_t n_tops,
+                                char **out, larder_error *err)
 {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int mkdirs_for(char *path)
-{
-    for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-        *p = '\0';
-        int r = mkdir(path, 0755);
-        *p = '/';
-        if (r != 0 && errno != EEXIST)
-            return -1;
-    }
-    return 0;
-}
-
-static int write_file(const char *path, const void *data, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    int ok = fwrite(data, 1, size, f) == size;
-    return (fclose(f) == 0 && ok) ? 0 : -1;
-}
-
-static unsigned char *read_whole(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct stat st;
-    unsigned char *buf = NULL;
-    if (fstat(fileno(f), &st) == 0 && (buf = malloc((size_t)st.st_size + 1)))
-        *size = fread(buf, 1, (size_t)st.st_size, f);
-    fclose(f);
-    return buf;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void remove_tree(const char *dir)
-{
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    const char **args = calloc(n_tops + 3, sizeof *args);
+    if (!args)
+        return larder_fail(err, LARDER_ENOMEM, "out of memory");
+    size_t a = 0, len;
+    args[a++] = "--imports";
+    args[a++] = root;
+    for (size_t i = 0; i < n_tops; i++)
+        args[a++] = tops[i];
+    larder_code rc = builder_run_plan(python, args, out, &len, err);
+    free(args);
+    if (rc != LARDER_OK)
+        larder_prefix(err, rc, "finding the modules it imports");
+    return rc;
 }
 
 static larder_code run_python(const char *python, const char *root, const char *prefix, const char *list,
@@ -97,7 +59,7 @@ static larder_code run_python(const char *python, const char *root, const char *
                     (char *)root, (char *)prefix, NULL};
     char *out = NULL;
     size_t out_len;
-    larder_code rc = larder_run_capture(argv, list, list_len, &out, &out_len, err);
+    larder_code rc = builder_run_capture(argv, list, list_len, &out, &out_len, err);
     free(out);
     if (rc != LARDER_OK)
         larder_prefix(err, rc, "compiling .pyc");
@@ -109,15 +71,15 @@ larder_code larder_compile_pyc(larder_fileset *set, const char *python, const ch
 {
     if (imported)
         *imported = NULL;
-    char root[] = "/tmp/larder-pyc-XXXXXX";
+    char root[64];
     char *list = NULL;
     size_t list_len = 0, n = larder_fileset_count(set);
-    larder_code rc = LARDER_OK;
-    if (!mkdtemp(root))
-        return larder_fail(err, LARDER_EIO, "cannot create a temporary directory: %s", strerror(errno));
+    larder_code rc = larder_mkdtemp("/tmp", "larder-pyc", root, sizeof root, err);
+    if (rc != LARDER_OK)
+        return rc;
     for (size_t i = 0; i < n && rc == LARDER_OK; i++) {
         larder_file *f = larder_fileset_at(set, i);
-        if (!ends_with(f->path, ".py"))
+        if (!larder_ends_with(f->path, ".py"))
             continue;
         size_t plen = strlen(f->path);
         char *path = malloc(sizeof root + plen + 1);
@@ -131,14 +93,17 @@ larder_code larder_compile_pyc(larder_fileset *set, const char *python, const ch
         memcpy(list + list_len, f->path, plen + 1);
         list_len += plen + 1;
         sprintf(path, "%s/%s", root, f->path);
-        if (mkdirs_for(path) != 0 || write_file(path, f->data, f->size) != 0)
-            rc = larder_fail(err, LARDER_EIO, "cannot write %s: %s", path, strerror(errno));
+        *strrchr(path, '/') = '\0';
+        rc = larder_mkdir_p(path, err);
+        path[strlen(path)] = '/';
+        if (rc == LARDER_OK)
+            rc = larder_write_file(path, f->data, f->size, 0644, LARDER_WRITE_NOSYNC, err);
         free(path);
     }
     if (rc == LARDER_OK && list_len)
         rc = run_python(python, root, prefix, list, list_len, err);
     if (rc == LARDER_OK && list_len && n_tops && imported)
-        rc = larder_scan_imports(python, root, tops, n_tops, imported, err);
+        rc = scan_imports(python, root, tops, n_tops, imported, err);
     /* read the .pyc back; iterate over the list, since adding changes the set */
     for (size_t off = 0; rc == LARDER_OK && off < list_len; off += strlen(list + off) + 1) {
         const char *rel = list + off;
@@ -146,13 +111,14 @@ larder_code larder_compile_pyc(larder_fileset *set, const char *python, const ch
         char *dest = malloc(strlen(rel) + 32);
         size_t size = 0;
         unsigned char *data = NULL;
-        if (pyc_path && dest) {
-            sprintf(pyc_path, "%s/%sc", root, rel);
-            data = read_whole(pyc_path, &size);
-        }
-        if (!data) {
-            rc = larder_fail(err, LARDER_EIO, "compiled file for %s is missing", rel);
+        if (!pyc_path || !dest) {
+            rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
         } else {
+            sprintf(pyc_path, "%s/%sc", root, rel);
+            if ((rc = larder_read_file(pyc_path, UINT64_MAX, &data, &size, err)) != LARDER_OK)
+                larder_prefix(err, rc, "the host python compiled %s", rel);
+        }
+        if (rc == LARDER_OK) {
             if (keep_sources) {
                 /* pkg/mod.py -> pkg/__pycache__/mod.cpython-311.pyc */
                 const char *slash = strrchr(rel, '/');
@@ -170,6 +136,6 @@ larder_code larder_compile_pyc(larder_fileset *set, const char *python, const ch
         free(dest);
     }
     free(list);
-    remove_tree(root);
+    larder_rm_rf(root, NULL); /* a leftover in /tmp does not fail the build */
     return rc;
 }

@@ -19,37 +19,35 @@ larder_code larder_wheel_from_sdist(const char *sdist, const char *outdir, const
                                     char *wheel, size_t wheel_size, larder_error *err)
 {
     char tmp[4096];
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    if (snprintf(tmp, sizeof tmp, "%s/larder-sdist-XXXXXX", base) >= (int)sizeof tmp || !mkdtemp(tmp))
-        return larder_fail(err, LARDER_EIO, "cannot make a temporary directory in %s: %s", base, strerror(errno));
+    larder_code rc = larder_mkdtemp(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", "larder-sdist", tmp, sizeof tmp, err);
+    if (rc != LARDER_OK)
+        return rc;
     char *argv[] = {(char *)(python ? python : LARDER_HOST_PYTHON), "-m", "pip", "wheel", "--isolated", "-q",
                     "--no-deps", "--no-input", "--wheel-dir", tmp, "--index-url",
                     (char *)(index_url ? index_url : "https://pypi.org/simple/"), (char *)sdist, NULL};
     char *out = NULL;
     size_t out_len;
-    larder_code rc = larder_run_capture(argv, NULL, 0, &out, &out_len, err);
+    rc = builder_run_capture(argv, NULL, 0, &out, &out_len, err);
     free(out);
     if (rc != LARDER_OK)
         rc = larder_prefix(err, rc, "%s: building a wheel with pip failed", sdist);
     DIR *d = opendir(tmp);
     struct dirent *e;
     int found = 0;
-    while (d && (e = readdir(d))) {
+    while (rc == LARDER_OK && !found && d && (e = readdir(d))) {
         char from[4400];
         snprintf(from, sizeof from, "%s/%s", tmp, e->d_name);
-        if (rc == LARDER_OK && !found && larder_ends_with(e->d_name, ".whl")) {
+        if (larder_ends_with(e->d_name, ".whl")) {
             if (snprintf(wheel, wheel_size, "%s/%s", outdir, e->d_name) >= (int)wheel_size)
                 rc = larder_fail(err, LARDER_EINVAL, "path too long: %s/%s", outdir, e->d_name);
             else if (rename(from, wheel) != 0)
                 rc = larder_fail(err, LARDER_EIO, "cannot move %s to %s: %s", from, wheel, strerror(errno));
             found = 1;
-        } else if (e->d_name[0] != '.') {
-            unlink(from);
         }
     }
     if (d)
         closedir(d);
-    rmdir(tmp);
+    larder_rm_rf(tmp, NULL); /* a leftover in $TMPDIR does not fail the build */
     if (rc == LARDER_OK && !found)
         rc = larder_fail(err, LARDER_EINVAL, "%s: pip built no wheel", sdist);
     return rc;
@@ -137,12 +135,12 @@ larder_code larder_cross_wheel(const char *sdist, const char *sha256, const char
     argv[n] = NULL;
     char *out = NULL;
     size_t out_len;
-    if ((rc = larder_run_capture((char *const *)argv, NULL, 0, &out, &out_len, err)) != LARDER_OK)
+    if ((rc = builder_run_capture((char *const *)argv, NULL, 0, &out, &out_len, err)) != LARDER_OK)
         return larder_prefix(err, rc, "%s: cross-compiling", sdist);
     /* the wheel's path is the last line printed */
     const char *text = out ? out : "", *last = NULL, *line;
     size_t len = 0, last_len = 0;
-    for (const char *p = text; larder_next_line(&p, text + out_len, &line, &len);)
+    for (const char *p = text; builder_next_line(&p, text + out_len, &line, &len);)
         if (len) {
             last = line;
             last_len = len;

@@ -39,7 +39,7 @@ static int sink_read(int fd, sink *s)
     return 1;
 }
 
-larder_code larder_run_capture(char *const argv[], const char *input, size_t input_len, char **out,
+larder_code builder_run_capture(char *const argv[], const char *input, size_t input_len, char **out,
                                size_t *out_len, larder_error *err)
 {
     int in[2], op[2], ep[2];

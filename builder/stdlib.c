@@ -2,8 +2,7 @@
  * stdlib.c - the stdlib split: every top-level stdlib module or package
  * outside the core becomes a cpython_module package (install_dir "stdlib").
  * The plan (what goes where, module-level dependencies by static analysis)
- * comes from stdlib_plan.py, run by the host CPython 3.11 and embedded in
- * this program at build time.
+ * comes from stdlib_plan.py (plan.c), run by the host CPython 3.11.
  */
 #include "internal.h"
 
@@ -11,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "stdlib_plan.h" /* generated: stdlib_plan_py[], stdlib_plan_py_len */
 
 static const char **string_list(const cJSON *arr, size_t *n)
 {
@@ -71,59 +68,27 @@ static larder_code build_one(const cJSON *pkg, const larder_stdlib_options *so,
     return rc;
 }
 
-larder_code larder_scan_imports(const char *python, const char *root, const char *const *tops, size_t n_tops,
-                                char **out, larder_error *err)
-{
-    char script[sizeof stdlib_plan_py + 1];
-    memcpy(script, stdlib_plan_py, sizeof stdlib_plan_py);
-    script[sizeof stdlib_plan_py] = '\0';
-    char **argv = calloc(n_tops + 7, sizeof *argv);
-    if (!argv)
-        return larder_fail(err, LARDER_ENOMEM, "out of memory");
-    size_t a = 0, len;
-    argv[a++] = (char *)python;
-    argv[a++] = "-I";
-    argv[a++] = "-c";
-    argv[a++] = script;
-    argv[a++] = "--imports";
-    argv[a++] = (char *)root;
-    for (size_t i = 0; i < n_tops; i++)
-        argv[a++] = (char *)tops[i];
-    *out = NULL;
-    larder_code rc = larder_run_capture(argv, NULL, 0, out, &len, err);
-    free(argv);
-    if (rc != LARDER_OK)
-        larder_prefix(err, rc, "finding the modules it imports");
-    return rc;
-}
-
 larder_code larder_build_stdlib(const larder_stdlib_options *so, const larder_build_options *opt,
                                 size_t *n_built, larder_error *err)
 {
     char *plan_text = NULL;
     size_t plan_len = 0;
-    char script[sizeof stdlib_plan_py + 1];
-    memcpy(script, stdlib_plan_py, sizeof stdlib_plan_py);
-    script[sizeof stdlib_plan_py] = '\0';
-    char *argv[12];
+    const char *argv[8];
     int a = 0;
-    argv[a++] = (char *)(opt->python ? opt->python : LARDER_HOST_PYTHON);
-    argv[a++] = "-I";
-    argv[a++] = "-c";
-    argv[a++] = script;
-    argv[a++] = (char *)so->libdir;
-    argv[a++] = (char *)so->core_list;
+    argv[a++] = so->libdir;
+    argv[a++] = so->core_list;
     if (so->dynload) {
         argv[a++] = "--dynload";
-        argv[a++] = (char *)so->dynload;
+        argv[a++] = so->dynload;
     }
     if (so->sysconfigdata) {
         argv[a++] = "--sysconfigdata";
-        argv[a++] = (char *)so->sysconfigdata;
+        argv[a++] = so->sysconfigdata;
     }
     argv[a] = NULL;
     *n_built = 0;
-    larder_code rc = larder_run_capture(argv, NULL, 0, &plan_text, &plan_len, err);
+    larder_code rc = builder_run_plan(opt->python ? opt->python : LARDER_HOST_PYTHON, argv, &plan_text, &plan_len,
+                                      err);
     if (rc != LARDER_OK)
         return rc;
     cJSON *plan = cJSON_ParseWithLength(plan_text ? plan_text : "", plan_len);

@@ -80,7 +80,7 @@ static larder_code check_record(const larder_fileset *set, const char *dist_info
     const char *p = (const char *)record->data, *end = p + record->size, *line;
     size_t len;
     larder_code rc = LARDER_OK;
-    while (rc == LARDER_OK && larder_next_line(&p, end, &line, &len)) {
+    while (rc == LARDER_OK && builder_next_line(&p, end, &line, &len)) {
         char path[1024], hash[128], size[32];
         const char *q = csv_field(line, line + len, path, sizeof path);
         q = csv_field(q, line + len, hash, sizeof hash);
@@ -127,7 +127,7 @@ static larder_code check_tags(const larder_file *wheel_file, const char *wheel, 
     const char *p = (const char *)wheel_file->data, *end = p + wheel_file->size, *line;
     size_t len;
     char last[128] = "";
-    while (larder_next_line(&p, end, &line, &len)) {
+    while (builder_next_line(&p, end, &line, &len)) {
         if (len > 5 && strncmp(line, "Tag: ", 5) == 0) {
             snprintf(last, sizeof last, "%.*s", (int)(len - 5), line + 5);
             size_t n = strlen(last);
@@ -342,7 +342,7 @@ larder_code larder_build_wheel(const char *path, const larder_build_options *opt
     snprintf(record, sizeof record, "%s/RECORD", dist_info);
     larder_fileset_remove(set, record);
     larder_file *top = dist_file(set, dist_info, "top_level.txt");
-    rc = larder_finish_distribution(set, &md, top ? (const char *)top->data : NULL, top ? top->size : 0,
+    rc = builder_finish_distribution(set, &md, top ? (const char *)top->data : NULL, top ? top->size : 0,
                                     path, opt, result, err);
 done:
     larder_metadata_clear(&md);

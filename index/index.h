@@ -7,82 +7,18 @@
  *     parsed into packages, looked up by name or by import name;
  *   - dependency resolution (closure over "depends", dependencies first);
  *   - Ed25519 signatures: verification everywhere (libsodium), signing and
- *     key generation on the host only (OpenSSL, sign.c);
- *   - the error type every component reports failures with.
+ *     key generation on the host only (OpenSSL, sign.c).
+ * It builds on common/ (common.h: errors, digests, paths, files, the
+ * target's constants), which every component reaches through this header.
  * Formats are specified in docs/design.md ("Formats").
  */
 #ifndef LARDER_INDEX_H
 #define LARDER_INDEX_H
 
+#include "../common/common.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-/* Error codes. Each failure carries one of these and a message that names
- * the cause and what to do; the message is shown to the user as is. */
-typedef enum larder_code {
-    LARDER_OK = 0,
-    LARDER_ENOMEM,      /* out of memory */
-    LARDER_EINVAL,      /* bad argument or malformed input */
-    LARDER_EINTEGRITY,  /* a digest or signature did not match */
-    LARDER_ECORRUPT,    /* compressed or archived data is damaged */
-    LARDER_ETOOBIG,     /* data exceeds a declared or configured limit */
-    LARDER_EIO,         /* reading or writing a file failed */
-    LARDER_EFETCH,      /* a download failed */
-    LARDER_ENOTFOUND,   /* a package or dependency is not in the index */
-    LARDER_ESIGNATURE,  /* an index signature is missing, malformed or wrong */
-    LARDER_ESTALE,      /* an index is older than one seen before, or expired */
-    LARDER_EBUSY        /* another process holds what this one needs (a repository lock) */
-} larder_code;
-
-typedef struct larder_error {
-    larder_code code;
-    char message[512];
-} larder_error;
-
-/* Record a failure in err (which may be NULL) and return code. The message
- * is printf-formatted and truncated to fit. */
-larder_code larder_fail(larder_error *err, larder_code code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-/* Put context before the message already in err ("CONTEXT: message") and
- * set its code; returns code. For a failure passed up from a callee. */
-larder_code larder_prefix(larder_error *err, larder_code code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-/* A short, stable name for a code ("integrity", "corrupt", ...). */
-const char *larder_code_name(larder_code code);
-
-/* ------------------------------------------------------------------------
- * Digests (index/digest.c, libsodium): what the index names packages by
- * ------------------------------------------------------------------------ */
-
-#define LARDER_SHA256_BYTES 32
-#define LARDER_SHA256_HEX (2 * LARDER_SHA256_BYTES + 1)
-
-/* SHA-256 of data[0..len) as lowercase hex into hex (LARDER_SHA256_HEX bytes).
- * libsodium must be initialised (sodium_init, larder_loader_init). */
-void larder_sha256_hex(const void *data, size_t len, char hex[LARDER_SHA256_HEX]);
-
-/* 1 when s is 64 lowercase hex digits, the form the index uses; else 0. */
-int larder_is_sha256_hex(const char *s);
-
-/* Compare data's SHA-256 with expected_hex (64 lowercase hex digits).
- * LARDER_OK when they match, LARDER_EINTEGRITY (message names both digests
- * and `what`) when not, LARDER_EINVAL when expected_hex is malformed. */
-larder_code larder_verify_sha256(const void *data, size_t len, const char *expected_hex,
-                                 const char *what, larder_error *err);
-
-/* 1 when path (inside a package) is relative, at most 4000 bytes, without
- * backslashes and without empty, "." or ".." components: the rule the
- * builder writes archives by and the loader unpacks them by. */
-int larder_path_is_safe(const char *path);
-
 
 /* ------------------------------------------------------------------------
  * The index model

@@ -34,26 +34,21 @@ larder_code larder_key_generate(const char *path, larder_error *err)
     EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     if (!pkey)
         return ssl_fail(err, LARDER_EINVAL, "cannot generate an Ed25519 key");
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        EVP_PKEY_free(pkey);
-        return larder_fail(err, LARDER_EIO, "cannot create key file %s: %s%s", path, strerror(errno),
-                           errno == EEXIST ? " (keys are never overwritten)" : "");
-    }
-    FILE *f = fdopen(fd, "w");
-    int ok = f && PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) == 1;
-    if (f) {
-        ok = fflush(f) == 0 && fsync(fd) == 0 && ok;
-        ok = fclose(f) == 0 && ok;
-    } else {
-        close(fd);
-    }
+    BIO *mem = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long len = 0;
+    int ok = mem && PEM_write_bio_PrivateKey(mem, pkey, NULL, NULL, 0, NULL, NULL) == 1
+             && (len = BIO_get_mem_data(mem, &pem)) > 0;
     EVP_PKEY_free(pkey);
-    if (!ok) {
-        unlink(path);
-        return larder_fail(err, LARDER_EIO, "cannot write key file %s", path);
-    }
-    return LARDER_OK;
+    larder_code rc = ok ? larder_write_file(path, pem, (size_t)len, 0600, LARDER_WRITE_EXCLUSIVE, err)
+                        : ssl_fail(err, LARDER_EINVAL, "cannot encode the new key");
+    /* the private key's text is not left in freed memory */
+    if (pem && len > 0)
+        OPENSSL_cleanse(pem, (size_t)len);
+    BIO_free(mem);
+    if (rc != LARDER_OK)
+        larder_prefix(err, rc, "key file %s", path);
+    return rc;
 }
 
 larder_signing_key *larder_key_load(const char *path, larder_error *err)

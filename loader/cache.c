@@ -70,35 +70,24 @@ static void load_list(larder_cache *c)
     fclose(f);
 }
 
+/* Entries are written without fsync (LARDER_WRITE_NOSYNC): an archive is
+ * re-hashed when it is read back, and a list lost in a crash loses only
+ * the order of eviction. */
 static larder_code save_list(const larder_cache *c, larder_error *err)
 {
-    char path[1024], tmp[1040];
-    path_of(c, LIST_FILE, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return larder_fail(err, LARDER_EIO, "cache: cannot write %s: %s", tmp, strerror(errno));
+    char path[1024];
+    enum { LINE = LARDER_SHA256_HEX + 2 * 21 + 2 };
+    char *text = malloc(c->n * LINE + 1);
+    if (!text)
+        return larder_fail(err, LARDER_ENOMEM, "cache: out of memory for its list");
+    size_t len = 0;
     for (size_t i = 0; i < c->n; i++)
-        fprintf(f, "%s %llu %llu\n", c->entries[i].sha, (unsigned long long)c->entries[i].size,
-                (unsigned long long)c->entries[i].used);
-    if (fclose(f) != 0 || rename(tmp, path) != 0)
-        return larder_fail(err, LARDER_EIO, "cache: cannot write %s: %s", path, strerror(errno));
-    return LARDER_OK;
-}
-
-static int mkdirs(const char *dir)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return (mkdir(buf, 0755) != 0 && errno != EEXIST) ? -1 : 0;
+        len += (size_t)snprintf(text + len, LINE + 1, "%s %llu %llu\n", c->entries[i].sha,
+                                (unsigned long long)c->entries[i].size, (unsigned long long)c->entries[i].used);
+    path_of(c, LIST_FILE, path, sizeof path);
+    larder_code rc = larder_write_file(path, text, len, 0644, LARDER_WRITE_NOSYNC, err);
+    free(text);
+    return rc == LARDER_OK ? rc : larder_prefix(err, rc, "cache");
 }
 
 larder_cache *larder_cache_open(const char *dir, uint64_t cap, larder_error *err)
@@ -109,8 +98,8 @@ larder_cache *larder_cache_open(const char *dir, uint64_t cap, larder_error *err
         larder_fail(err, LARDER_ENOMEM, "out of memory");
         return NULL;
     }
-    if (mkdirs(dir) != 0) {
-        larder_fail(err, LARDER_EIO, "cache: cannot create %s: %s", dir, strerror(errno));
+    if (larder_mkdir_p(dir, err) != LARDER_OK) {
+        larder_prefix(err, LARDER_EIO, "cache");
         larder_cache_close(c);
         return NULL;
     }
@@ -196,20 +185,14 @@ static int by_use(const void *a, const void *b)
 larder_code larder_cache_put(larder_cache *c, const char *sha, const unsigned char *data, size_t len,
                              larder_error *err)
 {
-    char path[1024], tmp[1100], name[96];
+    char path[1024], name[96];
     if (len > c->cap)
         return LARDER_OK;  /* larger than the whole cache: not kept */
     snprintf(name, sizeof name, "%s.tar.zst", sha);
     path_of(c, name, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return larder_fail(err, LARDER_EIO, "cache: cannot write %s: %s", tmp, strerror(errno));
-    int ok = fwrite(data, 1, len, f) == len;
-    if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return larder_fail(err, LARDER_EIO, "cache: cannot write %s: %s", path, strerror(errno));
-    }
+    larder_code rc = larder_write_file(path, data, len, 0644, LARDER_WRITE_NOSYNC, err);
+    if (rc != LARDER_OK)
+        return larder_prefix(err, rc, "cache");
     lru_entry *e = find(c, sha);
     if (!e && (e = append(c)))
         memcpy(e->sha, sha, LARDER_SHA256_HEX);

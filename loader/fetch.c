@@ -67,7 +67,7 @@ EM_JS(void, larder_js_warn, (const char *message), {
         Module.larderWarn(UTF8ToString(message));
 });
 
-larder_code larder_platform_fetch(void *ctx, const larder_fetch_request *req, unsigned char **data, size_t *len,
+larder_code platform_fetch(void *ctx, const larder_fetch_request *req, unsigned char **data, size_t *len,
                                   int *from_store, larder_error *err)
 {
     (void)ctx;
@@ -80,13 +80,13 @@ larder_code larder_platform_fetch(void *ctx, const larder_fetch_request *req, un
     return LARDER_OK;
 }
 
-void larder_platform_progress(void *ctx, const char *package, uint64_t done, uint64_t total)
+void platform_progress(void *ctx, const char *package, uint64_t done, uint64_t total)
 {
     (void)ctx;
     larder_js_progress(package, (double)done, (double)total);
 }
 
-void larder_platform_prefetch(void *ctx, const larder_fetch_request *reqs, size_t n)
+void platform_prefetch(void *ctx, const larder_fetch_request *reqs, size_t n)
 {
     (void)ctx;
     const char **urls = malloc(sizeof *urls * (n ? n : 1)), **shas = malloc(sizeof *shas * (n ? n : 1));
@@ -104,19 +104,19 @@ void larder_platform_prefetch(void *ctx, const larder_fetch_request *reqs, size_
     free(sizes);
 }
 
-void larder_platform_persist(void *ctx)
+void platform_persist(void *ctx)
 {
     (void)ctx;
     larder_js_persist();
 }
 
-void larder_platform_installed(void *ctx, const larder_package *p, int from_cache)
+void platform_installed(void *ctx, const larder_package *p, int from_cache)
 {
     (void)ctx;
     larder_js_installed(p->name, p->version, (double)p->size, !strcmp(p->package_type, "cpython_module"), from_cache);
 }
 
-void larder_platform_warn(void *ctx, const char *message)
+void platform_warn(void *ctx, const char *message)
 {
     (void)ctx;
     larder_js_warn(message);

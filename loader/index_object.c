@@ -18,9 +18,9 @@ typedef struct {
 
 static PyObject *package_dict(const larder_package *p)
 {
-    PyObject *imports = larder_py_strings(p->imports, p->n_imports, 1);
-    PyObject *depends = larder_py_strings(p->depends, p->n_depends, 1);
-    PyObject *shlibs = larder_py_strings(p->shared_libraries, p->n_shared_libraries, 1);
+    PyObject *imports = module_py_strings(p->imports, p->n_imports, 1);
+    PyObject *depends = module_py_strings(p->depends, p->n_depends, 1);
+    PyObject *shlibs = module_py_strings(p->shared_libraries, p->n_shared_libraries, 1);
     PyObject *d = NULL;
     if (imports && depends && shlibs)
         d = Py_BuildValue("{s:s,s:s,s:s,s:s,s:s,s:s,s:K,s:K,s:O,s:O,s:O}", "name", p->key, "version",
@@ -67,7 +67,7 @@ static int Index_init(IndexObject *self, PyObject *args, PyObject *kwargs)
     if (sig.obj)
         PyBuffer_Release(&sig);
     if (!index) {
-        larder_raise_index(&err);
+        module_raise_index(&err);
         return -1;
     }
     larder_index_free(self->index);
@@ -81,9 +81,9 @@ static void Index_dealloc(IndexObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-const larder_index *larder_index_of(PyObject *obj)
+const larder_index *module_index_of(PyObject *obj)
 {
-    if (!PyObject_TypeCheck(obj, &larder_IndexType))
+    if (!PyObject_TypeCheck(obj, &module_IndexType))
         return NULL;
     return ((IndexObject *)obj)->index;
 }
@@ -152,19 +152,19 @@ static PyObject *Index_resolve(IndexObject *self, PyObject *arg)
     PyObject *seq, *result = NULL;
     const char **names;
     Py_ssize_t n;
-    if (larder_names_of(arg, "resolve() takes a list of package names", &names, &n, &seq) < 0)
+    if (module_names_of(arg, "resolve() takes a list of package names", &names, &n, &seq) < 0)
         return NULL;
     const larder_package **order;
     size_t n_order;
     larder_error err = {0};
     if (larder_index_resolve(self->index, names, (size_t)n, &order, &n_order, &err) != LARDER_OK) {
-        larder_raise(&err);
+        module_raise(&err);
         goto done;
     }
     const char **keys = PyMem_Calloc(n_order + 1, sizeof *keys);
     for (size_t i = 0; keys && i < n_order; i++)
         keys[i] = order[i]->key;
-    result = keys ? larder_py_strings(keys, n_order, 0) : PyErr_NoMemory();
+    result = keys ? module_py_strings(keys, n_order, 0) : PyErr_NoMemory();
     PyMem_Free(keys);
     free(order);
 done:
@@ -202,7 +202,7 @@ static PyGetSetDef Index_getset[] = {
 
 static PySequenceMethods Index_as_sequence = {.sq_length = (lenfunc)Index_len};
 
-PyTypeObject larder_IndexType = {
+PyTypeObject module_IndexType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "_larder.Index",
     .tp_basicsize = sizeof(IndexObject),

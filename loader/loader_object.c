@@ -45,7 +45,7 @@ static int Loader_init(LoaderObject *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Ossss|zK:Loader", kwlist, &index, &base_url, &site,
                                      &stdlib, &dynlib, &cache, &cap))
         return -1;
-    const larder_index *ix = larder_index_of(index);
+    const larder_index *ix = module_index_of(index);
     if (!ix) {
         PyErr_SetString(PyExc_TypeError, "Loader() needs an _larder.Index");
         return -1;
@@ -61,14 +61,14 @@ static int Loader_init(LoaderObject *self, PyObject *args, PyObject *kwargs)
     larder_loader_config cfg = {
         .base_url = self->base_url, .cache_dir = self->cache_dir, .cache_cap = cap,
         .site_dir = self->site_dir, .stdlib_dir = self->stdlib_dir, .dynlib_dir = self->dynlib_dir,
-        .fetch = larder_platform_fetch, .progress = larder_platform_progress,
-        .persist = larder_platform_persist, .warn = larder_platform_warn,
-        .prefetch = larder_platform_prefetch, .installed = larder_platform_installed,
+        .fetch = platform_fetch, .progress = platform_progress,
+        .persist = platform_persist, .warn = platform_warn,
+        .prefetch = platform_prefetch, .installed = platform_installed,
     };
     larder_error err = {0};
     self->loader = larder_loader_new(&cfg, ix, &err);
     if (!self->loader) {
-        larder_raise(&err);
+        module_raise(&err);
         return -1;
     }
     Py_INCREF(index);
@@ -99,7 +99,7 @@ static PyObject *Loader_install(LoaderObject *self, PyObject *arg)
     PyObject *seq, *result = NULL;
     const char **names;
     Py_ssize_t n;
-    if (larder_names_of(arg, "install() takes a list of package names", &names, &n, &seq) < 0)
+    if (module_names_of(arg, "install() takes a list of package names", &names, &n, &seq) < 0)
         return NULL;
     larder_install_report *report = PyMem_Malloc(sizeof *report);
     if (!report) {
@@ -111,7 +111,7 @@ static PyObject *Loader_install(LoaderObject *self, PyObject *arg)
     /* no GIL release: the JS fetch hook must run on this thread anyway */
     rc = larder_loader_install(self->loader, names, (size_t)n, report, &err);
     if (rc != LARDER_OK) {
-        larder_raise(&err);
+        module_raise(&err);
         goto done;
     }
     result = PyList_New((Py_ssize_t)report->n);
@@ -148,7 +148,7 @@ static PyObject *Loader_installed(LoaderObject *self, PyObject *unused)
         return NULL;
     const char *const *names;
     size_t n = larder_loader_installed(self->loader, &names);
-    return larder_py_strings(names, n, 0);
+    return module_py_strings(names, n, 0);
 }
 
 static PyObject *Loader_cache_bytes(LoaderObject *self, PyObject *unused)
@@ -169,7 +169,7 @@ static PyMethodDef Loader_methods[] = {
     {NULL, NULL, 0, NULL}
 };
 
-PyTypeObject larder_LoaderType = {
+PyTypeObject module_LoaderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "_larder.Loader",
     .tp_basicsize = sizeof(LoaderObject),

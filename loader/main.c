@@ -19,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loader.h"
+
 PyMODINIT_FUNC PyInit__larder(void);
 PyMODINIT_FUNC PyInit__jsffi(void);
 
-#define LARDER_HOME L"/usr/local"
+#define LARDER_HOME L"" LARDER_TARGET_PREFIX
 
 static PyStatus configure(PyConfig *config, int argc, char **argv)
 {
@@ -117,7 +119,7 @@ EMSCRIPTEN_KEEPALIVE const char *larder_result(void)
     return result_json;
 }
 
-EMSCRIPTEN_KEEPALIVE const char *larder_error(void)
+EMSCRIPTEN_KEEPALIVE const char *larder_run_error(void)
 {
     return error_line;
 }

@@ -18,7 +18,7 @@
 
 static PyObject *LoadError, *IntegrityError, *CorruptError, *IndexError, *FetchError;
 
-PyObject *larder_raise(const larder_error *err)
+PyObject *module_raise(const larder_error *err)
 {
     PyObject *type = LoadError;
     if (err->code == LARDER_EINTEGRITY)
@@ -35,7 +35,7 @@ PyObject *larder_raise(const larder_error *err)
     return NULL;
 }
 
-int larder_names_of(PyObject *obj, const char *what, const char ***names, Py_ssize_t *n, PyObject **keep)
+int module_names_of(PyObject *obj, const char *what, const char ***names, Py_ssize_t *n, PyObject **keep)
 {
     *names = NULL;
     *n = 0;
@@ -60,7 +60,7 @@ int larder_names_of(PyObject *obj, const char *what, const char ***names, Py_ssi
     return 0;
 }
 
-PyObject *larder_py_strings(const char *const *items, size_t n, int as_tuple)
+PyObject *module_py_strings(const char *const *items, size_t n, int as_tuple)
 {
     PyObject *seq = as_tuple ? PyTuple_New((Py_ssize_t)n) : PyList_New((Py_ssize_t)n);
     for (size_t i = 0; seq && i < n; i++) {
@@ -77,7 +77,7 @@ PyObject *larder_py_strings(const char *const *items, size_t n, int as_tuple)
     return seq;
 }
 
-PyObject *larder_raise_index(const larder_error *err)
+PyObject *module_raise_index(const larder_error *err)
 {
     if (err->code == LARDER_ENOMEM)
         return PyErr_NoMemory();
@@ -121,7 +121,7 @@ static PyObject *larder_py_zstd_decompress(PyObject *self, PyObject *args)
                                             &out, &out_len, &err);
     PyBuffer_Release(&view);
     if (rc != LARDER_OK)
-        return larder_raise(&err);
+        return module_raise(&err);
     PyObject *result = PyBytes_FromStringAndSize(out, (Py_ssize_t)out_len);
     free(out);
     return result;
@@ -141,14 +141,14 @@ static PyObject *larder_py_selftest(PyObject *self, PyObject *unused)
     larder_error err;
     if (larder_zstd_decompress(selftest_frame, sizeof selftest_frame, selftest_size,
                                &out, &out_len, &err) != LARDER_OK)
-        return larder_raise(&err);
+        return module_raise(&err);
     larder_code rc = out_len == selftest_size
         ? larder_verify_sha256(out, out_len, selftest_sha256, "selftest vector", &err)
         : larder_fail(&err, LARDER_ECORRUPT, "selftest vector: %zu bytes, expected %zu",
                       out_len, (size_t)selftest_size);
     free(out);
     if (rc != LARDER_OK)
-        return larder_raise(&err);
+        return module_raise(&err);
     return Py_BuildValue("{s:s,s:s,s:n,s:n,s:s}",
                          "zstd", larder_zstd_version(),
                          "libsodium", larder_sodium_version(),
@@ -169,9 +169,9 @@ static PyObject *larder_py_fetch(PyObject *self, PyObject *arg)
         return NULL;
     larder_fetch_request req = {url, 0, NULL};
     int from_store;
-    if (larder_platform_fetch(NULL, &req, &data, &len, &from_store, &err) != LARDER_OK) {
+    if (platform_fetch(NULL, &req, &data, &len, &from_store, &err) != LARDER_OK) {
         larder_prefix(&err, LARDER_EFETCH, "cannot fetch %s", url);
-        return larder_raise(&err);
+        return module_raise(&err);
     }
     PyObject *result = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)len);
     free(data);
@@ -190,7 +190,7 @@ static PyObject *larder_py_key_id(PyObject *self, PyObject *arg)
     larder_pubkey key;
     larder_error err = {0};
     if (larder_pubkey_parse(text, &key, &err) != LARDER_OK)
-        return larder_raise_index(&err);
+        return module_raise_index(&err);
     return PyUnicode_FromString(key.id);
 }
 
@@ -267,10 +267,16 @@ PyMODINIT_FUNC PyInit__larder(void)
                          "The package index cannot be trusted: bad signature, rollback, expired.") < 0
         || add_exception(m, &FetchError, "FetchError", LoadError,
                          "A download failed: network error or an HTTP error status.") < 0
-        || PyType_Ready(&larder_IndexType) < 0
-        || PyModule_AddObjectRef(m, "Index", (PyObject *)&larder_IndexType) < 0
-        || PyType_Ready(&larder_LoaderType) < 0
-        || PyModule_AddObjectRef(m, "Loader", (PyObject *)&larder_LoaderType) < 0) {
+        || PyType_Ready(&module_IndexType) < 0
+        || PyModule_AddObjectRef(m, "Index", (PyObject *)&module_IndexType) < 0
+        || PyType_Ready(&module_LoaderType) < 0
+        || PyModule_AddObjectRef(m, "Loader", (PyObject *)&module_LoaderType) < 0
+        /* the target (common.h), for larder.py: one definition, not copies */
+        || PyModule_AddStringConstant(m, "PYTHON_VERSION", LARDER_PYTHON_VERSION) < 0
+        || PyModule_AddStringConstant(m, "ABI_VERSION", LARDER_ABI_VERSION) < 0
+        || PyModule_AddStringConstant(m, "PREFIX", LARDER_TARGET_PREFIX) < 0
+        || PyModule_AddStringConstant(m, "STDLIB_DIR", LARDER_TARGET_STDLIB_DIR) < 0
+        || PyModule_AddStringConstant(m, "SITE_DIR", LARDER_TARGET_SITE_DIR) < 0) {
         Py_DECREF(m);
         return NULL;
     }

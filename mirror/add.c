@@ -270,7 +270,7 @@ static larder_code file_job(const resolver *r, const pypi_file *f, char *path, s
         return larder_fail(err, LARDER_EINVAL, "path too long for %s", f->filename);
     if (access(path, F_OK) == 0)
         return LARDER_OK;
-    larder_code rc = make_dirs(dir, err);
+    larder_code rc = larder_mkdir_p(dir, err);
     if (rc != LARDER_OK)
         return rc;
     snprintf(job->url, sizeof job->url, "%s", f->url);
@@ -311,13 +311,13 @@ static larder_code load_metadata(resolver *r, project *p, larder_error *err)
         char dir[2200], url[4200];
         snprintf(dir, sizeof dir, "%s/files/%s", r->cache, f->sha256);
         snprintf(path, sizeof path, "%s/%s.metadata", dir, f->filename);
-        if (read_file_all(path, 16u << 20, (unsigned char **)&text, &len, NULL) != LARDER_OK) {
+        if (larder_read_file(path, 16u << 20, (unsigned char **)&text, &len, NULL) != LARDER_OK) {
             http_buf b = {.max = 16u << 20};
             snprintf(url, sizeof url, "%s.metadata", f->url);
             if ((rc = http_get(url, NULL, &b, NULL, err)) != LARDER_OK)
                 return larder_prefix(err, rc, "%s %s", p->name, f->version_text);
-            if ((rc = make_dirs(dir, err)) == LARDER_OK)
-                rc = write_file_atomic(path, b.data ? b.data : "", b.len, err);
+            if ((rc = larder_mkdir_p(dir, err)) == LARDER_OK)
+                rc = larder_write_file(path, b.data ? b.data : "", b.len, 0644, 0, err);
             text = b.data;
             len = b.len;
             b.data = NULL;
@@ -342,7 +342,7 @@ static larder_code load_metadata(resolver *r, project *p, larder_error *err)
             if (!find_wheel(built, p->wheel, sizeof p->wheel)) {
                 if (!r->opt->quiet)
                     printf("add: building %s %s from its sdist (no wheel on the index)\n", p->name, f->version_text);
-                if ((rc = make_dirs(built, err)) != LARDER_OK
+                if ((rc = larder_mkdir_p(built, err)) != LARDER_OK
                     || (rc = larder_wheel_from_sdist(p->file, built, NULL, r->urls[0], p->wheel, sizeof p->wheel, err))
                            != LARDER_OK)
                     return larder_prefix(err, rc, "%s %s", p->name, f->version_text);
@@ -371,7 +371,7 @@ static larder_code load_metadata(resolver *r, project *p, larder_error *err)
                         printf("add: cross-compiling %s %s for wasm: its sdist builds extension modules (%s) "
                                "and the index has no pure-Python wheel\n", p->name, f->version_text, base);
                     fflush(stdout);
-                    if ((rc = make_dirs(cross, err)) != LARDER_OK
+                    if ((rc = larder_mkdir_p(cross, err)) != LARDER_OK
                         || (rc = larder_cross_wheel(p->file, f->sha256, NULL, cross, p->wheel, sizeof p->wheel,
                                                     err)) != LARDER_OK)
                         return larder_prefix(err, rc, "%s %s", p->name, f->version_text);
@@ -509,7 +509,7 @@ static larder_code read_requirements(resolver *r, const char *path, int depth, l
 {
     unsigned char *data;
     size_t len;
-    larder_code rc = read_file_all(path, 4u << 20, &data, &len, err);
+    larder_code rc = larder_read_file(path, 4u << 20, &data, &len, err);
     if (rc != LARDER_OK)
         return rc;
     int line_no = 0;
@@ -597,16 +597,6 @@ static void resolver_free(resolver *r)
  * Conversion and publishing
  * ------------------------------------------------------------------------ */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void remove_tree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
 /* The catalog's stdlib entries (package_type cpython_module) as files in
  * dir, which the builder reads to record each package's stdlib imports. */
 static larder_code write_stdlib_entries(larder_repo *repo, const char *dir, size_t *count, larder_error *err)
@@ -625,7 +615,7 @@ static larder_code write_stdlib_entries(larder_repo *repo, const char *dir, size
         if (n < 8)
             continue;
         snprintf(path, sizeof path, "%s/%.*s.json", dir, (int)(n - 8), file);
-        rc = write_file_atomic(path, entry, strlen(entry), err);
+        rc = larder_write_file(path, entry, strlen(entry), 0644, 0, err);
         (*count)++;
     }
     sqlite3_finalize(st);
@@ -669,7 +659,7 @@ larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, la
         r.urls[r.n_urls++] = opt->extra_index_urls[i];
     char root[4096];
     snprintf(r.cache, sizeof r.cache, "%s/pypi", larder_cache_root(root, sizeof root));
-    larder_code rc = make_dirs(r.cache, err);
+    larder_code rc = larder_mkdir_p(r.cache, err);
     if (opt->n_requirements + opt->n_requirement_files == 0)
         rc = larder_fail(err, LARDER_EINVAL, "add: no requirements given");
     /* resolve */
@@ -730,10 +720,8 @@ larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, la
     /* convert into a temporary directory, then publish all at once */
     char tmp[4096], stdlib_dir[4200];
     tmp[0] = '\0';
-    if (rc == LARDER_OK && (rc = repo_path(repo, "tmp-add-XXXXXX", tmp, sizeof tmp, err)) == LARDER_OK && !mkdtemp(tmp)) {
-        rc = larder_fail(err, LARDER_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    if (rc == LARDER_OK && (rc = larder_mkdtemp(repo->dir, "tmp-add", tmp, sizeof tmp, err)) != LARDER_OK)
         tmp[0] = '\0';
-    }
     size_t n_stdlib = 0;
     snprintf(stdlib_dir, sizeof stdlib_dir, "%s/stdlib", tmp);
     if (rc == LARDER_OK && mkdir(stdlib_dir, 0755) != 0)
@@ -779,7 +767,7 @@ larder_code larder_repo_add(larder_repo *repo, const larder_add_options *opt, la
         free(archives[i]);
     free(archives);
     if (tmp[0])
-        remove_tree(tmp);
+        larder_rm_rf(tmp, NULL);
     resolver_free(&r);
     if (rc == LARDER_OK && opt->sign)
         rc = larder_repo_sign(repo, &result->serial, err);

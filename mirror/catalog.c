@@ -320,7 +320,7 @@ static larder_code set_config(larder_repo *repo, const char *key, const char *va
     size_t len = 0;
     if (rc != LARDER_OK)
         return rc;
-    read_file_all(path, 1u << 20, &old, &len, NULL);
+    larder_read_file(path, 1u << 20, &old, &len, NULL);
     size_t cap = len + strlen(key) + strlen(value) + 64, o = 0;
     char *out = malloc(cap);
     if (!out) {
@@ -340,7 +340,7 @@ static larder_code set_config(larder_repo *repo, const char *key, const char *va
         p += n + (p[n] == '\n');
     }
     o += (size_t)snprintf(out + o, cap - o, "%s = %s\n", key, value);
-    rc = write_file_atomic(path, out, o, err);
+    rc = larder_write_file(path, out, o, 0644, 0, err);
     free(out);
     free(old);
     return rc;

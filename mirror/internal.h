@@ -25,10 +25,6 @@ larder_code repo_path(const larder_repo *repo, const char *rel, char *out, size_
 /* store/XX/SHA256 for a digest. */
 larder_code repo_store_path(const larder_repo *repo, const char *sha, char *out, size_t size,
                             larder_error *err);
-/* Write data to path atomically (temp file in the same dir, fsync, rename). */
-larder_code write_file_atomic(const char *path, const void *data, size_t len, larder_error *err);
-/* Read a whole file (at most max bytes). */
-larder_code read_file_all(const char *path, size_t max, unsigned char **data, size_t *len, larder_error *err);
 /* SQL creating the tables added since the first release (IF NOT EXISTS). */
 extern const char REPO_MIGRATE[];
 /* Run SQL that returns no rows. */
@@ -67,8 +63,6 @@ static inline int grow_array(void *items, size_t n, size_t *cap, size_t size)
 
 /* $LARDER_CACHE (default ~/.cache/larder) into out. */
 const char *larder_cache_root(char *out, size_t size);
-/* mkdir -p */
-larder_code make_dirs(const char *path, larder_error *err);
 
 /* HTTP (http.c). A document in memory: at most max bytes (0: 256 MiB). */
 struct curl_slist;

@@ -90,7 +90,7 @@ larder_code larder_repo_sync_lockfile(larder_repo *repo, const char *lockfile, c
     if (!base_url[0])
         return larder_fail(err, LARDER_EINVAL, "--base-url is empty: give the URL the wheels of %s are "
                            "downloaded from", lockfile);
-    larder_code rc = read_file_all(lockfile, 64u << 20, &text, &len, err);
+    larder_code rc = larder_read_file(lockfile, 64u << 20, &text, &len, err);
     if (rc != LARDER_OK)
         return rc;
     larder_index *index = larder_index_parse((const char *)text, len, err);

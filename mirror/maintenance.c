@@ -61,12 +61,12 @@ larder_code larder_repo_verify(larder_repo *repo, int *problems, larder_error *e
     size_t json_len, sig_len;
     if (access(pub, F_OK) != 0)
         return LARDER_OK;  /* never signed: nothing public to check */
-    if (read_file_all(json_path, 1u << 30, &json, &json_len, err) != LARDER_OK) {
+    if (larder_read_file(json_path, 1u << 30, &json, &json_len, err) != LARDER_OK) {
         problem(problems, "the public tree has no index.json (%s)%s", json_path, "");
         return LARDER_OK;
     }
     larder_pubkey key;
-    if (read_file_all(sig_path, 4096, &sig, &sig_len, err) != LARDER_OK) {
+    if (larder_read_file(sig_path, 4096, &sig, &sig_len, err) != LARDER_OK) {
         problem(problems, "the public tree has no signature (%s)%s", sig_path, "");
         free(json);
         return LARDER_OK;
@@ -98,23 +98,6 @@ static int remove_entry(const char *path, int *removed)
         return 0;
     }
     return -1;
-}
-
-static void remove_tree(const char *dir, int *removed)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[4800];
-    while (d && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d)
-        closedir(d);
-    if (rmdir(dir) == 0)
-        (*removed)++;
 }
 
 larder_code larder_repo_gc(larder_repo *repo, int *removed, larder_error *err)
@@ -156,7 +139,7 @@ larder_code larder_repo_gc(larder_repo *repo, int *removed, larder_error *err)
         char path[4400];
         snprintf(path, sizeof path, "%s/%s", repo->dir, e->d_name);
         if (strncmp(e->d_name, "public-", 7) == 0 && strcmp(e->d_name, current) != 0)
-            remove_tree(path, removed);
+            *removed += larder_rm_rf(path, NULL) == LARDER_OK;
         else if (strstr(e->d_name, ".tmp."))
             remove_entry(path, removed);
     }

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "../index/index.h"
+#include "../builder/builder.h" /* and through it index.h, common.h */
 
 typedef struct larder_repo larder_repo;
 

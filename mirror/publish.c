@@ -37,7 +37,7 @@ static const char *base_name(const char *path)
 /* Copy src into the store under its digest (unless it is already there). */
 static larder_code store_archive(larder_repo *repo, const char *src, const char *sha, larder_error *err)
 {
-    char dest[4096], dir[4096], tmp[4200];
+    char dest[4096], dir[4096];
     larder_code rc = repo_store_path(repo, sha, dest, sizeof dest, err);
     if (rc != LARDER_OK)
         return rc;
@@ -46,31 +46,9 @@ static larder_code store_archive(larder_repo *repo, const char *src, const char 
         return LARDER_OK;
     snprintf(dir, sizeof dir, "%s", dest);
     *strrchr(dir, '/') = '\0';
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return larder_fail(err, LARDER_EIO, "cannot create %s: %s", dir, strerror(errno));
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dest, (long)getpid());
-    int in = open(src, O_RDONLY | O_CLOEXEC), out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    char buf[65536];
-    ssize_t r = 0;
-    int ok = in >= 0 && out >= 0;
-    while (ok && (r = read(in, buf, sizeof buf)) > 0) {
-        /* a short write is followed by one that says why (ENOSPC) */
-        for (ssize_t off = 0, w; ok && off < r; off += w)
-            ok = (w = write(out, buf + off, (size_t)(r - off))) > 0;
-    }
-    ok = ok && r == 0 && fsync(out) == 0;
-    int e = errno;
-    if (in >= 0)
-        close(in);
-    if (out >= 0 && close(out) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, dest) != 0) {
-        if (ok)
-            e = errno;
-        unlink(tmp);
-        return larder_fail(err, LARDER_EIO, "cannot store %s as %s: %s", src, dest, strerror(e));
-    }
-    return LARDER_OK;
+    if ((rc = larder_mkdir_p(dir, err)) == LARDER_OK && (rc = larder_copy_file(src, dest, err)) != LARDER_OK)
+        larder_prefix(err, rc, "storing %s", src);
+    return rc;
 }
 
 /* Read, validate and store one archive + entry. */
@@ -84,7 +62,7 @@ static larder_code stage(larder_repo *repo, const char *archive, staged *s, lard
     snprintf(entry_path, sizeof entry_path, "%.*s.json", (int)(n - 8), archive);
     unsigned char *text;
     size_t len;
-    larder_code rc = read_file_all(entry_path, 1 << 20, &text, &len, err);
+    larder_code rc = larder_read_file(entry_path, 1 << 20, &text, &len, err);
     if (rc != LARDER_OK) {
         char why[sizeof err->message];
         snprintf(why, sizeof why, "%s", err->message);

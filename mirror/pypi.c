@@ -32,25 +32,6 @@ const char *larder_cache_root(char *out, size_t size)
     return out;
 }
 
-larder_code make_dirs(const char *path, larder_error *err)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return larder_fail(err, LARDER_EINVAL, "path too long: %s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return larder_fail(err, LARDER_EIO, "cannot create %s: %s", buf, strerror(errno));
-            if (!c)
-                break;
-            *p = c;
-        }
-    }
-    return LARDER_OK;
-}
-
 /* ref resolved against the URL of the page it appeared on. */
 static int url_join(const char *page, const char *ref, char *out, size_t size)
 {
@@ -359,7 +340,7 @@ larder_code pypi_list(const char *index_url, const char *name, pypi_listing *out
     crypto_hash_sha256(digest, (const unsigned char *)url, strlen(url));
     sodium_bin2hex(key, sizeof key, digest, sizeof digest);
     snprintf(cache, sizeof cache, "%s/pypi/pages", larder_cache_root(root, sizeof root));
-    larder_code rc = make_dirs(cache, err);
+    larder_code rc = larder_mkdir_p(cache, err);
     if (rc != LARDER_OK)
         return rc;
     snprintf(body_path, sizeof body_path, "%s/%s.body", cache, key);
@@ -367,10 +348,10 @@ larder_code pypi_list(const char *index_url, const char *name, pypi_listing *out
     snprintf(type_path, sizeof type_path, "%s/%s.type", cache, key);
     unsigned char *etag = NULL, *type = NULL, *body = NULL;
     size_t etag_len = 0, type_len = 0, body_len = 0;
-    int have = read_file_all(body_path, 64u << 20, &body, &body_len, NULL) == LARDER_OK
-               && read_file_all(type_path, 4096, &type, &type_len, NULL) == LARDER_OK;
+    int have = larder_read_file(body_path, 64u << 20, &body, &body_len, NULL) == LARDER_OK
+               && larder_read_file(type_path, 4096, &type, &type_len, NULL) == LARDER_OK;
     if (have)
-        read_file_all(etag_path, 4096, &etag, &etag_len, NULL);
+        larder_read_file(etag_path, 4096, &etag, &etag_len, NULL);
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/vnd.pypi.simple.v1+json, "
                                                       "application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1");
     char inm[4200];
@@ -405,10 +386,10 @@ larder_code pypi_list(const char *index_url, const char *name, pypi_listing *out
         text = page.data ? page.data : "", text_len = page.len, ctype = page.content_type ? page.content_type : "";
         /* keep it for the next run (revalidation, or offline use) */
         larder_error ignore;
-        write_file_atomic(body_path, text, text_len, &ignore);
-        write_file_atomic(type_path, ctype, strlen(ctype), &ignore);
+        larder_write_file(body_path, text, text_len, 0644, 0, &ignore);
+        larder_write_file(type_path, ctype, strlen(ctype), 0644, 0, &ignore);
         if (page.etag[0])
-            write_file_atomic(etag_path, page.etag, strlen(page.etag), &ignore);
+            larder_write_file(etag_path, page.etag, strlen(page.etag), 0644, 0, &ignore);
         else
             unlink(etag_path);
     }

@@ -78,64 +78,6 @@ larder_code repo_store_path(const larder_repo *repo, const char *sha, char *out,
     return repo_path(repo, rel, out, size, err);
 }
 
-larder_code write_file_atomic(const char *path, const void *data, size_t len, larder_error *err)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return larder_fail(err, LARDER_EIO, "cannot create %s: %s", tmp, strerror(errno));
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, (const char *)data + off, len - off);
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return larder_fail(err, LARDER_EIO, "cannot write %s: %s", tmp, strerror(e));
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return larder_fail(err, LARDER_EIO, "cannot write %s: %s", path, strerror(e));
-    }
-    return LARDER_OK;
-}
-
-larder_code read_file_all(const char *path, size_t max, unsigned char **data, size_t *len, larder_error *err)
-{
-    struct stat st;
-    *data = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return larder_fail(err, errno == ENOENT ? LARDER_ENOTFOUND : LARDER_EIO, "cannot open %s: %s", path,
-                           strerror(errno));
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size > max) {
-        close(fd);
-        return larder_fail(err, LARDER_ETOOBIG, "%s is larger than %zu bytes", path, max);
-    }
-    *data = malloc((size_t)st.st_size + 1);
-    size_t off = 0;
-    while (*data && off < (size_t)st.st_size) {
-        ssize_t r = read(fd, *data + off, (size_t)st.st_size - off);
-        if (r <= 0)
-            break;
-        off += (size_t)r;
-    }
-    close(fd);
-    if (!*data || off != (size_t)st.st_size) {
-        free(*data);
-        *data = NULL;
-        return larder_fail(err, LARDER_EIO, "cannot read %s", path);
-    }
-    (*data)[off] = '\0';
-    *len = off;
-    return LARDER_OK;
-}
-
 larder_code file_sha256(const char *path, char hex[65], uint64_t *size, larder_error *err)
 {
     unsigned char buf[65536], digest[32];
@@ -325,7 +267,7 @@ larder_code larder_repo_init(const char *dir, const char *runtime_dir, larder_er
         || (rc = larder_key_generate(path, err)) != LARDER_OK)
         return rc;
     if ((rc = repo_path(&repo, CONFIG_FILE, path, sizeof path, err)) != LARDER_OK
-        || (rc = write_file_atomic(path, DEFAULT_CONFIG, strlen(DEFAULT_CONFIG), err)) != LARDER_OK)
+        || (rc = larder_write_file(path, DEFAULT_CONFIG, strlen(DEFAULT_CONFIG), 0644, 0, err)) != LARDER_OK)
         return rc;
     if ((rc = open_db(&repo, 1, err)) != LARDER_OK) {
         sqlite3_close(repo.db);
@@ -341,7 +283,7 @@ larder_code larder_repo_init(const char *dir, const char *runtime_dir, larder_er
         larder_pubkey_format(&pub, text);
         strcat(text, "\n");
         if ((rc = repo_path(r, "keys/public.txt", path, sizeof path, err)) == LARDER_OK)
-            rc = write_file_atomic(path, text, strlen(text), err);
+            rc = larder_write_file(path, text, strlen(text), 0644, 0, err);
     }
     /* the runtime's stdlib, so the index works from its first sign */
     char found[4096];
@@ -475,5 +417,5 @@ larder_code larder_repo_rotate_key(larder_repo *repo, larder_error *err)
     strcat(text, "\n");
     if ((rc = repo_path(repo, "keys/public.txt", pubpath, sizeof pubpath, err)) != LARDER_OK)
         return rc;
-    return write_file_atomic(pubpath, text, strlen(text), err);
+    return larder_write_file(pubpath, text, strlen(text), 0644, 0, err);
 }

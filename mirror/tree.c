@@ -57,10 +57,10 @@ static larder_code compose(larder_repo *repo, uint64_t serial, const larder_pubk
     time_t t = time(NULL);
     utc(t, now);
     utc(t + (days > 0 ? days : 30) * 86400, expires);
-    cJSON_AddStringToObject(info, "arch", "wasm32");
-    cJSON_AddStringToObject(info, "platform", "emscripten_3_1_6");
-    cJSON_AddStringToObject(info, "python", "3.11.2");
-    cJSON_AddStringToObject(info, "abi_version", "larder-1");
+    cJSON_AddStringToObject(info, "arch", LARDER_ARCH);
+    cJSON_AddStringToObject(info, "platform", LARDER_PLATFORM);
+    cJSON_AddStringToObject(info, "python", LARDER_PYTHON_VERSION);
+    cJSON_AddStringToObject(info, "abi_version", LARDER_ABI_VERSION);
     cJSON_AddNumberToObject(info, "serial", (double)serial);
     cJSON_AddStringToObject(info, "generated", now);
     cJSON_AddStringToObject(info, "expires", expires);
@@ -152,7 +152,7 @@ static larder_code put(const char *dir, const char *name, const void *data, size
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    return write_file_atomic(path, data, len, err);
+    return larder_write_file(path, data, len, 0644, 0, err);
 }
 
 larder_code larder_repo_sign(larder_repo *repo, uint64_t *serial_out, larder_error *err)
@@ -261,17 +261,13 @@ larder_code larder_repo_export(larder_repo *repo, const char *dest, larder_error
             if ((strncmp(name, "index.json", 10) == 0) != pass)
                 continue;
             char from[4400], to[4400];
-            unsigned char *data;
-            size_t len;
             if (snprintf(from, sizeof from, "%s/%s", src, name) >= (int)sizeof from
                 || snprintf(to, sizeof to, "%s/%s", dest, name) >= (int)sizeof to) {
                 rc = larder_fail(err, LARDER_EINVAL, "path too long for %s", name);
                 break;
             }
-            if ((rc = read_file_all(from, (size_t)1 << 31, &data, &len, err)) == LARDER_OK) {
-                rc = write_file_atomic(to, data, len, err);
-                free(data);
-            }
+            if ((rc = larder_copy_file(from, to, err)) != LARDER_OK)
+                break;
         }
     }
     for (int i = 0; i < n; i++)

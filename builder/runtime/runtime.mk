@@ -11,9 +11,9 @@ WASM_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fPIC -Wall -Wextra -Werro
 	-I$(CPY)/build -I$(PYSRC)/Include -I$(DEPS)/include -I$(GEN)
 LOADER_SRCS := loader/main.c loader/module.c loader/index_object.c loader/loader_object.c \
 	loader/fetch.c loader/pipeline.c loader/untar.c loader/cache.c loader/install.c loader/jsffi.c \
-	index/error.c index/path.c index/model.c index/resolve.c index/verify.c index/digest.c
+	$(INDEX_SRCS)
 LOADER_OBJS := $(patsubst %.c,$(WASM_OBJ)/%.o,$(LOADER_SRCS))
-LOADER_HDRS := loader/loader.h loader/module.h index/index.h $(GEN)/selftest_vector.h
+LOADER_HDRS := loader/loader.h loader/module.h $(INDEX_HDRS) $(GEN)/selftest_vector.h
 
 RUNTIME_FILES := $(RUNTIME)/python.js $(RUNTIME)/python.wasm \
 	$(RUNTIME)/python311.zip $(RUNTIME)/stdlib-full.zip $(RUNTIME)/lib-dynload/index.txt \

@@ -23,9 +23,10 @@ IntegrityError = _larder.IntegrityError
 CorruptError = _larder.CorruptError
 IndexError = _larder.IndexError  # noqa: A001 - the documented name
 
-PREFIX = "/usr/local"
-STDLIB_DIR = f"{PREFIX}/lib/python3.11"
-SITE_DIR = f"{STDLIB_DIR}/site-packages"
+# The runtime's layout and target, defined once in C (common/common.h).
+PREFIX = _larder.PREFIX
+STDLIB_DIR = _larder.STDLIB_DIR
+SITE_DIR = _larder.SITE_DIR
 DYNLIB_DIR = f"{PREFIX}/lib"
 CACHE_DIR = "/larder/cache"
 TRUST_DIR = "/larder-trust"
@@ -95,8 +96,8 @@ def _trusted_serial(trust_dir, key_id, new=None):
 # What this runtime is, as an index's info names it (larder-mirror sign
 # writes these): packages built for another Python or archive format would
 # fail later, and less clearly.
-RUNTIME_PYTHON = "3.11"
-RUNTIME_ABI = "larder-1"
+RUNTIME_PYTHON = ".".join(_larder.PYTHON_VERSION.split(".")[:2])
+RUNTIME_ABI = _larder.ABI_VERSION
 
 
 def _check_target(info, index_url):

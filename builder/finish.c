@@ -1,5 +1,5 @@
 /*
- * distribution.c - what wheels and installed distributions share once their
+ * finish.c - what wheels and installed distributions share once their
  * files are gathered: requirements -> depends, import names, .pyc, output.
  */
 #include "internal.h"
@@ -11,46 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-int larder_ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-larder_code larder_read_file(const char *path, uint64_t max, unsigned char **data, size_t *size,
-                             larder_error *err)
-{
-    struct stat st;
-    FILE *f = fopen(path, "rb");
-    *data = NULL;
-    *size = 0;
-    if (!f)
-        return larder_fail(err, LARDER_EIO, "cannot open %s: %s", path, strerror(errno));
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return larder_fail(err, LARDER_EINVAL, "%s is not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > max) {
-        fclose(f);
-        return larder_fail(err, LARDER_ETOOBIG, "%s is %lld bytes, over the limit of %llu", path,
-                           (long long)st.st_size, (unsigned long long)max);
-    }
-    *data = malloc((size_t)st.st_size + 1);
-    if (!*data) {
-        fclose(f);
-        return larder_fail(err, LARDER_ENOMEM, "out of memory reading %s", path);
-    }
-    *size = fread(*data, 1, (size_t)st.st_size, f);
-    int bad = ferror(f) || *size != (size_t)st.st_size;
-    fclose(f);
-    if (bad) {
-        free(*data);
-        *data = NULL;
-        return larder_fail(err, LARDER_EIO, "cannot read %s", path);
-    }
-    return LARDER_OK;
-}
 
 typedef struct names {
     char **items;
@@ -96,7 +56,7 @@ static int find_imports(const larder_fileset *set, const char *top_level, size_t
     if (top_level) {
         const char *p = top_level, *end = top_level + top_len, *line;
         size_t n;
-        while (larder_next_line(&p, end, &line, &n)) {
+        while (builder_next_line(&p, end, &line, &n)) {
             while (n && line[n - 1] == ' ')
                 n--;
             /* "a/b" lines name namespace subpackages: the import is "a" */
@@ -153,7 +113,7 @@ static int has_line(const char *text, const char *name)
 {
     const char *p = text, *end = text + strlen(text), *line;
     size_t n;
-    while (larder_next_line(&p, end, &line, &n))
+    while (builder_next_line(&p, end, &line, &n))
         if (n == strlen(name) && strncmp(line, name, n) == 0)
             return 1;
     return 0;
@@ -207,7 +167,7 @@ static larder_code add_stdlib_depends(const char *dir, const char *imported, cha
     return rc;
 }
 
-larder_code larder_finish_distribution(larder_fileset *set, const larder_metadata *md,
+larder_code builder_finish_distribution(larder_fileset *set, const larder_metadata *md,
                                        const char *top_level, size_t top_level_len,
                                        const char *source, const larder_build_options *opt,
                                        larder_build_result *result, larder_error *err)

@@ -1,6 +1,6 @@
 /* path.c - the one rule for paths inside packages, used by the builder (what
  * it puts in archives) and the loader (what it agrees to unpack). */
-#include "index.h"
+#include "common.h"
 
 #include <string.h>
 

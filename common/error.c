@@ -1,5 +1,5 @@
 /* error.c - larder_error: a code plus a message filled at the point of failure. */
-#include "index.h"
+#include "common.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,23 +28,4 @@ larder_code larder_prefix(larder_error *err, larder_code code, const char *fmt, 
         larder_fail(err, code, "%s: %s", context, message);
     }
     return code;
-}
-
-const char *larder_code_name(larder_code code)
-{
-    switch (code) {
-    case LARDER_OK: return "ok";
-    case LARDER_ENOMEM: return "out of memory";
-    case LARDER_EINVAL: return "invalid input";
-    case LARDER_EINTEGRITY: return "integrity";
-    case LARDER_ECORRUPT: return "corrupt data";
-    case LARDER_ETOOBIG: return "too big";
-    case LARDER_EIO: return "i/o";
-    case LARDER_EFETCH: return "fetch";
-    case LARDER_ENOTFOUND: return "not found";
-    case LARDER_ESIGNATURE: return "signature";
-    case LARDER_ESTALE: return "stale index";
-    case LARDER_EBUSY: return "busy";
-    }
-    return "unknown";
 }

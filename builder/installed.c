@@ -1,5 +1,5 @@
 /*
- * dist.c - larder packages from installed distributions: *.dist-info with
+ * installed.c - larder packages from installed distributions: *.dist-info with
  * RECORD, or *.egg-info directories with top_level.txt (Debian installs
  * most python3-* packages this way, without a file list).
  */
@@ -105,7 +105,7 @@ static larder_code add_record(gather *g, const char *dist_info, larder_error *er
         return rc;
     const char *p = (const char *)data, *end = p + size, *line;
     size_t len;
-    while (rc == LARDER_OK && larder_next_line(&p, end, &line, &len)) {
+    while (rc == LARDER_OK && builder_next_line(&p, end, &line, &len)) {
         const char *comma = memchr(line, ',', len);
         size_t n = comma ? (size_t)(comma - line) : len;
         char rel[2048];
@@ -135,7 +135,7 @@ static larder_code add_top_level(gather *g, const char *top, size_t len, larder_
     const char *p = top, *end = top + len, *line;
     size_t n;
     larder_code rc = LARDER_OK;
-    while (rc == LARDER_OK && larder_next_line(&p, end, &line, &n)) {
+    while (rc == LARDER_OK && builder_next_line(&p, end, &line, &n)) {
         char name[256], path[4096];
         struct stat st;
         snprintf(name, sizeof name, "%.*s", (int)n, line);
@@ -220,7 +220,7 @@ larder_code larder_build_tree(const char *dir, const char *name, const char *ver
     if (rc == LARDER_OK && g.skipped_native && !opt->quiet)
         fprintf(stderr, "larder-build: %s: left out %zu host-native extension module(s)\n", name, g.skipped_native);
     if (rc == LARDER_OK)
-        rc = larder_finish_distribution(g.set, &md, top, top ? strlen(top) : 0, dir, opt, result, err);
+        rc = builder_finish_distribution(g.set, &md, top, top ? strlen(top) : 0, dir, opt, result, err);
     free(top);
     larder_metadata_clear(&md);
     larder_fileset_free(g.set);
@@ -285,7 +285,7 @@ larder_code larder_build_dist(const char *name, const larder_build_options *opt,
     if (!opt->quiet && (g.skipped_native || g.skipped_outside))
         fprintf(stderr, "larder-build: %s: left out %zu host-native extension module(s) and %zu "
                 "file(s) outside site-packages (scripts)\n", name, g.skipped_native, g.skipped_outside);
-    rc = larder_finish_distribution(g.set, &md, (char *)top, top_len, info, opt, result, err);
+    rc = builder_finish_distribution(g.set, &md, (char *)top, top_len, info, opt, result, err);
 done:
     larder_metadata_clear(&md);
     larder_fileset_free(g.set);

@@ -1,5 +1,5 @@
 /* digest.c - SHA-256 as the index names packages by it (libsodium). */
-#include "index.h"
+#include "common.h"
 
 #include <sodium.h>
 #include <string.h>
