@@ -1,6 +1,8 @@
 /*
- * fetch-helper.js - the loader's download helper, a Worker started by the
- * interpreter's Worker when the page is cross-origin isolated.
+ * fetch-helper.js - the loader's download helper, the one module that
+ * fetches archives for the interpreter: a Web Worker started by the
+ * interpreter's Worker when the page is cross-origin isolated, and a
+ * worker_threads Worker under Node (larder-runtime.js starts it either way).
  *
  * The interpreter blocks (Atomics.wait) while Python imports, so it cannot
  * await a fetch. It posts {prefetch: [{url, headers, limit, size, sha256}]}
@@ -28,7 +30,21 @@
  */
 'use strict';
 /* global LarderRuntime */
-importScripts('larder-runtime.js');
+/* The two hosts differ only in how messages come and go. */
+const inNode = typeof importScripts !== 'function';
+let post;
+let readLimited;
+if (inNode) {
+  const { parentPort } = require('worker_threads');
+  post = (m) => parentPort.postMessage(m);
+  parentPort.on('message', (m) => handle(m));
+  ({ readLimited } = require('./larder-runtime.js'));
+} else {
+  importScripts('larder-runtime.js');
+  post = (m) => self.postMessage(m);
+  self.onmessage = (event) => handle(event.data);
+  ({ readLimited } = LarderRuntime);
+}
 const pending = new Map();  // url -> Promise<{bytes, fromStore}>
 let store = null;           // {name, cap}
 let database = null;        // Promise<IDBDatabase>
@@ -121,20 +137,20 @@ function obtain({ url, headers, limit, size, sha256 }) {
           const bytes = await stored(sha256, size);
           if (bytes) return { bytes, fromStore: true };
         } catch (e) {
-          self.postMessage({ warn: `the archive store could not be read (${e.message}); fetching` });
+          post({ warn: `the archive store could not be read (${e.message}); fetching` });
         }
       }
       let response;
       try {
         response = await fetch(url, { headers });
       } catch (e) {
-        throw new Error(`network error (${e.message})`);
+        throw new Error(`network error (${(e.cause && e.cause.message) || e.message})`);
       }
       if (!response.ok) throw new Error(`HTTP ${response.status}${response.statusText ? ' ' + response.statusText : ''}`);
-      const bytes = await LarderRuntime.readLimited(response, limit);
+      const bytes = await readLimited(response, limit);
       if (store && sha256) {
         const w = keep(sha256, bytes).catch((e) => {
-          self.postMessage({ warn: `cannot keep an archive in the store (${e.message}); it will be fetched again` });
+          post({ warn: `cannot keep an archive in the store (${e.message}); it will be fetched again` });
         });
         writes.add(w);
         w.then(() => writes.delete(w));
@@ -152,8 +168,7 @@ function wake(control, state) {
   Atomics.notify(control, 0);
 }
 
-self.onmessage = async (event) => {
-  const m = event.data;
+async function handle(m) {
   if (m.store) {
     store = m.store;
   } else if (m.prefetch) {
@@ -178,7 +193,7 @@ self.onmessage = async (event) => {
     wake(m.control, 2);
   } else if (m.flush) {
     await Promise.all([...writes]);
-    self.postMessage({ flushed: m.flush });
+    post({ flushed: m.flush });
   }
-};
-self.postMessage('ready');
+}
+post('ready');

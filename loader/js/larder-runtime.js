@@ -75,14 +75,11 @@
   const CACHE_ROOT = '/larder';
   const TRUST_ROOT = '/larder-trust';
 
-  /* Synchronous fetch for the loader, three ways:
-   * - a cross-origin isolated Worker: fetch-helper.js downloads in parallel
-   *   (prefetch of the whole closure) while this thread waits on
+  /* Synchronous fetch for the loader, two ways:
+   * - Node, and a cross-origin isolated Worker: fetch-helper.js downloads in
+   *   parallel (prefetch of the whole closure) while this thread waits on
    *   Atomics.wait, and the bytes arrive through a SharedArrayBuffer;
-   * - any other Worker: synchronous XHR, one archive after another;
-   * - Node: a helper thread fetches (in parallel after a prefetch) while this
-   *   thread waits on Atomics.wait; the bytes come back through
-   *   receiveMessageOnPort.
+   * - any other Worker: synchronous XHR, one archive after another.
    * Each returns {fetch(url, size) -> Uint8Array, prefetch([{url, size}]), parallel},
    * and stops a download past its size (limitOf: the index's size, or a cap).
    * headers(url) gives the request headers of a URL (a private mirror's
@@ -155,49 +152,75 @@
     };
   }
 
-  /* store: {name, cap} to keep archives in the helper's IndexedDB store
-   * (read one by one when needed), or null. warn(text) reports what the
-   * helper could not do (keep an archive) without failing the import. */
-  async function isolatedFetcher(base, headers, store, warn) {
-    const helper = new Worker(new URL('fetch-helper.js', base).href);
+  /* Start fetch-helper.js: a Web Worker, or a worker_threads Worker under
+   * Node; either way an object with post(message) and onMessage(handler),
+   * once the helper has said it is ready. */
+  async function startHelper(base) {
+    if (isNode) {
+      const { Worker } = require('worker_threads');
+      const worker = new Worker(require('path').join(base, 'fetch-helper.js'));
+      await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', (e) => reject(new Error(`larder: the fetch helper failed to start: ${e.message}`)));
+      });
+      /* the helper does not keep the process alive (unref after each
+       * listener: adding one refs the worker again) */
+      worker.unref();
+      return {
+        post: (m) => worker.postMessage(m),
+        onMessage: (f) => { worker.on('message', f); worker.unref(); },
+      };
+    }
+    const worker = new Worker(new URL('fetch-helper.js', base).href);
     await new Promise((resolve, reject) => {
-      helper.onmessage = () => resolve();
-      helper.onerror = (e) => reject(new Error(`larder: the fetch helper failed to start: ${e.message}`));
+      worker.onmessage = () => resolve();
+      worker.onerror = (e) => reject(new Error(`larder: the fetch helper failed to start: ${e.message}`));
     });
+    return { post: (m) => worker.postMessage(m), onMessage: (f) => { worker.onmessage = (e) => f(e.data); } };
+  }
+
+  /* Fetch through the helper: it downloads (in parallel after a prefetch)
+   * while this thread waits on Atomics.wait, then copies the bytes into a
+   * SharedArrayBuffer this thread allocated. store: {name, cap} to keep
+   * archives in the helper's IndexedDB store (read one by one when
+   * needed), or null. warn(text) reports what the helper could not do
+   * (keep an archive) without failing the import. */
+  async function helperFetcher(base, headers, store, warn) {
+    const helper = await startHelper(base);
     const flushes = new Map();
-    helper.onmessage = (e) => {
-      if (e.data.warn) warn(e.data.warn);
-      if (e.data.flushed) {
-        flushes.get(e.data.flushed)();
-        flushes.delete(e.data.flushed);
+    helper.onMessage((m) => {
+      if (m.warn) warn(m.warn);
+      if (m.flushed) {
+        flushes.get(m.flushed)();
+        flushes.delete(m.flushed);
       }
-    };
-    if (store) helper.postMessage({ store });
+    });
+    if (store) helper.post({ store });
     const control = new Int32Array(new SharedArrayBuffer(4 * (4 + 400)));
     let flushId = 0;
     return {
       parallel: true,
-      prefetch: (items) => helper.postMessage({
+      prefetch: (items) => helper.post({
         prefetch: items.map(({ url, size, sha256 }) => ({ url, headers: headers(url), limit: limitOf(size), size, sha256 })),
       }),
       fetch: (url, expected, sha256) => {
         Atomics.store(control, 0, 0);
-        helper.postMessage({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, control });
+        helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, control });
         Atomics.wait(control, 0, 0);
         if (Atomics.load(control, 0) === 3) {
           throw new Error(String.fromCharCode(...control.subarray(4, 4 + Atomics.load(control, 2))));
         }
         const fromStore = Atomics.load(control, 3) === 1;
         const data = new SharedArrayBuffer(Atomics.load(control, 1));
-        helper.postMessage({ deliver: url, data, control });
+        helper.post({ deliver: url, data, control });
         Atomics.wait(control, 0, 1);
         return { bytes: new Uint8Array(data).slice(), fromStore };
       },
       /* resolves when the archives it was given are in its store */
-      flush: () => new Promise((resolve) => {
+      flush: store ? () => new Promise((resolve) => {
         flushes.set(++flushId, resolve);
-        helper.postMessage({ flush: flushId });
-      }),
+        helper.post({ flush: flushId });
+      }) : undefined,
     };
   }
 
@@ -219,61 +242,6 @@
       return { bytes: new Uint8Array(xhr.response), fromStore: false };
     };
     return { parallel: false, prefetch: () => {}, fetch: fetchOne };
-  }
-
-  function nodeFetcher(headers) {
-    const { Worker, MessageChannel, receiveMessageOnPort } = require('worker_threads');
-    const { port1, port2 } = new MessageChannel();
-    const signal = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(`
-      const { workerData } = require('worker_threads');
-      const { port, signal } = workerData;
-      const FETCH_CAP = ${FETCH_CAP};
-      ${tooLarge.toString()}
-      const readLimited = ${readLimited.toString()};
-      const pending = new Map();
-      const download = (url, headers, limit) => {
-        if (!pending.has(url)) {
-          const p = fetch(url, { headers }).then(async (r) => {
-            if (!r.ok) return { error: 'HTTP ' + r.status + (r.statusText ? ' ' + r.statusText : '') };
-            try {
-              return { data: await readLimited(r, limit) };
-            } catch (e) {
-              return { error: e.message };
-            }
-          }).catch((e) => ({ error: 'network error (' + ((e.cause && e.cause.message) || e.message) + ')' }));
-          pending.set(url, p);
-        }
-        return pending.get(url);
-      };
-      port.on('message', async ({ url, headers, limit, prefetch }) => {
-        if (prefetch) {
-          for (const p of prefetch) download(p.url, p.headers, p.limit);
-          return;
-        }
-        const msg = await download(url, headers, limit);
-        pending.delete(url);
-        port.postMessage(msg, msg.data ? [msg.data.buffer] : []);
-        Atomics.store(signal, 0, 1);
-        Atomics.notify(signal, 0);
-      });`, { eval: true, workerData: { port: port2, signal }, transferList: [port2] });
-    worker.unref();
-    port1.unref();
-    return {
-      parallel: true,
-      prefetch: (items) => port1.postMessage({
-        prefetch: items.map(({ url, size }) => ({ url, headers: headers(url), limit: limitOf(size) })),
-      }),
-      fetch: (url, expected) => {
-        Atomics.store(signal, 0, 0);
-        port1.postMessage({ url, headers: headers(url), limit: limitOf(expected) });
-        Atomics.wait(signal, 0, 0);
-        const reply = receiveMessageOnPort(port1);
-        if (!reply) throw new Error('the fetch helper thread did not answer');
-        if (reply.message.error) throw new Error(reply.message.error);
-        return { bytes: reply.message.data, fromStore: false };
-      },
-    };
   }
 
   function defaultBase() {
@@ -405,9 +373,8 @@
     const cacheCap = options.cacheCap || 256 * 1024 * 1024;
     let fetcher = null;
     if (loaderOn) {
-      if (isNode) fetcher = nodeFetcher(authHeaders(auth));
-      else if (isolated) {
-        fetcher = await isolatedFetcher(base, authHeaders(auth),
+      if (isNode || isolated) {
+        fetcher = await helperFetcher(base, authHeaders(auth),
           cacheMode === 'idb' ? { name: 'larder-archives', cap: cacheCap } : null, (text) => err(`larder: ${text}`));
       } else fetcher = xhrFetcher(authHeaders(auth));
     }
@@ -517,7 +484,7 @@
       module.larderPersist();  /* whatever the run wrote under /larder, too */
     };
     const errorText = () => {
-      const p = module._larder_error();
+      const p = module._larder_run_error();
       return p ? module.UTF8ToString(p) : 'an error (see stderr)';
     };
     const runIt = (code, wantValue) => {

@@ -16,6 +16,7 @@
  *   await py.registerJsModule('page', { title: () => document.title });
  *   await py.runPython('import page; print(page.title())');
  *   py.interrupt();   // KeyboardInterrupt in the running code (cross-origin isolated pages)
+ *   await py.persisted();   // what the runs so far installed is in the browser's cache
  *
  * Values cross as JSON: runPython resolves to {ok: true, value} (the value
  * of the code's last expression; undefined when it does not end in one) or
@@ -46,6 +47,9 @@
     let nextId = 1;
     const worker = new Worker(new URL('worker.js', base).href);
     let pending = null;
+    let runs = 0;            // runs done, and of those written back to the cache:
+    let persistedRuns = 0;
+    let persistWaiters = [];
     const listeners = { stdout: options.stdout || console.log, stderr: options.stderr || console.error };
     const ready = new Promise((resolve, reject) => {
       worker.onmessage = async (e) => {
@@ -72,8 +76,14 @@
           requests.delete(m.id);
           if (m.ok) r.resolve(m.value); else r.reject(new Error(m.error));
         } else if (m.type === 'done' && pending) {
+          runs++;
           pending.resolve(m.ok ? { ok: true, value: m.value } : { ok: false, error: m.error });
           pending = null;
+        } else if (m.type === 'persisted') {
+          persistedRuns++;
+          const ready = persistWaiters.filter((w) => w.upTo <= persistedRuns);
+          persistWaiters = persistWaiters.filter((w) => w.upTo > persistedRuns);
+          for (const w of ready) w.resolve();
         } else if (m.type === 'error') {
           const err = new Error(m.message);
           if (pending) { pending.reject(err); pending = null; } else reject(err);
@@ -140,6 +150,12 @@
       interrupt() {
         if (!interruptBuffer) throw new Error('Larder: interrupt() needs a cross-origin isolated page');
         new Uint8Array(interruptBuffer)[0] = 2;
+      },
+      /* Resolves once what the runs finished so far installed is written
+       * to the browser's cache (IndexedDB), e.g. before a reload. */
+      persisted() {
+        if (persistedRuns >= runs) return Promise.resolve();
+        return new Promise((resolve) => persistWaiters.push({ upTo: runs, resolve }));
       },
       terminate() { worker.terminate(); },
     };

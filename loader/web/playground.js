@@ -258,5 +258,5 @@ function stop() {
 
 $('run').onclick = run;
 $('stop').onclick = stop;
-window.playground = { editor, run, stop, setCode, linkFor };
+window.playground = { editor, run, stop, setCode, linkFor, persisted: () => (py ? py.persisted() : Promise.resolve()) };
 start();

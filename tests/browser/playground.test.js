@@ -114,7 +114,7 @@ test('a lazy import downloads its packages with progress, then works', async () 
 });
 
 test('after a reload the same import comes from the cache', async () => {
-  await page.evaluate(() => new Promise((r) => setTimeout(r, 500)));  // the background write to IndexedDB
+  await page.evaluate(() => window.playground.persisted());  // the cache written back to IndexedDB
   await page.reload();
   await page.waitForSelector('#run:not([disabled])', { timeout: 30000 });
   await runCode('import dateutil.parser\nprint(dateutil.parser.parse("2026-11-26").day)');
