@@ -34,6 +34,14 @@ const { start: startServe, stop } = require('../lib/mirror-serve');
 const key = (dir) => mirror(dir, 'keys', '--public').stdout.trim();
 const python = (s, dir, args, env) => run(PYTHON, ['--index', `${s.url}/index.json`, '--key', key(dir), ...args],
   { env, timeoutMs: 300000 });
+let server;
+/* Serve the repository as it is now (a new serve reads the new index) and
+ * run `python -c code` against it. */
+async function reserve(code) {
+  await stop(server);
+  server = await startServe(repo);
+  return python(server, repo, ['-c', code]);
+}
 
 test.after(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -120,7 +128,6 @@ function hostSympy() {
   return r.stdout.trim();
 }
 
-let server;
 test('add of a dozen projects from PyPI, sign, serve: each does real work in wasm from an empty cache', async () => {
   const r = mirror(repo, 'add', '-r', REQS, '--sign');
   assert.equal(r.status, 0, r.stderr);
@@ -168,10 +175,7 @@ test('a pure-Python project published only as an sdist is built, added and impor
   const r = mirror(repo, 'add', 'docopt==0.6.2', '--sign');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /docopt\s+0\.6\.2\s+docopt-0\.6\.2\.tar\.gz/);
-  await stop(server);
-  server = await startServe(repo);
-  const res = await python(server, repo, ['-c',
-    'import docopt; print(docopt.docopt("usage: prog [--fast] FILE", argv=["--fast", "a.txt"]))']);
+  const res = await reserve('import docopt; print(docopt.docopt("usage: prog [--fast] FILE", argv=["--fast", "a.txt"]))');
   assert.equal(res.code, 0, res.err);
   assert.equal(res.out.trim(), "{'--fast': True,\n 'FILE': 'a.txt'}");
 });
@@ -187,10 +191,8 @@ test('a project with extension modules and no pure-Python wheel is cross-compile
   // built now, or found built by an earlier run (cached under the toolchain's key)
   assert.match(r.stdout, /add: (cross-compiling bitarray 3\.9\.2 for wasm: its sdist builds extension modules|bitarray 3\.9\.2 for wasm cross-compiled before \(its sdist builds extension modules)/);
   assert.equal(count(repo), before + 1);
-  await stop(server);
-  server = await startServe(repo);
-  const res = await python(server, repo, ['-c',
-    'import sys, bitarray; a = bitarray.bitarray("10110"); print(a.count(1), sys.modules["bitarray._bitarray"].__file__.endswith(".so"))']);
+  const res = await reserve(
+    'import sys, bitarray; a = bitarray.bitarray("10110"); print(a.count(1), sys.modules["bitarray._bitarray"].__file__.endswith(".so"))');
   assert.equal(res.code, 0, res.err);
   assert.equal(res.out.trim(), '3 True');
 });
