@@ -71,7 +71,9 @@
   'use strict';
   const isNode = typeof process === 'object' && process.versions && process.versions.node &&
     typeof importScripts !== 'function';
+  /* the runtime's layout (common/common.h: LARDER_TARGET_PREFIX, ..._STDLIB_DIR) */
   const LIB = '/usr/local/lib';
+  const STDLIB = `${LIB}/python3.11`;
   const CACHE_ROOT = '/larder';
   const TRUST_ROOT = '/larder-trust';
 
@@ -423,7 +425,7 @@
         }, 0);
       },
       preRun: [(M) => {
-        M.FS.mkdirTree(`${LIB}/python3.11/lib-dynload`);
+        M.FS.mkdirTree(`${STDLIB}/lib-dynload`);
         M.FS.mkdirTree(CACHE_ROOT);
         M.FS.mkdirTree(TRUST_ROOT);
         /* each IDBFS mount is an IndexedDB database named by its mount
@@ -460,7 +462,7 @@
           if (i > 0) extra.push(path);
         });
         if (extra.length) M.ENV.PYTHONPATH = extra.join(':');
-        for (const [name, data] of sideModules) M.FS.writeFile(`${LIB}/python3.11/lib-dynload/${name}`, data);
+        for (const [name, data] of sideModules) M.FS.writeFile(`${STDLIB}/lib-dynload/${name}`, data);
         if (options.display) M.ENV.MPLBACKEND = 'module://larder_matplotlib';
         Object.assign(M.ENV, options.env || {});
       }],
