@@ -205,12 +205,6 @@ static int *handle_array(PyObject *seq, int *n)
     return hs;
 }
 
-static PyObject *m_global_this(PyObject *self, PyObject *unused)
-{
-    (void)self, (void)unused;
-    return PyLong_FromLong(jsffi_global());
-}
-
 static PyObject *m_release(PyObject *self, PyObject *arg)
 {
     (void)self;
@@ -221,36 +215,49 @@ static PyObject *m_release(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
-static PyObject *m_dup(PyObject *self, PyObject *arg)
-{
-    (void)self;
-    int h;
-    return handle_arg(arg, &h) ? PyLong_FromLong(jsffi_dup(h)) : NULL;
-}
+/* The methods that only convert: nothing, one handle, two handles, or a
+ * handle and a property name in; CONVERT(CALL(...)) out. */
+#define NO_ARGS(NAME, CONVERT, CALL)                                           \
+    static PyObject *m_##NAME(PyObject *self, PyObject *unused)                \
+    {                                                                          \
+        (void)self, (void)unused;                                              \
+        return CONVERT(CALL());                                                \
+    }
+#define ONE_HANDLE(NAME, CONVERT, CALL)                                        \
+    static PyObject *m_##NAME(PyObject *self, PyObject *arg)                   \
+    {                                                                          \
+        (void)self;                                                            \
+        int h;                                                                 \
+        return handle_arg(arg, &h) ? CONVERT(CALL(h)) : NULL;                  \
+    }
+#define TWO_HANDLES(NAME, CONVERT, CALL)                                       \
+    static PyObject *m_##NAME(PyObject *self, PyObject *args)                  \
+    {                                                                          \
+        (void)self;                                                            \
+        int a, b;                                                              \
+        return PyArg_ParseTuple(args, "ii:" #NAME, &a, &b) ? CONVERT(CALL(a, b)) : NULL; \
+    }
+#define HANDLE_AND_NAME(NAME, CONVERT, CALL)                                   \
+    static PyObject *m_##NAME(PyObject *self, PyObject *args)                  \
+    {                                                                          \
+        (void)self;                                                            \
+        int h;                                                                 \
+        const char *name;                                                      \
+        return PyArg_ParseTuple(args, "is:" #NAME, &h, &name) ? CONVERT(CALL(h, name)) : NULL; \
+    }
 
-/* instance_of(h, "Map") -> value instanceof globalThis.Map */
-static PyObject *m_instance_of(PyObject *self, PyObject *args)
-{
-    (void)self;
-    int h;
-    const char *name;
-    if (!PyArg_ParseTuple(args, "is:instance_of", &h, &name))
-        return NULL;
-    return PyBool_FromLong(jsffi_instance_of(h, name));
-}
-
-static PyObject *m_live(PyObject *self, PyObject *unused)
-{
-    (void)self, (void)unused;
-    return PyLong_FromLong(jsffi_live());
-}
-
-static PyObject *m_kind(PyObject *self, PyObject *arg)
-{
-    (void)self;
-    int h;
-    return handle_arg(arg, &h) ? PyLong_FromLong(jsffi_kind(h)) : NULL;
-}
+NO_ARGS(global_this, PyLong_FromLong, jsffi_global)
+NO_ARGS(live, PyLong_FromLong, jsffi_live)                /* how many handles are held */
+ONE_HANDLE(dup, PyLong_FromLong, jsffi_dup)
+ONE_HANDLE(kind, PyLong_FromLong, jsffi_kind)
+ONE_HANDLE(truthy, PyBool_FromLong, jsffi_truthy)
+ONE_HANDLE(to_string, take_c_string, jsffi_string)
+ONE_HANDLE(typeof, take_c_string, jsffi_typeof)
+TWO_HANDLES(get_item, handle_or_raise, jsffi_get_item)   /* h[k] */
+TWO_HANDLES(delete_item, none_or_raise, jsffi_delete_item)
+TWO_HANDLES(equals, PyBool_FromLong, jsffi_equals)       /* a === b */
+HANDLE_AND_NAME(instance_of, PyBool_FromLong, jsffi_instance_of)  /* h instanceof globalThis[name] */
+HANDLE_AND_NAME(delete, none_or_raise, jsffi_delete)
 
 static PyObject *m_primitive(PyObject *self, PyObject *arg)
 {
@@ -281,20 +288,6 @@ static PyObject *m_from_bytes(PyObject *self, PyObject *arg)
     return PyLong_FromLong(h);
 }
 
-static PyObject *m_to_string(PyObject *self, PyObject *arg)
-{
-    (void)self;
-    int h;
-    return handle_arg(arg, &h) ? take_c_string(jsffi_string(h)) : NULL;
-}
-
-static PyObject *m_typeof(PyObject *self, PyObject *arg)
-{
-    (void)self;
-    int h;
-    return handle_arg(arg, &h) ? take_c_string(jsffi_typeof(h)) : NULL;
-}
-
 /* get(h, name) -> handle, or None when the object has no such property */
 static PyObject *m_get(PyObject *self, PyObject *args)
 {
@@ -319,25 +312,6 @@ static PyObject *m_set(PyObject *self, PyObject *args)
     return none_or_raise(jsffi_set(h, name, vh));
 }
 
-static PyObject *m_delete(PyObject *self, PyObject *args)
-{
-    (void)self;
-    int h;
-    const char *name;
-    if (!PyArg_ParseTuple(args, "is:delete", &h, &name))
-        return NULL;
-    return none_or_raise(jsffi_delete(h, name));
-}
-
-static PyObject *m_get_item(PyObject *self, PyObject *args)
-{
-    (void)self;
-    int h, kh;
-    if (!PyArg_ParseTuple(args, "ii:get_item", &h, &kh))
-        return NULL;
-    return handle_or_raise(jsffi_get_item(h, kh));
-}
-
 static PyObject *m_set_item(PyObject *self, PyObject *args)
 {
     (void)self;
@@ -345,31 +319,6 @@ static PyObject *m_set_item(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "iii:set_item", &h, &kh, &vh))
         return NULL;
     return none_or_raise(jsffi_set_item(h, kh, vh));
-}
-
-static PyObject *m_delete_item(PyObject *self, PyObject *args)
-{
-    (void)self;
-    int h, kh;
-    if (!PyArg_ParseTuple(args, "ii:delete_item", &h, &kh))
-        return NULL;
-    return none_or_raise(jsffi_delete_item(h, kh));
-}
-
-static PyObject *m_equals(PyObject *self, PyObject *args)
-{
-    (void)self;
-    int a, b;
-    if (!PyArg_ParseTuple(args, "ii:equals", &a, &b))
-        return NULL;
-    return PyBool_FromLong(jsffi_equals(a, b));
-}
-
-static PyObject *m_truthy(PyObject *self, PyObject *arg)
-{
-    (void)self;
-    int h;
-    return handle_arg(arg, &h) ? PyBool_FromLong(jsffi_truthy(h)) : NULL;
 }
 
 /* call(function, this, [handles]) -> handle; this 0 is undefined */
