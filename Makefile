@@ -384,6 +384,7 @@ bench: runtime tools native pypi corpus $(B)/stdlib/.ok
 	node bench/warmvisit.js
 	bench/native.sh
 	node bench/cpu.js
+	node bench/cpu-browser.js
 	node bench/side-modules.js
 	/usr/bin/python3.11 bench/report.py
 

@@ -61,7 +61,7 @@ const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
         if (phase === 'warm' && /^Downloaded/.test(cache)) throw new Error(`the warm visit downloaded: ${cache}`);
         rows[phase].push({ ready, run });
         // the archives reach the store after the run: wait for them before the reload
-        if (phase === 'cold') await page.waitForTimeout(3000);
+        if (phase === 'cold') await page.evaluate(() => window.playground.persisted());
       }
       await browser.close();
     }

@@ -1,0 +1,104 @@
+/*
+ * cpu-browser.js - bench/cpu.js's kernels in Chromium: the playground page
+ * on larder against the same page on Pyodide 0.24.1 (bench/lib/pages.js),
+ * each kernel on a cold visit (fresh profile: nothing compiled before) and
+ * then on a warm visit (a reload: the browser's wasm code cache holds what
+ * the first visit compiled, where the runtime lets it). On each visit the
+ * page runs bench/lib/kernels.py and measure(kernel, 5): the kernel once as
+ * soon as the page is ready ("first") and then the best of 5 more ("warm").
+ * BENCH_REPS fresh profiles per kernel and runtime (default 3), medians;
+ * ratios larder/Pyodide of the same visit. Writes
+ * bench/results/cpu-browser-DATE.json and prints a table.
+ */
+'use strict';
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { root, runtime } = require('../tests/lib/paths');
+const { launch } = require('../tests/lib/browser');
+const { median, makeRepo, makeSites, serve, pyodideRuntime } = require('./lib/pages');
+
+const REPS = Number(process.env.BENCH_REPS) || 3;
+const KERNELS = ['fib', 'dicts', 'strings', 'sorting', 'nbody', 'floats', 'json', 'regex'];
+const SOURCE = fs.readFileSync(path.join(__dirname, 'lib', 'kernels.py'), 'utf8');
+
+/* One visit: load (navigate or reload), wait for Run, run the kernel, parse what it printed. */
+async function visit(page, load, kernel) {
+  await load();
+  await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000, polling: 5 });
+  const code = `${SOURCE}\nprint(json.dumps(measure(${JSON.stringify(kernel)}, 5)))`;
+  await page.evaluate((c) => { window.playground.setCode(c); window.playground.run(); }, code);
+  await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 300000, polling: 20 });
+  const out = await page.textContent('#out');
+  const line = out.trim().split('\n').pop();
+  try {
+    return JSON.parse(line);
+  } catch (e) {
+    throw new Error(`${kernel}: the page printed ${JSON.stringify(out.slice(-500))}`);
+  }
+}
+
+(async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-cpu-browser-'));
+  const { repo, key } = makeRepo(work, [path.join(root, 'build', 'stdlib')]);
+  const sites = makeSites(work, key);
+  const runtimes = { larder: runtime, pyodide: pyodideRuntime(path.join(work, 'runtime-pyodide')) };
+  const servers = {};
+  for (const which of ['larder', 'pyodide']) {
+    servers[which] = await serve(repo, runtimes[which], sites[which], path.join(work, `access-${which}.log`));
+  }
+  const times = {};
+  try {
+    for (const k of KERNELS) {
+      const checks = new Set();
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const which of ['larder', 'pyodide']) {
+          const browser = await launch();
+          const page = await browser.context.newPage();
+          for (const phase of ['cold', 'warm']) {
+            const m = await visit(page, () => (phase === 'cold' ? page.goto(`${servers[which].url}/`) : page.reload()), k);
+            checks.add(JSON.stringify(m.check));
+            const slot = ((times[k] ||= {})[which] ||= {});
+            (slot[phase] ||= { first: [], warm: [] }).first.push(m.first);
+            slot[phase].warm.push(m.warm);
+            // before the reload: larder's archives in its store, and a moment for
+            // the browser to write compiled code to its cache (both pages alike)
+            if (phase === 'cold' && which === 'larder') await page.evaluate(() => window.playground.persisted());
+            if (phase === 'cold') await page.waitForTimeout(1000);
+            process.stderr.write(`${k} ${which} ${phase}: first ${m.first.toFixed(0)} ms, warm ${m.warm.toFixed(0)} ms\n`);
+          }
+          await browser.close();
+        }
+      }
+      if (checks.size !== 1) throw new Error(`${k}: the interpreters disagree: ${[...checks].join(' / ')}`);
+    }
+  } finally {
+    for (const s of Object.values(servers)) s.child.kill('SIGTERM');
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const rows = {};
+  for (const k of KERNELS) {
+    rows[k] = {};
+    for (const phase of ['cold', 'warm']) {
+      const m = (which, when) => median(times[k][which][phase][when]);
+      rows[k][phase] = {
+        ms: { larder: { first: m('larder', 'first'), warm: m('larder', 'warm') }, pyodide: { first: m('pyodide', 'first'), warm: m('pyodide', 'warm') } },
+        larder_over_pyodide: { first: m('larder', 'first') / m('pyodide', 'first'), warm: m('larder', 'warm') / m('pyodide', 'warm') },
+      };
+    }
+  }
+  const py = `import json, sys; sys.path.insert(0, "bench/lib"); from results import save
+save("cpu-browser", json.loads(sys.stdin.read()))`;
+  execFileSync('/usr/bin/python3.11', ['-c', py], { cwd: root, stdio: ['pipe', 'inherit', 'inherit'],
+    input: JSON.stringify({ reps: REPS, warm_runs: 5, runtime: 'chromium', kernels: rows }) });
+  console.log(`Chromium, median of ${REPS} profiles (ms); visit: larder first/warm, pyodide first/warm, larder/pyodide first, warm`);
+  for (const [k, r] of Object.entries(rows)) {
+    const cell = (p) => {
+      const x = r[p];
+      return `${p} ${x.ms.larder.first.toFixed(0)}/${x.ms.larder.warm.toFixed(0)} vs ${x.ms.pyodide.first.toFixed(0)}/${x.ms.pyodide.warm.toFixed(0)}`
+        + ` = ${x.larder_over_pyodide.first.toFixed(2)}x, ${x.larder_over_pyodide.warm.toFixed(2)}x`;
+    };
+    console.log(`${k.padEnd(8)} ${cell('cold').padEnd(44)} ${cell('warm')}`);
+  }
+})().catch((e) => { console.error(e); process.exit(1); });
