@@ -156,6 +156,26 @@ static void report(int without_traceback)
     PyErr_Print();
 }
 
+/* One slice of idle work (larder_page.warm_up) for the engine to optimise
+ * the interpreter's hot code; 0 on success. The signal buffer is not
+ * polled meanwhile: an interrupt the page sends is for the user's run that
+ * follows, and stays in the buffer for it. */
+EMSCRIPTEN_KEEPALIVE int larder_warm_up(void)
+{
+    int polling = Py_EMSCRIPTEN_SIGNAL_HANDLING;
+    Py_EMSCRIPTEN_SIGNAL_HANDLING = 0;
+    PyObject *page = PyImport_ImportModule("larder_page");
+    PyObject *r = page ? PyObject_CallMethod(page, "warm_up", NULL) : NULL;
+    Py_EMSCRIPTEN_SIGNAL_HANDLING = polling;
+    Py_XDECREF(page);
+    if (!r) {
+        report(1);
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
 /* Run source code in __main__; 0 on success, -1 when it raised (the
  * traceback has been printed to stderr). SystemExit is reported, not obeyed:
  * the interpreter stays usable. With want_value, the value of a last

@@ -44,5 +44,5 @@ sed 's/python\.js\.tmp\.wasm/python.wasm/g' "$out/python.js.tmp.js" > "$out/pyth
 rm -f "$out/python.js.tmp.js"
 # the JS wrappers of the 9,000 exported C functions: unused, 2.5 MB (trim-glue.js);
 # kept: what loader/js/larder-runtime.js and jsffi-library.js call by name
-node "$here/trim-glue.js" "$out/python.js.tmp2.js" larder_start larder_run larder_result larder_run_error larder_page_call larder_enable_interrupts larder_jsffi_call main malloc free
+node "$here/trim-glue.js" "$out/python.js.tmp2.js" larder_start larder_run larder_result larder_run_error larder_page_call larder_enable_interrupts larder_warm_up larder_jsffi_call main malloc free
 mv "$out/python.js.tmp2.js" "$out/python.js"

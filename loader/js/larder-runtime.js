@@ -535,6 +535,12 @@
         if (text === undefined) throw new TypeError(`larder: setGlobal(${name}): the value has no JSON form`);
         pageCall('set_global', String(name), text);
       },
+      /* One slice of idle work (larder_page.warm_up, a few ms): the engine
+       * optimises the interpreter's hot code before the user's code needs it. */
+      warmUp() {
+        init();
+        if (module._larder_warm_up() !== 0) throw new Error(`larder: warm-up failed: ${errorText()}`);
+      },
       registerJsModule(name, functionNames) {
         pageCall('register_js_module', String(name), JSON.stringify(functionNames));
       },

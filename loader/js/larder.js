@@ -10,6 +10,7 @@
  *     stdin: async () => prompt('input') ,          // input() (needs cross-origin isolation)
  *     progress: (pkg, done, total) => ...,
  *     display: (mime, data) => ...,                 // plt.show() figures: 'image/png', an ArrayBuffer
+ *     warmUp: false,                                // skip the idle warm-up after start (worker.js)
  *   });
  *   const { ok, value } = await py.runPython('import six; six.__version__');   // value: '1.16.0'
  *   await py.globals.set('n', [1, 2]);  await py.globals.get('n');
@@ -121,7 +122,7 @@
       worker.postMessage({ ...msg, id });
     });
     worker.postMessage({ type: 'init', baseUrl: base, indexUrl: options.indexUrl, key: options.key, token: options.token,
-      allowUnsigned: options.allowUnsigned, bundles: options.bundles, sideModules: options.sideModules,
+      allowUnsigned: options.allowUnsigned, bundles: options.bundles, sideModules: options.sideModules, warmUp: options.warmUp,
       interruptBuffer, inputBuffer, callBuffer });
     await ready;
     return {

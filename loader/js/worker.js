@@ -3,7 +3,8 @@
  *
  * Messages in:   {type: 'init', baseUrl?, bundles?, sideModules?,
  *                 indexUrl?, key?, token?, allowUnsigned?, cache?,
- *                 interruptBuffer?, inputBuffer?, callBuffer?}
+ *                 interruptBuffer?, inputBuffer?, callBuffer?, warmUp?}
+ *                warmUp: false to skip the idle work after 'ready' (below).
  *                interruptBuffer: SharedArrayBuffer; the page writes 2 into
  *                byte 0 to interrupt (KeyboardInterrupt).
  *                inputBuffer: SharedArrayBuffer; Int32 [state, length] then
@@ -77,8 +78,30 @@ function answer(id, f) {
   }
 }
 
+/* Idle work after 'ready': WARM_SLICES slices of everyday Python (a few ms
+ * each, between messages, so a run waits for one slice at most). V8 tiers
+ * hot wasm functions up in the background but has no on-stack replacement
+ * for wasm, and CPython 3.11 runs Python-to-Python calls inside one call of
+ * its eval loop: a run that starts while the eval loop is still baseline
+ * code stays baseline code to its end. The slices get it optimised while
+ * the user reads or types, and give Chromium optimised code to keep in its
+ * wasm code cache for the next visit. Any message from the page ends it. */
+const WARM_SLICES = 60;
+let warmSlices = WARM_SLICES;
+function warmUp() {
+  if (warmSlices-- <= 0) return;
+  try {
+    python.warmUp();
+  } catch (e) {
+    postMessage({ type: 'stderr', text: String(e && e.message || e), partial: false });
+    return;
+  }
+  setTimeout(warmUp, 0);
+}
+
 self.onmessage = async (event) => {
   const msg = event.data;
+  if (msg.type !== 'init') warmSlices = 0;  /* the page is in use: no more idle work */
   try {
     if (msg.type === 'init') {
       python = await LarderRuntime.start({
@@ -101,6 +124,7 @@ self.onmessage = async (event) => {
       callBuffer = msg.callBuffer || null;
       python.init();  /* 'ready' means the interpreter and the index are ready */
       postMessage({ type: 'ready', fetchMode: python.fetchMode });
+      if (msg.warmUp !== false) setTimeout(warmUp, 0);
     } else if (msg.type === 'run') {
       if (!python) throw new Error('larder worker: run before init');
       const result = msg.value ? python.runValue(msg.code) : { ok: python.run(msg.code) };

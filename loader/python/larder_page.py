@@ -1,6 +1,7 @@
 """larder_page - the Python side of larder.js's values: runPython's result
 (main.c's larder_run calls compile_for_value and to_json), globals get and
-set, and the modules a page registers with registerJsModule (worker.js).
+set, the modules a page registers with registerJsModule (worker.js), and
+warm_up, the idle work worker.js runs after 'ready'.
 
 Values cross as JSON text: None, bool, int, float (finite), str, and lists
 and dicts (str keys) of them. Anything else is a TypeError that says so.
@@ -61,3 +62,39 @@ def register_js_module(name, functions):
         call.__name__ = call.__qualname__ = fname
         setattr(module, fname, call)
     sys.modules[name] = module
+
+
+class _Point:
+    __slots__ = ("x", "y")
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def norm2(self):
+        return self.x * self.x + self.y * self.y
+
+
+def warm_up():
+    """One slice (a few milliseconds) of everyday Python for the engine to
+    optimise the interpreter's hot code while the page is idle: calls and
+    recursion, dicts, str formatting, sorting, floats, objects, exceptions.
+    Builtins only (it must not import, hence fetch, anything) and no state
+    left behind. worker.js runs a bounded number of slices after 'ready'."""
+    def fib(n):
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+    d = {}
+    for i in range(3000):
+        k = i % 97
+        d[k] = d.get(k, 0) + i
+    s = "".join(f"{i}:{i * 3:x};" for i in range(400)).upper().split(";")
+    xs = sorted((i * 7919 % 1009) / 7.0 for i in range(1500))
+    words = sorted(s, key=lambda w: (len(w), w))
+    pts = [_Point(i * 0.5, -i * 0.25) for i in range(500)]
+    total = sum(p.norm2() for p in pts)
+    bad = 0
+    for w in words[:200]:
+        try:
+            int(w, 16)
+        except ValueError:
+            bad += 1
+    return fib(14) + len(d) + len(xs) + int(total) + bad
