@@ -1,11 +1,14 @@
 /*
  * cpu-browser.js - bench/cpu.js's kernels in Chromium: the playground page
  * on larder against the same page on Pyodide 0.24.1 (bench/lib/pages.js),
- * each kernel on a cold visit (fresh profile: nothing compiled before) and
+ * each kernel on a cold visit (fresh profile: nothing compiled before),
  * then on a warm visit (a reload: the browser's wasm code cache holds what
- * the first visit compiled, where the runtime lets it). On each visit the
- * page runs bench/lib/kernels.py and measure(kernel, 5): the kernel once as
- * soon as the page is ready ("first") and then the best of 5 more ("warm").
+ * the first visit compiled, where the runtime lets it), then on an idle
+ * visit (another reload, the code run IDLE_MS after the page is ready, as
+ * when a user reads or types first: larder's worker warms the interpreter
+ * up while idle). On each visit the page runs bench/lib/kernels.py and
+ * measure(kernel, 5): the kernel once ("first") and then the best of 5
+ * more ("warm").
  * BENCH_REPS fresh profiles per kernel and runtime (default 3), medians;
  * ratios larder/Pyodide of the same visit. Writes
  * bench/results/cpu-browser-DATE.json and prints a table.
@@ -20,13 +23,16 @@ const { launch } = require('../tests/lib/browser');
 const { median, makeRepo, makeSites, serve, pyodideRuntime } = require('./lib/pages');
 
 const REPS = Number(process.env.BENCH_REPS) || 3;
+const IDLE_MS = 3000;
+const PHASES = ['cold', 'warm', 'idle'];
 const KERNELS = ['fib', 'dicts', 'strings', 'sorting', 'nbody', 'floats', 'json', 'regex'];
 const SOURCE = fs.readFileSync(path.join(__dirname, 'lib', 'kernels.py'), 'utf8');
 
 /* One visit: load (navigate or reload), wait for Run, run the kernel, parse what it printed. */
-async function visit(page, load, kernel) {
+async function visit(page, load, kernel, idle) {
   await load();
   await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000, polling: 5 });
+  if (idle) await page.waitForTimeout(idle);
   const code = `${SOURCE}\nprint(json.dumps(measure(${JSON.stringify(kernel)}, 5)))`;
   await page.evaluate((c) => { window.playground.setCode(c); window.playground.run(); }, code);
   await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 300000, polling: 20 });
@@ -56,8 +62,9 @@ async function visit(page, load, kernel) {
         for (const which of ['larder', 'pyodide']) {
           const browser = await launch();
           const page = await browser.context.newPage();
-          for (const phase of ['cold', 'warm']) {
-            const m = await visit(page, () => (phase === 'cold' ? page.goto(`${servers[which].url}/`) : page.reload()), k);
+          for (const phase of PHASES) {
+            const m = await visit(page, () => (phase === 'cold' ? page.goto(`${servers[which].url}/`) : page.reload()), k,
+              phase === 'idle' ? IDLE_MS : 0);
             checks.add(JSON.stringify(m.check));
             const slot = ((times[k] ||= {})[which] ||= {});
             (slot[phase] ||= { first: [], warm: [] }).first.push(m.first);
@@ -80,7 +87,7 @@ async function visit(page, load, kernel) {
   const rows = {};
   for (const k of KERNELS) {
     rows[k] = {};
-    for (const phase of ['cold', 'warm']) {
+    for (const phase of PHASES) {
       const m = (which, when) => median(times[k][which][phase][when]);
       rows[k][phase] = {
         ms: { larder: { first: m('larder', 'first'), warm: m('larder', 'warm') }, pyodide: { first: m('pyodide', 'first'), warm: m('pyodide', 'warm') } },
@@ -91,7 +98,7 @@ async function visit(page, load, kernel) {
   const py = `import json, sys; sys.path.insert(0, "bench/lib"); from results import save
 save("cpu-browser", json.loads(sys.stdin.read()))`;
   execFileSync('/usr/bin/python3.11', ['-c', py], { cwd: root, stdio: ['pipe', 'inherit', 'inherit'],
-    input: JSON.stringify({ reps: REPS, warm_runs: 5, runtime: 'chromium', kernels: rows }) });
+    input: JSON.stringify({ reps: REPS, warm_runs: 5, idle_ms: IDLE_MS, runtime: 'chromium', kernels: rows }) });
   console.log(`Chromium, median of ${REPS} profiles (ms); visit: larder first/warm, pyodide first/warm, larder/pyodide first, warm`);
   for (const [k, r] of Object.entries(rows)) {
     const cell = (p) => {
@@ -99,6 +106,6 @@ save("cpu-browser", json.loads(sys.stdin.read()))`;
       return `${p} ${x.ms.larder.first.toFixed(0)}/${x.ms.larder.warm.toFixed(0)} vs ${x.ms.pyodide.first.toFixed(0)}/${x.ms.pyodide.warm.toFixed(0)}`
         + ` = ${x.larder_over_pyodide.first.toFixed(2)}x, ${x.larder_over_pyodide.warm.toFixed(2)}x`;
     };
-    console.log(`${k.padEnd(8)} ${cell('cold').padEnd(44)} ${cell('warm')}`);
+    console.log(`${k.padEnd(8)} ${cell('cold').padEnd(44)} ${cell('warm').padEnd(44)} ${cell('idle')}`);
   }
 })().catch((e) => { console.error(e); process.exit(1); });
