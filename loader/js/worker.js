@@ -79,13 +79,12 @@ function answer(id, f) {
 }
 
 /* Idle work after 'ready': WARM_SLICES slices of everyday Python (a few ms
- * each, between messages, so a run waits for one slice at most). V8 tiers
- * hot wasm functions up in the background but has no on-stack replacement
- * for wasm, and CPython 3.11 runs Python-to-Python calls inside one call of
- * its eval loop: a run that starts while the eval loop is still baseline
- * code stays baseline code to its end. The slices get it optimised while
- * the user reads or types, and give Chromium optimised code to keep in its
- * wasm code cache for the next visit. Any message from the page ends it. */
+ * each, between messages, so a run waits for one slice at most). V8 first
+ * runs wasm as baseline code and optimises the functions that turn out hot
+ * in the background; the slices make the C functions everyday Python calls
+ * hot while the user reads or types, instead of during the user's first
+ * program (docs/runtime.md, "Warming up"). Any message from the page ends
+ * it. */
 const WARM_SLICES = 60;
 let warmSlices = WARM_SLICES;
 function warmUp() {
