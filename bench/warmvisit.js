@@ -5,7 +5,11 @@
  * 3), with a fresh profile, a cold visit (empty HTTP cache and archive
  * store) then a warm one (a reload, numpy and matplotlib in the store),
  * each timing navigation to an enabled Run button ("ready") and the run of
- * `import numpy, matplotlib.pyplot; print("ok")`. The ratio warm/cold is
+ * `import numpy, matplotlib.pyplot; print("ok")`, and the memory of the page
+ * with its Workers and wasm once it is ready (measureUserAgentSpecificMemory,
+ * least of 3 samples): with nothing cached on the cold visit, with numpy and
+ * matplotlib (about 12 MB of archives) in the store on the warm one, which
+ * should cost nothing until an import reads them. The ratio warm/cold is
  * the measure (same machine, same run). Writes
  * bench/results/warmvisit-DATE.json and prints the medians.
  */
@@ -50,6 +54,9 @@ const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
         else await page.reload();
         await page.waitForSelector('#run:not([disabled])', { timeout: 60000 });
         const ready = Date.now() - t0;
+        const samples = [];
+        for (let i = 0; i < 3; i++) samples.push(await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes));
+        const memory = Math.min(...samples);
         await page.evaluate((c) => window.playground.setCode(c), CODE);
         const t1 = Date.now();
         await page.click('#run');
@@ -59,7 +66,7 @@ const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
         if (out !== 'ok\n') throw new Error(`the ${phase} run printed ${JSON.stringify(out)}`);
         const cache = await page.textContent('#cache');
         if (phase === 'warm' && /^Downloaded/.test(cache)) throw new Error(`the warm visit downloaded: ${cache}`);
-        rows[phase].push({ ready, run });
+        rows[phase].push({ ready, run, memory });
         // the archives reach the store after the run: wait for them before the reload
         if (phase === 'cold') await page.evaluate(() => window.playground.persisted());
       }
@@ -71,12 +78,15 @@ const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
   }
   const summary = {};
   for (const phase of ['cold', 'warm']) {
-    summary[phase] = { ready_ms: median(rows[phase].map((r) => r.ready)), run_ms: median(rows[phase].map((r) => r.run)) };
-    console.log(`${phase}: ready ${summary[phase].ready_ms} ms, import numpy, matplotlib.pyplot ${summary[phase].run_ms} ms`
-      + ` (median of ${REPS})`);
+    summary[phase] = { ready_ms: median(rows[phase].map((r) => r.ready)), run_ms: median(rows[phase].map((r) => r.run)),
+      memory_bytes: median(rows[phase].map((r) => r.memory)) };
+    console.log(`${phase}: ready ${summary[phase].ready_ms} ms, import numpy, matplotlib.pyplot ${summary[phase].run_ms} ms,`
+      + ` memory once ready ${(summary[phase].memory_bytes / 1e6).toFixed(1)} MB (median of ${REPS})`);
   }
-  summary.ratios = { ready: summary.warm.ready_ms / summary.cold.ready_ms, run: summary.warm.run_ms / summary.cold.run_ms };
-  console.log(`warm/cold: ready ${summary.ratios.ready.toFixed(2)}x, import ${summary.ratios.run.toFixed(2)}x`);
+  summary.ratios = { ready: summary.warm.ready_ms / summary.cold.ready_ms, run: summary.warm.run_ms / summary.cold.run_ms,
+    memory: summary.warm.memory_bytes / summary.cold.memory_bytes };
+  console.log(`warm/cold: ready ${summary.ratios.ready.toFixed(2)}x, import ${summary.ratios.run.toFixed(2)}x,`
+    + ` memory once ready ${summary.ratios.memory.toFixed(2)}x`);
   const out = path.join(root, 'bench', 'results');
   fs.mkdirSync(out, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
