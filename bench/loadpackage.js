@@ -15,7 +15,9 @@
  * with `import six, dateutil.parser, pyparsing, fontTools.ttLib` (cold: empty
  * caches), then a reload and Run again (warm: larder's IndexedDB cache,
  * Pyodide's HTTP cache). Measured: time from Run to the output printed after
- * the imports, and the bytes served in between (access log).
+ * the imports, and the bytes served in between (access log), for larder with
+ * the stdlib modules' share (their archives) separated: Pyodide fetched its
+ * whole stdlib before the page was ready.
  * Writes bench/results/loadpackage-DATE.json and prints a table.
  */
 'use strict';
@@ -71,15 +73,22 @@ const CODE = "import six, dateutil.parser, pyparsing, fontTools.ttLib\nprint('im
     servers[which] = await serve(repo, runtimes[which], sites[which], path.join(work, `access-${which}.log`));
   }
   const logBytes = (which) => servers[which].bytes();
+  // the stdlib's share of what larder fetches: its archives by file name
+  const stdlibFiles = new Set(fs.readdirSync(path.join(root, 'build', 'stdlib')).filter((f) => f.endsWith('.tar.zst')));
+  const stdlibBytes = (which, from) => servers[which].requests().slice(from)
+    .filter((l) => stdlibFiles.has(path.basename(l.split(' ')[1])))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
   const rows = { larder: { cold: [], warm: [] }, pyodide: { cold: [], warm: [] } };
   await eachRun(servers, REPS, async (which, phase, page, load) => {
     await load();
     await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000, polling: 5 });
     await new Promise((r) => setTimeout(r, 300));  // the access log catches up with the page load
     const before = logBytes(which);
+    const beforeRequests = servers[which].requests().length;
     const ms = await page.evaluate((code) => new Promise((resolve) => {
       const out = document.getElementById('out');
       const t0 = performance.now();
+      setTimeout(() => resolve(-1), 60000);  // checked below, with what the page printed
       new MutationObserver((_, obs) => {
         if (out.textContent.includes('imported')) { obs.disconnect(); resolve(performance.now() - t0); }
       }).observe(out, { childList: true, subtree: true, characterData: true });
@@ -88,9 +97,9 @@ const CODE = "import six, dateutil.parser, pyparsing, fontTools.ttLib\nprint('im
     }), CODE);
     if (!(await page.textContent('#out')).startsWith('imported')) throw new Error(`${which}: ${await page.textContent('#out')}`);
     await new Promise((r) => setTimeout(r, 300));
-    rows[which][phase].push({ ms, bytes: logBytes(which) - before });
+    rows[which][phase].push({ ms, bytes: logBytes(which) - before, stdlib_bytes: stdlibBytes(which, beforeRequests) });
     await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 60000 });
-    if (which === 'larder') await new Promise((r) => setTimeout(r, 500));  // the background write to IndexedDB
+    if (which === 'larder') await page.evaluate(() => window.playground.persisted());  // the archives in the store
   });
   for (const s of Object.values(servers)) s.child.kill('SIGTERM');
   const summary = {};
@@ -99,9 +108,11 @@ const CODE = "import six, dateutil.parser, pyparsing, fontTools.ttLib\nprint('im
     for (const which of ['larder', 'pyodide']) {
       const r = rows[which][phase];
       const t = r.map((x) => x.ms);
-      summary[`${which}_${phase}`] = { ms: median(t), bytes: median(r.map((x) => x.bytes)) };
+      summary[`${which}_${phase}`] = { ms: median(t), bytes: median(r.map((x) => x.bytes)),
+        stdlib_bytes: median(r.map((x) => x.stdlib_bytes)) };
       console.log(`${phase} ${which.padEnd(8)} ${median(t).toFixed(0)} ms (${Math.min(...t).toFixed(0)}-${Math.max(...t).toFixed(0)}), `
-        + `${(median(r.map((x) => x.bytes)) / 1e6).toFixed(3)} MB`);
+        + `${(median(r.map((x) => x.bytes)) / 1e6).toFixed(3)} MB`
+        + (which === 'larder' ? ` (stdlib modules ${(median(r.map((x) => x.stdlib_bytes)) / 1e6).toFixed(3)} MB of it)` : ''));
     }
     const l = summary[`larder_${phase}`], p = summary[`pyodide_${phase}`];
     console.log(`${phase} ratio larder/pyodide: time ${(l.ms / p.ms).toFixed(2)}x, bytes ${p.bytes ? (l.bytes / p.bytes).toFixed(2) + 'x' : `${l.bytes} vs 0`}`);
