@@ -59,23 +59,22 @@ larder_code larder_read_file(const char *path, uint64_t max, unsigned char **dat
 }
 
 /* The temporary file beside path that larder_write_file/larder_copy_file
- * write first: PATH.tmp.PID.XXXXXX (larder-mirror gc removes leftovers by ".tmp."), opened with mode. */
-static int open_temp(const char *path, char *tmp, size_t size, mode_t mode, larder_error *err)
+ * write first: PATH.tmp.PID.XXXXXX (larder-mirror gc removes leftovers by
+ * ".tmp."), opened with mode into *fd. */
+static larder_code open_temp(const char *path, char *tmp, size_t size, mode_t mode, int *fd, larder_error *err)
 {
-    if (snprintf(tmp, size, "%s.tmp.%ld.XXXXXX", path, (long)getpid()) >= (int)size) {
-        larder_fail(err, LARDER_EINVAL, "path too long: %s", path);
-        return -1;
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0 || fchmod(fd, mode) != 0) {
-        larder_fail(err, LARDER_EIO, "cannot create %s: %s", tmp, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
+    if (snprintf(tmp, size, "%s.tmp.%ld.XXXXXX", path, (long)getpid()) >= (int)size)
+        return larder_fail(err, LARDER_EINVAL, "path too long: %s", path);
+    *fd = mkstemp(tmp);
+    if (*fd < 0 || fchmod(*fd, mode) != 0) {
+        larder_code rc = larder_fail(err, LARDER_EIO, "cannot create %s: %s", tmp, strerror(errno));
+        if (*fd >= 0) {
+            close(*fd);
             unlink(tmp);
         }
-        return -1;
+        return rc;
     }
-    return fd;
+    return LARDER_OK;
 }
 
 static int write_all(int fd, const void *data, size_t len)
@@ -121,11 +120,12 @@ larder_code larder_write_file(const char *path, const void *data, size_t len, mo
                               larder_error *err)
 {
     char tmp[4200];
-    int fd = open_temp(path, tmp, sizeof tmp, mode, err);
-    if (fd < 0)
-        return err ? err->code : LARDER_EIO;
+    int fd;
+    larder_code rc = open_temp(path, tmp, sizeof tmp, mode, &fd, err);
+    if (rc != LARDER_OK)
+        return rc;
     if (write_all(fd, data, len) != 0) {
-        larder_code rc = larder_fail(err, LARDER_EIO, "cannot write %s: %s", tmp, strerror(errno));
+        rc = larder_fail(err, LARDER_EIO, "cannot write %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
         return rc;
@@ -140,10 +140,11 @@ larder_code larder_copy_file(const char *src, const char *dest, larder_error *er
         return larder_fail(err, errno == ENOENT ? LARDER_ENOTFOUND : LARDER_EIO, "cannot open %s: %s", src,
                            strerror(errno));
     char tmp[4200];
-    int out = open_temp(dest, tmp, sizeof tmp, 0644, err);
-    if (out < 0) {
+    int out;
+    larder_code rc = open_temp(dest, tmp, sizeof tmp, 0644, &out, err);
+    if (rc != LARDER_OK) {
         close(in);
-        return err ? err->code : LARDER_EIO;
+        return rc;
     }
     enum { CHUNK = 1 << 16 };
     char *buf = malloc(CHUNK);
@@ -154,7 +155,7 @@ larder_code larder_copy_file(const char *src, const char *dest, larder_error *er
             break;
     free(buf);
     if (r != 0) {
-        larder_code rc = larder_fail(err, LARDER_EIO, "cannot copy %s to %s: %s", src, tmp, strerror(errno));
+        rc = larder_fail(err, LARDER_EIO, "cannot copy %s to %s: %s", src, tmp, strerror(errno));
         close(in);
         close(out);
         unlink(tmp);

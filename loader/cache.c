@@ -98,8 +98,9 @@ larder_cache *larder_cache_open(const char *dir, uint64_t cap, larder_error *err
         larder_fail(err, LARDER_ENOMEM, "out of memory");
         return NULL;
     }
-    if (larder_mkdir_p(dir, err) != LARDER_OK) {
-        larder_prefix(err, LARDER_EIO, "cache");
+    larder_code rc = larder_mkdir_p(dir, err);
+    if (rc != LARDER_OK) {
+        larder_prefix(err, rc, "cache");
         larder_cache_close(c);
         return NULL;
     }
