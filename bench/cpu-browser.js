@@ -1,14 +1,18 @@
 /*
  * cpu-browser.js - bench/cpu.js's kernels in Chromium: the playground page
  * on larder against the same page on Pyodide 0.24.1 (bench/lib/pages.js),
- * each kernel on a cold visit (fresh profile: nothing compiled before),
- * then on a warm visit (a reload: the browser's wasm code cache holds what
- * the first visit compiled, where the runtime lets it), then on an idle
- * visit (another reload, the code run IDLE_MS after the page is ready, as
- * when a user reads or types first: larder's worker warms the interpreter
- * up while idle). On each visit the page runs bench/lib/kernels.py and
- * measure(kernel, 5): the kernel once ("first") and then the best of 5
- * more ("warm").
+ * each kernel on three visits with one profile: cold (a fresh profile:
+ * nothing compiled before; the code run as soon as the page is ready),
+ * idle (a reload, the code run IDLE_MS after ready, as when a user reads or
+ * types first: larder's worker warms the interpreter up meanwhile), and
+ * warm (another reload, the code run as soon as ready: the browser's wasm
+ * code cache holds what the earlier visits had optimised, once V8 had
+ * optimised 1 MB of the module, the point at which Chromium writes it).
+ * On each visit the page runs bench/lib/kernels.py and measure(kernel, 5):
+ * the kernel once ("first") and then the best of 5 more ("warm"); and
+ * Chromium's trace of the load says whether the module came from the code
+ * cache and how many functions V8 compiled lazily, and the time to an
+ * enabled Run button is the visit's "ready".
  * BENCH_REPS fresh profiles per kernel and runtime (default 3), medians;
  * ratios larder/Pyodide of the same visit. Writes
  * bench/results/cpu-browser-DATE.json and prints a table.
@@ -24,14 +28,35 @@ const { median, makeRepo, makeSites, serve, pyodideRuntime } = require('./lib/pa
 
 const REPS = Number(process.env.BENCH_REPS) || 3;
 const IDLE_MS = 3000;
-const PHASES = ['cold', 'warm', 'idle'];
+const PHASES = ['cold', 'idle', 'warm'];
 const KERNELS = ['fib', 'dicts', 'strings', 'sorting', 'nbody', 'floats', 'json', 'regex'];
 const SOURCE = fs.readFileSync(path.join(__dirname, 'lib', 'kernels.py'), 'utf8');
 
-/* One visit: load (navigate or reload), wait for Run, run the kernel, parse what it printed. */
+/* Chromium's trace events while `during` runs: {hit, lazy} of the load,
+ * hit true when the runtime's wasm module came from the code cache. */
+async function tracedLoad(page, during) {
+  const cdp = await page.context().newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (m) => events.push(...m.value));
+  const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', { categories: 'disabled-by-default-devtools.timeline,v8.wasm', transferMode: 'ReportEvents' });
+  await during();
+  await cdp.send('Tracing.end');
+  await complete;
+  await cdp.detach();
+  return { hit: events.some((e) => e.name === 'v8.wasm.moduleCacheHit' && /(python|pyodide\.asm)\.wasm$/.test(e.args.url)),
+    lazy: events.filter((e) => e.name === 'wasm.CompileLazy').length };
+}
+
+/* One visit: load (navigate or reload) until Run is enabled, traced; run
+ * the kernel, parse what it printed. */
 async function visit(page, load, kernel, idle) {
-  await load();
-  await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000, polling: 5 });
+  const t0 = Date.now();
+  const cache = await tracedLoad(page, async () => {
+    await load();
+    await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000, polling: 5 });
+  });
+  const ready = Date.now() - t0;
   if (idle) await page.waitForTimeout(idle);
   const code = `${SOURCE}\nprint(json.dumps(measure(${JSON.stringify(kernel)}, 5)))`;
   await page.evaluate((c) => { window.playground.setCode(c); window.playground.run(); }, code);
@@ -39,7 +64,7 @@ async function visit(page, load, kernel, idle) {
   const out = await page.textContent('#out');
   const line = out.trim().split('\n').pop();
   try {
-    return JSON.parse(line);
+    return { ...JSON.parse(line), ready, ...cache };
   } catch (e) {
     throw new Error(`${kernel}: the page printed ${JSON.stringify(out.slice(-500))}`);
   }
@@ -67,13 +92,18 @@ async function visit(page, load, kernel, idle) {
               phase === 'idle' ? IDLE_MS : 0);
             checks.add(JSON.stringify(m.check));
             const slot = ((times[k] ||= {})[which] ||= {});
-            (slot[phase] ||= { first: [], warm: [] }).first.push(m.first);
-            slot[phase].warm.push(m.warm);
+            const at = (slot[phase] ||= { first: [], warm: [], ready: [], hits: 0, lazy: [] });
+            at.first.push(m.first);
+            at.warm.push(m.warm);
+            at.ready.push(m.ready);
+            at.hits += m.hit ? 1 : 0;
+            at.lazy.push(m.lazy);
             // before the reload: larder's archives in its store, and a moment for
             // the browser to write compiled code to its cache (both pages alike)
             if (phase === 'cold' && which === 'larder') await page.evaluate(() => window.playground.persisted());
-            if (phase === 'cold') await page.waitForTimeout(1000);
-            process.stderr.write(`${k} ${which} ${phase}: first ${m.first.toFixed(0)} ms, warm ${m.warm.toFixed(0)} ms\n`);
+            if (phase !== 'warm') await page.waitForTimeout(1000);
+            process.stderr.write(`${k} ${which} ${phase}: ready ${m.ready} ms${m.hit ? ' (code cache)' : ''}, `
+              + `${m.lazy} lazy compiles, first ${m.first.toFixed(0)} ms, warm ${m.warm.toFixed(0)} ms\n`);
           }
           await browser.close();
         }
@@ -89,9 +119,12 @@ async function visit(page, load, kernel, idle) {
     rows[k] = {};
     for (const phase of PHASES) {
       const m = (which, when) => median(times[k][which][phase][when]);
+      const of = (which) => ({ first: m(which, 'first'), warm: m(which, 'warm'), ready: m(which, 'ready'),
+        lazy_compiles: m(which, 'lazy'), code_cache_hits: times[k][which][phase].hits });
       rows[k][phase] = {
-        ms: { larder: { first: m('larder', 'first'), warm: m('larder', 'warm') }, pyodide: { first: m('pyodide', 'first'), warm: m('pyodide', 'warm') } },
-        larder_over_pyodide: { first: m('larder', 'first') / m('pyodide', 'first'), warm: m('larder', 'warm') / m('pyodide', 'warm') },
+        ms: { larder: of('larder'), pyodide: of('pyodide') },
+        larder_over_pyodide: { first: m('larder', 'first') / m('pyodide', 'first'), warm: m('larder', 'warm') / m('pyodide', 'warm'),
+          ready: m('larder', 'ready') / m('pyodide', 'ready') },
       };
     }
   }
@@ -100,12 +133,19 @@ save("cpu-browser", json.loads(sys.stdin.read()))`;
   execFileSync('/usr/bin/python3.11', ['-c', py], { cwd: root, stdio: ['pipe', 'inherit', 'inherit'],
     input: JSON.stringify({ reps: REPS, warm_runs: 5, idle_ms: IDLE_MS, runtime: 'chromium', kernels: rows }) });
   console.log(`Chromium, median of ${REPS} profiles (ms); visit: larder first/warm, pyodide first/warm, larder/pyodide first, warm`);
+  for (const phase of PHASES) {
+    const sum = (which, f) => KERNELS.reduce((n, k) => n + f(rows[k][phase].ms[which]), 0);
+    const line = (which) => `${which} ${sum(which, (x) => x.code_cache_hits)}/${KERNELS.length * REPS} from the code cache, `
+      + `ready ${median(KERNELS.map((k) => rows[k][phase].ms[which].ready)).toFixed(0)} ms, `
+      + `${median(KERNELS.map((k) => rows[k][phase].ms[which].lazy_compiles)).toFixed(0)} lazy compiles`;
+    console.log(`${phase.padEnd(5)} visits: ${line('larder')}; ${line('pyodide')}`);
+  }
   for (const [k, r] of Object.entries(rows)) {
     const cell = (p) => {
       const x = r[p];
       return `${p} ${x.ms.larder.first.toFixed(0)}/${x.ms.larder.warm.toFixed(0)} vs ${x.ms.pyodide.first.toFixed(0)}/${x.ms.pyodide.warm.toFixed(0)}`
         + ` = ${x.larder_over_pyodide.first.toFixed(2)}x, ${x.larder_over_pyodide.warm.toFixed(2)}x`;
     };
-    console.log(`${k.padEnd(8)} ${cell('cold').padEnd(44)} ${cell('warm').padEnd(44)} ${cell('idle')}`);
+    console.log(`${k.padEnd(8)} ${cell('cold').padEnd(44)} ${cell('idle').padEnd(44)} ${cell('warm')}`);
   }
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -64,37 +64,121 @@ def register_js_module(name, functions):
     sys.modules[name] = module
 
 
-class _Point:
-    __slots__ = ("x", "y")
+# The program warm_up compiles and runs each slice: compiling it exercises
+# the tokenizer, parser and compiler (which every run goes through), running
+# it the everyday object types and statements. Builtins only: it must not
+# import, hence fetch, anything.
+_WARM_SOURCE = r'''
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
 
+class Point:
+    __slots__ = ("x", "y")
     def __init__(self, x, y):
         self.x, self.y = x, y
-
+    def __repr__(self):
+        return f"Point({self.x!r}, {self.y:.3f})"
+    def __eq__(self, other):
+        return isinstance(other, Point) and (self.x, self.y) == (other.x, other.y)
+    def __hash__(self):
+        return hash((self.x, self.y))
     def norm2(self):
         return self.x * self.x + self.y * self.y
+
+class Shape:
+    def __init__(self, name, *points, **tags):
+        self.name, self.points, self.tags = name, list(points), dict(tags)
+    @property
+    def size(self):
+        return len(self.points)
+    def area(self):
+        raise NotImplementedError(self.name)
+
+class Polygon(Shape):
+    def area(self):
+        ps = self.points
+        return abs(sum(a.x * b.y - b.x * a.y for a, b in zip(ps, ps[1:] + ps[:1]))) / 2
+    def __iter__(self):
+        yield from self.points
+
+class Resource:
+    def __enter__(self):
+        self.open = True
+        return self
+    def __exit__(self, *exc):
+        self.open = False
+        return False
+
+def counter(words):
+    counts = {}
+    for w in words:
+        counts[w] = counts.get(w, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+def make_adder(n):
+    def add(x, *, scale=1):
+        return (x + n) * scale
+    return add
+
+def gen(n):
+    for i in range(n):
+        if i % 3 == 0:
+            continue
+        yield i * i
+
+result = []
+d = {}
+for i in range(2000):
+    k = i % 97
+    d[k] = d.get(k, 0) + i
+result.append(sum(d.values()))
+text = " ".join(f"{i}:{i * 3:x}/{i / 7:.2f}" for i in range(300))
+words = text.replace("/", " ").upper().split()
+result.append(len(counter(w[:2] for w in words)))
+result.append(text.find("99:") + text.count(":") + len(text.encode("utf-8").decode("utf-8")))
+xs = sorted((i * 7919 % 1009) / 7.0 for i in range(1500))
+result.append(round(max(xs) - min(xs), 6))
+pts = [Point(i * 0.5, -i * 0.25) for i in range(300)]
+poly = Polygon("p", *pts[:50], colour="red", filled=True)
+result.append(int(sum(p.norm2() for p in pts)) + poly.size + int(poly.area()))
+result.append(len({p for p in pts} | frozenset(pts[:10])) + len(repr(pts[:5])))
+try:
+    Shape("s").area()
+except NotImplementedError as e:
+    result.append(len(str(e)))
+bad = 0
+for w in words[:300]:
+    try:
+        int(w, 16)
+    except ValueError:
+        bad += 1
+    finally:
+        bad += 0
+with Resource() as r:
+    result.append(r.open)
+add = make_adder(3)
+result.append(sum(map(add, range(100))) + add(1, scale=2))
+result.append(sum(gen(500)) + sum(x for x in range(500) if x & 1))
+big = 3 ** 200 + 7 ** 90
+result.append(big % 1000003 + (big >> 100).bit_length())
+ba = bytearray(b"larder" * 50)
+ba[::2] = b"x" * 150
+result.append(bytes(ba).count(b"x") + len(memoryview(ba)[10:20].tobytes()))
+a, *rest = [1, 2, 3, 4]
+result.append(dict(zip("abcd", rest + [a])) == {"a": 2, "b": 3, "c": 4, "d": 1})
+result.append([(i, j) for i in range(10) for j in range(i) if (i + j) % 3 == 0][-1])
+result.append(fib(14) + bad)
+'''
 
 
 def warm_up():
     """One slice (a few milliseconds) of everyday Python for the engine to
-    optimise the interpreter's hot code while the page is idle: calls and
-    recursion, dicts, str formatting, sorting, floats, objects, exceptions.
-    Builtins only (it must not import, hence fetch, anything) and no state
-    left behind. worker.js runs a bounded number of slices after 'ready'."""
-    def fib(n):
-        return n if n < 2 else fib(n - 1) + fib(n - 2)
-    d = {}
-    for i in range(3000):
-        k = i % 97
-        d[k] = d.get(k, 0) + i
-    s = "".join(f"{i}:{i * 3:x};" for i in range(400)).upper().split(";")
-    xs = sorted((i * 7919 % 1009) / 7.0 for i in range(1500))
-    words = sorted(s, key=lambda w: (len(w), w))
-    pts = [_Point(i * 0.5, -i * 0.25) for i in range(500)]
-    total = sum(p.norm2() for p in pts)
-    bad = 0
-    for w in words[:200]:
-        try:
-            int(w, 16)
-        except ValueError:
-            bad += 1
-    return fib(14) + len(d) + len(xs) + int(total) + bad
+    optimise the interpreter's hot code while the page is idle: compiling a
+    program, then running it (calls and recursion, classes, dicts, sets,
+    str formatting, sorting, floats, big ints, bytes, generators,
+    exceptions). It leaves no state behind. worker.js runs a bounded number
+    of slices after 'ready'."""
+    code = compile(_WARM_SOURCE, "<warm_up>", "exec")
+    namespace = {"__name__": "__warm_up__"}
+    exec(code, namespace)
+    return len(namespace["result"])

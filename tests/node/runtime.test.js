@@ -107,6 +107,19 @@ except ModuleNotFoundError as e:
     'larder.pyc', 'larder_matplotlib.pyc', 'larder_page.pyc', 'pyodide/__init__.pyc', 'pyodide/ffi.pyc']);
 });
 
+test('the idle warm-up runs on the core bundle alone: it imports nothing and leaves nothing behind', () => {
+  const r = python(['--core-only', '-c', `
+import gc, sys, larder_page
+before = set(sys.modules)
+g = dict(globals())
+counts = [larder_page.warm_up() for _ in range(3)]
+gc.collect()
+print(counts, sorted(set(sys.modules) - before), sorted(set(globals()) - set(g) - {'g', 'counts'}))
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '[15, 15, 15] [] []\n');
+});
+
 test('the C libraries built from Debian sources work: zlib, bz2, lzma, sqlite3, decimal, expat', () => {
   const r = python(['-c', `
 import zlib, bz2, lzma, sqlite3, decimal, xml.etree.ElementTree as ET, json, hashlib
