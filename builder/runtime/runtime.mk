@@ -10,7 +10,7 @@ BUILD_PYTHON := /usr/bin/python3.11
 WASM_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fPIC -Wall -Wextra -Werror \
 	-I$(CPY)/build -I$(PYSRC)/Include -I$(DEPS)/include -I$(GEN)
 LOADER_SRCS := loader/main.c loader/module.c loader/index_object.c loader/loader_object.c \
-	loader/fetch.c loader/pipeline.c loader/untar.c loader/cache.c loader/install.c loader/jsffi.c \
+	loader/fetch.c loader/pipeline.c loader/untar.c loader/cache.c loader/install.c loader/jsffi.c loader/trampoline.c \
 	$(INDEX_SRCS)
 LOADER_OBJS := $(patsubst %.c,$(WASM_OBJ)/%.o,$(LOADER_SRCS))
 LOADER_HDRS := loader/loader.h loader/module.h $(INDEX_HDRS) $(GEN)/selftest_vector.h

@@ -120,6 +120,28 @@ print(counts, sorted(set(sys.modules) - before), sorted(set(globals()) - set(g) 
   assert.equal(r.out, '[15, 15, 15] [] []\n');
 });
 
+test('C methods, getters and setters are called from wasm, whatever parameters they declare (loader/trampoline.c)', () => {
+  // CPython's JavaScript trampolines are replaced at link time: python.wasm no longer imports them
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(fs.readFileSync(path.join(runtime, 'python.wasm'))))
+    .map((i) => i.name).filter((n) => /trampoline/i.test(n)).sort();
+  assert.deepEqual(imports, ['_PyImport_InitFunc_TrampolineCall']);
+  const r = python(['-c', `
+import array, fractions
+f = lambda: 0
+f.__name__ = "g"                      # a setter declaring 3 parameters
+print((3 + 4j).real, (7).numerator, fractions.Fraction(3, 4).denominator, f.__name__, f.__qualname__)  # getters
+print([].__len__(), "a".upper(), len("abc"), "a b".split(), "x".join(["1", "2"]))  # NOARGS, O, FASTCALL
+print(array.array("i", [1, 2]).itemsize, sorted([3, 1], reverse=True), dict.fromkeys("ab", 0))
+try:
+    f.__name__ = 3
+except TypeError as e:
+    print(e)
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "3.0 7 4 g <lambda>\n0 A 3 ['a', 'b'] 1x2\n4 [3, 1] {'a': 0, 'b': 0}\n"
+    + '__name__ must be set to a string object\n');
+});
+
 test('the C libraries built from Debian sources work: zlib, bz2, lzma, sqlite3, decimal, expat', () => {
   const r = python(['-c', `
 import zlib, bz2, lzma, sqlite3, decimal, xml.etree.ElementTree as ET, json, hashlib
