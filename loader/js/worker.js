@@ -78,29 +78,44 @@ function answer(id, f) {
   }
 }
 
-/* Idle work after 'ready': WARM_SLICES slices of everyday Python (a few ms
- * each, between messages, so a run waits for one slice at most). V8 first
- * runs wasm as baseline code and optimises the functions that turn out hot
- * in the background; the slices make the C functions everyday Python calls
- * hot while the user reads or types, instead of during the user's first
- * program (docs/runtime.md, "Warming up"). Any message from the page ends
- * it. */
+/* Idle work: WARM_SLICES slices of everyday Python in all (5-30 ms each,
+ * between messages, so a run waits for one slice at most), from 'ready' on.
+ * V8 first runs wasm as baseline code and optimises the functions that
+ * turn out hot in the background, and Chromium keeps a module's optimised
+ * code for the next visit once there is 1 MB of it; the slices do both
+ * while the user reads or types, instead of during the user's first
+ * program (docs/runtime.md, "Warming up"). A message from the page pauses
+ * them; they resume once the page has sent nothing for RESUME_MS. */
 const WARM_SLICES = 60;
-let warmSlices = WARM_SLICES;
+const RESUME_MS = 1000;
+let warmSlices = 0;
+let warmTimer = null;
 function warmUp() {
-  if (warmSlices-- <= 0) return;
+  warmTimer = null;
+  if (warmSlices <= 0) return;
+  warmSlices--;
   try {
     python.warmUp();
   } catch (e) {
+    warmSlices = 0;
     postMessage({ type: 'stderr', text: String(e && e.message || e), partial: false });
     return;
   }
-  setTimeout(warmUp, 0);
+  warmTimer = setTimeout(warmUp, 0);
+}
+function pauseWarmUp() {
+  if (warmTimer !== null) clearTimeout(warmTimer);
+  warmTimer = null;
+}
+function resumeWarmUp(delay) {
+  pauseWarmUp();
+  if (warmSlices > 0) warmTimer = setTimeout(warmUp, delay);
 }
 
 self.onmessage = async (event) => {
   const msg = event.data;
-  if (msg.type !== 'init') warmSlices = 0;  /* the page is in use: no more idle work */
+  pauseWarmUp();  /* the page is in use */
+  let resumeAfter = RESUME_MS;
   try {
     if (msg.type === 'init') {
       python = await LarderRuntime.start({
@@ -123,7 +138,8 @@ self.onmessage = async (event) => {
       callBuffer = msg.callBuffer || null;
       python.init();  /* 'ready' means the interpreter and the index are ready */
       postMessage({ type: 'ready', fetchMode: python.fetchMode });
-      if (msg.warmUp !== false) setTimeout(warmUp, 0);
+      if (msg.warmUp !== false) warmSlices = WARM_SLICES;
+      resumeAfter = 0;
     } else if (msg.type === 'run') {
       if (!python) throw new Error('larder worker: run before init');
       const result = msg.value ? python.runValue(msg.code) : { ok: python.run(msg.code) };
@@ -139,4 +155,5 @@ self.onmessage = async (event) => {
   } catch (e) {
     postMessage({ type: 'error', id: msg.id, message: String(e && e.message || e) });
   }
+  if (python) resumeWarmUp(resumeAfter);
 };

@@ -9,6 +9,8 @@ and dicts (str keys) of them. Anything else is a TypeError that says so.
 import _ast
 import sys
 
+import _larder
+
 # compile()'s flag for an AST instead of code (ast.PyCF_ONLY_AST, without
 # importing ast, which is not in the core bundle)
 _ONLY_AST = 0x400
@@ -176,8 +178,10 @@ def warm_up():
     optimise the interpreter's hot code while the page is idle: compiling a
     program, then running it (calls and recursion, classes, dicts, sets,
     str formatting, sorting, floats, big ints, bytes, generators,
-    exceptions). It leaves no state behind. worker.js runs a bounded number
-    of slices after 'ready'."""
+    exceptions), and the zstd decompression and SHA-256 every install runs
+    (_larder.selftest, on a 14 KB frame). It leaves no state behind.
+    worker.js runs a bounded number of slices after 'ready'."""
+    _larder.selftest()
     code = compile(_WARM_SOURCE, "<warm_up>", "exec")
     namespace = {"__name__": "__warm_up__"}
     exec(code, namespace)
