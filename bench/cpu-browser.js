@@ -23,7 +23,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { root, runtime } = require('../tests/lib/paths');
-const { launch } = require('../tests/lib/browser');
+const { launch, traced, wasmLoad } = require('../tests/lib/browser');
 const { median, makeRepo, makeSites, serve, pyodideRuntime } = require('./lib/pages');
 
 const REPS = Number(process.env.BENCH_REPS) || 3;
@@ -32,30 +32,14 @@ const PHASES = ['cold', 'idle', 'warm'];
 const KERNELS = ['fib', 'dicts', 'strings', 'sorting', 'nbody', 'floats', 'json', 'regex'];
 const SOURCE = fs.readFileSync(path.join(__dirname, 'lib', 'kernels.py'), 'utf8');
 
-/* Chromium's trace events while `during` runs: {hit, lazy} of the load,
- * hit true when the runtime's wasm module came from the code cache. */
-async function tracedLoad(page, during) {
-  const cdp = await page.context().newCDPSession(page);
-  const events = [];
-  cdp.on('Tracing.dataCollected', (m) => events.push(...m.value));
-  const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
-  await cdp.send('Tracing.start', { categories: 'disabled-by-default-devtools.timeline,v8.wasm', transferMode: 'ReportEvents' });
-  await during();
-  await cdp.send('Tracing.end');
-  await complete;
-  await cdp.detach();
-  return { hit: events.some((e) => e.name === 'v8.wasm.moduleCacheHit' && /(python|pyodide\.asm)\.wasm$/.test(e.args.url)),
-    lazy: events.filter((e) => e.name === 'wasm.CompileLazy').length };
-}
-
 /* One visit: load (navigate or reload) until Run is enabled, traced; run
  * the kernel, parse what it printed. */
 async function visit(page, load, kernel, idle) {
   const t0 = Date.now();
-  const cache = await tracedLoad(page, async () => {
+  const cache = wasmLoad(await traced(page, async () => {
     await load();
     await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000, polling: 5 });
-  });
+  }));
   const ready = Date.now() - t0;
   if (idle) await page.waitForTimeout(idle);
   const code = `${SOURCE}\nprint(json.dumps(measure(${JSON.stringify(kernel)}, 5)))`;

@@ -5,7 +5,10 @@
  * 3), with a fresh profile, a cold visit (empty HTTP cache and archive
  * store) then a warm one (a reload, numpy and matplotlib in the store),
  * each timing navigation to an enabled Run button ("ready") and the run of
- * `import numpy, matplotlib.pyplot; print("ok")`, and the memory of the page
+ * `import numpy, matplotlib.pyplot; print("ok")`, saying from Chromium's
+ * trace whether python.wasm came from the wasm code cache (the cold visit
+ * is left IDLE_MS after its run, as a user reads the output: the worker's
+ * warm-up resumes and the browser writes that cache), and the memory of the page
  * with its Workers and wasm once it is ready (measureUserAgentSpecificMemory,
  * least of 3 samples): with nothing cached on the cold visit, with numpy and
  * matplotlib (about 12 MB of archives) in the store on the warm one, which
@@ -18,7 +21,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { launch } = require('../tests/lib/browser');
+const { launch, traced, wasmLoad } = require('../tests/lib/browser');
 const { root, runtime } = require('../tests/lib/paths');
 const { median } = require('./lib/pages');
 const serveMirror = require('../tests/lib/mirror-serve');
@@ -26,6 +29,7 @@ const serveMirror = require('../tests/lib/mirror-serve');
 const REPS = Number(process.env.BENCH_REPS) || 3;
 const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
 const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
+const IDLE_MS = 3000;
 
 (async () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-warmvisit-'));
@@ -50,9 +54,11 @@ const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
       const page = await browser.context.newPage();
       for (const phase of ['cold', 'warm']) {
         const t0 = Date.now();
-        if (phase === 'cold') await page.goto(`${server.url}/`);
-        else await page.reload();
-        await page.waitForSelector('#run:not([disabled])', { timeout: 60000 });
+        const load = wasmLoad(await traced(page, async () => {
+          if (phase === 'cold') await page.goto(`${server.url}/`);
+          else await page.reload();
+          await page.waitForSelector('#run:not([disabled])', { timeout: 60000 });
+        }));
         const ready = Date.now() - t0;
         const samples = [];
         for (let i = 0; i < 3; i++) samples.push(await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes));
@@ -66,9 +72,12 @@ const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
         if (out !== 'ok\n') throw new Error(`the ${phase} run printed ${JSON.stringify(out)}`);
         const cache = await page.textContent('#cache');
         if (phase === 'warm' && /^Downloaded/.test(cache)) throw new Error(`the warm visit downloaded: ${cache}`);
-        rows[phase].push({ ready, run, memory });
-        // the archives reach the store after the run: wait for them before the reload
-        if (phase === 'cold') await page.evaluate(() => window.playground.persisted());
+        rows[phase].push({ ready, run, memory, code_cache: load.hit, lazy_compiles: load.lazy });
+        // the archives reach the store after the run: wait for them, then read the output a while
+        if (phase === 'cold') {
+          await page.evaluate(() => window.playground.persisted());
+          await page.waitForTimeout(IDLE_MS);
+        }
       }
       await browser.close();
     }
@@ -79,9 +88,10 @@ const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
   const summary = {};
   for (const phase of ['cold', 'warm']) {
     summary[phase] = { ready_ms: median(rows[phase].map((r) => r.ready)), run_ms: median(rows[phase].map((r) => r.run)),
-      memory_bytes: median(rows[phase].map((r) => r.memory)) };
+      memory_bytes: median(rows[phase].map((r) => r.memory)), code_cache_hits: rows[phase].filter((r) => r.code_cache).length };
     console.log(`${phase}: ready ${summary[phase].ready_ms} ms, import numpy, matplotlib.pyplot ${summary[phase].run_ms} ms,`
-      + ` memory once ready ${(summary[phase].memory_bytes / 1e6).toFixed(1)} MB (median of ${REPS})`);
+      + ` memory once ready ${(summary[phase].memory_bytes / 1e6).toFixed(1)} MB (median of ${REPS}),`
+      + ` python.wasm from the code cache ${summary[phase].code_cache_hits}/${REPS}`);
   }
   summary.ratios = { ready: summary.warm.ready_ms / summary.cold.ready_ms, run: summary.warm.run_ms / summary.cold.run_ms,
     memory: summary.warm.memory_bytes / summary.cold.memory_bytes };

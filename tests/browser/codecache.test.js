@@ -19,7 +19,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { launch } = require('../lib/browser');
+const { launch, traced, wasmLoad } = require('../lib/browser');
 const { bin, root, runtime } = require('../lib/paths');
 const serveMirror = require('../lib/mirror-serve');
 
@@ -51,20 +51,6 @@ function dirBytes(dir) {
     .reduce((n, e) => n + (e.isDirectory() ? dirBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size), 0);
 }
 
-/* Chromium's trace events of the page's processes while `during` runs. */
-async function traced(page, during) {
-  const cdp = await page.context().newCDPSession(page);
-  const events = [];
-  cdp.on('Tracing.dataCollected', (m) => events.push(...m.value));
-  const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
-  await cdp.send('Tracing.start', { categories: 'disabled-by-default-devtools.timeline,v8.wasm', transferMode: 'ReportEvents' });
-  await during();
-  await cdp.send('Tracing.end');
-  await complete;
-  await cdp.detach();
-  return events;
-}
-
 test('a visit that runs a line and then idles fills the wasm code cache; the next visit starts from it', async (t) => {
   const cache = path.join(browser.profile, 'Default', 'Code Cache', 'wasm');
   const page = await browser.context.newPage();
@@ -87,7 +73,7 @@ test('a visit that runs a line and then idles fills the wasm code cache; the nex
   const secondEvents = await traced(page, async () => { await page.reload(); await ready(); });
   const second = await page.textContent('#status');
   const hits = (events) => events.filter((e) => e.name === 'v8.wasm.moduleCacheHit').map((e) => e.args.url.replace(/.*\//, ''));
-  const lazy = (events) => events.filter((e) => e.name === 'wasm.CompileLazy').length;
+  const lazy = (events) => wasmLoad(events).lazy;
   t.diagnostic(`wasm code cache: ${bytes} bytes; first visit: ${first} (${lazy(firstEvents)} functions compiled lazily); `
     + `second: ${second} (${lazy(secondEvents)})`);
   assert.deepEqual(hits(firstEvents), [], 'a fresh profile has nothing cached');

@@ -28,4 +28,34 @@ async function launch() {
   };
 }
 
-module.exports = { launch };
+/* Chromium's trace events (of every process of the browser: the page, its
+ * workers, V8's compile threads) recorded while `during` runs, for the
+ * categories given (default: the timeline's and V8's wasm events, where
+ * v8.wasm.moduleCacheHit and wasm.CompileLazy are). */
+async function traced(page, during, categories = 'disabled-by-default-devtools.timeline,v8.wasm') {
+  const cdp = await page.context().newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (m) => events.push(...m.value));
+  const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', { categories, transferMode: 'ReportEvents' });
+  try {
+    await during();
+  } finally {
+    await cdp.send('Tracing.end');
+    await complete;
+    await cdp.detach();
+  }
+  return events;
+}
+
+/* What a trace says of a page load: hit, whether the runtime's wasm module
+ * (python.wasm, or Pyodide's pyodide.asm.wasm) came from the code cache;
+ * lazy, how many functions V8 compiled on first call. */
+function wasmLoad(events) {
+  return {
+    hit: events.some((e) => e.name === 'v8.wasm.moduleCacheHit' && /(python|pyodide\.asm)\.wasm$/.test(e.args.url)),
+    lazy: events.filter((e) => e.name === 'wasm.CompileLazy').length,
+  };
+}
+
+module.exports = { launch, traced, wasmLoad };
