@@ -156,6 +156,19 @@ static void report(int without_traceback)
     PyErr_Print();
 }
 
+/* larder_page.FUNC(), FUNC(a) or FUNC(a, b) (a or b NULL: fewer
+ * arguments): its result, or NULL with the exception set. */
+static PyObject *page_method(const char *func, const char *a, const char *b)
+{
+    PyObject *page = PyImport_ImportModule("larder_page");
+    PyObject *r = !page ? NULL
+        : !a ? PyObject_CallMethod(page, func, NULL)
+        : !b ? PyObject_CallMethod(page, func, "s", a)
+             : PyObject_CallMethod(page, func, "ss", a, b);
+    Py_XDECREF(page);
+    return r;
+}
+
 /* One slice of idle work (larder_page.warm_up) for the engine to optimise
  * the interpreter's hot code; 0 on success. The signal buffer is not
  * polled meanwhile: an interrupt the page sends is for the user's run that
@@ -164,10 +177,8 @@ EMSCRIPTEN_KEEPALIVE int larder_warm_up(void)
 {
     int polling = Py_EMSCRIPTEN_SIGNAL_HANDLING;
     Py_EMSCRIPTEN_SIGNAL_HANDLING = 0;
-    PyObject *page = PyImport_ImportModule("larder_page");
-    PyObject *r = page ? PyObject_CallMethod(page, "warm_up", NULL) : NULL;
+    PyObject *r = page_method("warm_up", NULL, NULL);
     Py_EMSCRIPTEN_SIGNAL_HANDLING = polling;
-    Py_XDECREF(page);
     if (!r) {
         report(1);
         return -1;
@@ -244,9 +255,7 @@ EMSCRIPTEN_KEEPALIVE int larder_page_call(const char *func, const char *a, const
     free(result_json);
     free(error_line);
     result_json = error_line = NULL;
-    PyObject *page = PyImport_ImportModule("larder_page");
-    PyObject *r = !page ? NULL : b ? PyObject_CallMethod(page, func, "ss", a, b) : PyObject_CallMethod(page, func, "s", a);
-    Py_XDECREF(page);
+    PyObject *r = page_method(func, a, b);
     if (!r) {
         report(1);
         return -1;

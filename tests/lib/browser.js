@@ -48,12 +48,15 @@ async function traced(page, during, categories = 'disabled-by-default-devtools.t
   return events;
 }
 
-/* What a trace says of a page load: hit, whether the runtime's wasm module
- * (python.wasm, or Pyodide's pyodide.asm.wasm) came from the code cache;
- * lazy, how many functions V8 compiled on first call. */
+/* What a trace says of a page load: hits, the file names of the wasm
+ * modules that came from the code cache; hit, whether the runtime's
+ * (python.wasm, or Pyodide's pyodide.asm.wasm) is among them; lazy, how
+ * many functions V8 compiled on first call. */
 function wasmLoad(events) {
+  const hits = events.filter((e) => e.name === 'v8.wasm.moduleCacheHit').map((e) => e.args.url.replace(/.*\//, ''));
   return {
-    hit: events.some((e) => e.name === 'v8.wasm.moduleCacheHit' && /(python|pyodide\.asm)\.wasm$/.test(e.args.url)),
+    hits,
+    hit: hits.some((name) => /^(python|pyodide\.asm)\.wasm$/.test(name)),
     lazy: events.filter((e) => e.name === 'wasm.CompileLazy').length,
   };
 }
