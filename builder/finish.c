@@ -109,28 +109,49 @@ static int add_depend(char ***list, size_t *n, const char *name)
     return 1;
 }
 
-static int has_line(const char *text, const char *name)
+typedef struct text_buf {
+    char *data;
+    size_t len, cap;
+} text_buf;
+
+static int text_append(text_buf *b, const char *s, size_t n)
 {
-    const char *p = text, *end = text + strlen(text), *line;
-    size_t n;
-    while (builder_next_line(&p, end, &line, &n))
-        if (n == strlen(name) && strncmp(line, name, n) == 0)
-            return 1;
-    return 0;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *more = realloc(b->data, cap);
+        if (!more)
+            return 0;
+        b->data = more;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return 1;
 }
 
-/* The stdlib packages (cpython_module entries in dir, a stdlib split's
- * output) that provide a name of imported (one a line): dependencies. */
-static larder_code add_stdlib_depends(const char *dir, const char *imported, char ***depends, size_t *n,
-                                      larder_error *err)
+/* The stdlib split's packages (cpython_module entries in a stdlib split's
+ * output directory) by the import names they provide: provides[i] is
+ * provided by package[i]. */
+typedef struct stdlib_table {
+    names provides, package;
+} stdlib_table;
+
+static void stdlib_table_free(stdlib_table *t)
 {
-    struct dirent **list;  /* sorted: the entry must not depend on the directory's order */
+    names_free(&t->provides);
+    names_free(&t->package);
+}
+
+static larder_code stdlib_table_load(const char *dir, stdlib_table *t, larder_error *err)
+{
+    struct dirent **list;  /* sorted: the result must not depend on the directory's order */
     int count = scandir(dir, &list, NULL, alphasort);
     if (count < 0)
         return larder_fail(err, LARDER_EIO, "--stdlib %s: %s (give the output directory of larder-build "
                            "stdlib)", dir, strerror(errno));
     larder_code rc = LARDER_OK;
-    size_t found = 0;
     for (int i = 0; rc == LARDER_OK && i < count; i++) {
         const struct dirent *e = list[i];
         if (!larder_ends_with(e->d_name, ".json"))
@@ -147,13 +168,24 @@ static larder_code add_stdlib_depends(const char *dir, const char *imported, cha
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "name");
         const cJSON *imports = cJSON_GetObjectItemCaseSensitive(entry, "imports"), *imp;
         if (cJSON_IsString(type) && !strcmp(type->valuestring, "cpython_module") && cJSON_IsString(name)) {
-            found++;
             cJSON_ArrayForEach(imp, imports) {
-                if (cJSON_IsString(imp) && has_line(imported, imp->valuestring)) {
-                    if (!add_depend(depends, n, name->valuestring))
+                if (!cJSON_IsString(imp))
+                    continue;
+                size_t before = t->provides.n;
+                if (!names_add(&t->provides, imp->valuestring, strlen(imp->valuestring)))
+                    rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
+                else if (t->provides.n > before) {
+                    /* a parallel list: no de-duplication */
+                    char **more = realloc(t->package.items, (t->package.n + 1) * sizeof *more);
+                    if (more)
+                        t->package.items = more;
+                    if (!more || !(more[t->package.n] = strdup(name->valuestring)))
                         rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
-                    break;
+                    else
+                        t->package.n++;
                 }
+                if (rc != LARDER_OK)
+                    break;
             }
         }
         cJSON_Delete(entry);
@@ -161,9 +193,98 @@ static larder_code add_stdlib_depends(const char *dir, const char *imported, cha
     for (int i = 0; i < count; i++)
         free(list[i]);
     free(list);
-    if (rc == LARDER_OK && !found)
+    if (rc == LARDER_OK && !t->package.n)
         rc = larder_fail(err, LARDER_EINVAL, "--stdlib %s: no cpython_module entries there (give the "
                          "output directory of larder-build stdlib)", dir);
+    return rc;
+}
+
+/* The stdlib package providing the import name s (len bytes), or NULL. */
+static const char *stdlib_provider(const stdlib_table *t, const char *s, size_t len)
+{
+    for (size_t i = 0; i < t->provides.n && i < t->package.n; i++)
+        if (strlen(t->provides.items[i]) == len && !strncmp(t->provides.items[i], s, len))
+            return t->package.items[i];
+    return NULL;
+}
+
+static int is_depend(char *const *depends, size_t n, const char *name)
+{
+    char key[128];
+    larder_normalize_name(name, key, sizeof key);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(depends[i], key))
+            return 1;
+    return 0;
+}
+
+/* From scan_imports' report: the names importing the package imports, one
+ * a line, up to a line "--modules"; then lines "MODULE NAME...", the names
+ * importing a submodule adds. The stdlib packages among the first become
+ * depends; those among a submodule's (beyond depends) are written into
+ * the package as TOP/.larder-imports, a line "MODULE PACKAGE..." each, for
+ * the loader to fetch when that submodule is imported. */
+static larder_code add_stdlib_imports(larder_fileset *set, const char *dir, const char *report, char ***depends,
+                                      size_t *n_depends, larder_error *err)
+{
+    stdlib_table t = {0};
+    larder_code rc = stdlib_table_load(dir, &t, err);
+    const char *p = report, *end = report + strlen(report), *line;
+    size_t n;
+    while (rc == LARDER_OK && builder_next_line(&p, end, &line, &n) && !(n == 9 && !strncmp(line, "--modules", 9))) {
+        const char *pkg = stdlib_provider(&t, line, n);
+        if (pkg && !add_depend(depends, n_depends, pkg))
+            rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
+    }
+    /* lines come sorted by module, so each top's lines are together */
+    text_buf text = {0};
+    char top[256] = "";
+    for (int more = 1; rc == LARDER_OK && more;) {
+        more = builder_next_line(&p, end, &line, &n);
+        size_t module_len = more ? strcspn(line, " ") : 0, top_len = more ? strcspn(line, ". ") : 0;
+        if (module_len > n)
+            module_len = n;
+        if (top_len > module_len)
+            top_len = module_len;
+        if (*top && (!more || top_len != strlen(top) || strncmp(line, top, top_len))) {
+            char path[300];
+            snprintf(path, sizeof path, "%s/.larder-imports", top);
+            if (text.len)
+                rc = larder_fileset_add(set, path, text.data, text.len, 0644, err);
+            text.len = 0;
+            *top = '\0';
+        }
+        if (!more || rc != LARDER_OK || top_len >= sizeof top)
+            continue;
+        memcpy(top, line, top_len);
+        top[top_len] = '\0';
+        size_t start = text.len;
+        int ok = text_append(&text, line, module_len);
+        names added = {0};
+        for (const char *w = line + module_len; ok && w < line + n;) {
+            while (w < line + n && *w == ' ')
+                w++;
+            size_t wl = 0;
+            while (w + wl < line + n && w[wl] != ' ')
+                wl++;
+            const char *pkg = wl ? stdlib_provider(&t, w, wl) : NULL;
+            size_t before = added.n;
+            if (pkg && !is_depend(*depends, *n_depends, pkg))
+                ok = names_add(&added, pkg, strlen(pkg));
+            if (ok && added.n > before)
+                ok = text_append(&text, " ", 1) && text_append(&text, pkg, strlen(pkg));
+            w += wl;
+        }
+        if (ok && added.n)
+            ok = text_append(&text, "\n", 1);
+        else
+            text.len = start;  /* nothing beyond depends: no line */
+        names_free(&added);
+        if (!ok)
+            rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
+    }
+    free(text.data);
+    stdlib_table_free(&t);
     return rc;
 }
 
@@ -205,7 +326,7 @@ larder_code builder_finish_distribution(larder_fileset *set, const larder_metada
                             opt->keep_sources,
                             (const char *const *)imports.items, opt->stdlib_dir ? imports.n : 0, &imported, err);
     if (rc == LARDER_OK && opt->stdlib_dir && imported)
-        rc = add_stdlib_depends(opt->stdlib_dir, imported, &depends, &n_depends, err);
+        rc = add_stdlib_imports(set, opt->stdlib_dir, imported, &depends, &n_depends, err);
     if (rc != LARDER_OK) {
         larder_prefix(err, rc, "%s", source);
         goto done;

@@ -22,7 +22,11 @@ modules are always there and are never dependencies.
 --imports prints, one a line, the top-level names that importing the given
 top-level names of the package under ROOT imports at module level, by the
 same rules: larder-build --stdlib records the stdlib packages among them as
-dependencies of a package, so the loader fetches them with it.
+dependencies of a package, so the loader fetches them with it. Then a line
+"--modules" and, for each submodule whose import brings more top-level
+names than its package's does, a line "MODULE NAME...": larder-build
+writes the stdlib packages among them into the package (.larder-imports),
+and the loader fetches them all at once when that submodule is imported.
 """
 import _imp
 import argparse
@@ -102,7 +106,7 @@ def module_level_imports(tree, module, is_package):
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module
-            if target and target != "__future__":
+            if target:  # "from __future__ import x" imports __future__ when it runs
                 found.add(target)
                 found.update(f"{target}.{alias.name}" for alias in node.names)
         else:
@@ -110,11 +114,13 @@ def module_level_imports(tree, module, is_package):
     return found
 
 
-def imports_of(modules, top):
-    """Top-level names, other than top, whose modules importing top runs
-    imports of: the bodies of top and of its submodules that those bodies
-    import, transitively (modules: name -> module_level_imports)."""
-    imported, todo, seen = set(), [top], set()
+def imports_of(modules, top, module=None):
+    """Top-level names, other than top, whose modules importing top (or its
+    submodule module) runs imports of: the bodies of top, of the packages on
+    the way to module, of module, and of the submodules of top that those
+    bodies import, transitively (modules: name -> module_level_imports)."""
+    parts = (module or top).split(".")
+    imported, todo, seen = set(), [".".join(parts[:i]) for i in range(1, len(parts) + 1)], set()
     while todo:
         name = todo.pop()
         if name in seen or name not in modules:
@@ -130,7 +136,8 @@ def imports_of(modules, top):
 
 def package_imports(root, tops):
     """For larder-build --stdlib: what importing each of tops (a package's
-    import names) imports at module level, from the .py files under root."""
+    import names) imports at module level, from the .py files under root;
+    and, by submodule, what importing it adds to that."""
     modules = {}
     for dirpath, dirs, files in os.walk(root):
         for f in files:
@@ -146,7 +153,15 @@ def package_imports(root, tops):
     found = set()
     for top in tops:
         found |= imports_of(modules, top)
-    return sorted(found - set(tops))
+    found -= set(tops)
+    more = {}
+    for name in sorted(modules):
+        top = name.split(".")[0]
+        if top in tops and name != top:
+            adds = imports_of(modules, top, name) - found - set(tops)
+            if adds:
+                more[name] = sorted(adds)
+    return sorted(found), more
 
 
 def walk_package(libdir, top):
@@ -164,8 +179,9 @@ def walk_package(libdir, top):
 
 
 def main():
-    if sys.argv[1:2] == ["--imports"]:  # --imports ROOT TOP...: one name a line
-        print("\n".join(package_imports(sys.argv[2], sys.argv[3:])))
+    if sys.argv[1:2] == ["--imports"]:  # --imports ROOT TOP...: one name a line, then --modules
+        found, more = package_imports(sys.argv[2], sys.argv[3:])
+        print("\n".join(found + ["--modules"] + [" ".join([name] + adds) for name, adds in more.items()]))
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("libdir")

@@ -181,6 +181,26 @@ test('--stdlib: the stdlib packages a package imports at module level become its
   assert.match(r.err, /--stdlib .*: no cpython_module entries there \(give the output directory of larder-build stdlib\)/);
 });
 
+test('--stdlib: what importing each submodule adds is written into the package (.larder-imports)', () => {
+  const out = tmpdir();
+  const r = larderBuild(['dist', '-q', '-o', out, '--stdlib', path.join(root, 'build', 'stdlib'), 'python-dateutil']);
+  assert.equal(r.code, 0, r.err);
+  const archive = path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.tar.zst')));
+  const files = execFileSync('sh', ['-c', `zstd -dcq "${archive}" | tar -t`], { encoding: 'utf8' }).split('\n');
+  assert.deepEqual(files.filter((f) => f.endsWith('.larder-imports')), ['dateutil/.larder-imports']);
+  const lines = execFileSync('sh', ['-c', `zstd -dcq "${archive}" | tar -xO dateutil/.larder-imports`], { encoding: 'utf8' })
+    .trim().split('\n');
+  // dateutil/__init__ imports nothing at module level, so its submodules list
+  // every stdlib package they bring, by package name; sorted by module
+  assert.equal(lines.length, 15);
+  assert.deepEqual(lines.map((l) => l.split(' ')[0]), [...lines.map((l) => l.split(' ')[0])].sort());
+  assert.ok(lines.includes('dateutil.easter datetime'), lines[0]);
+  assert.ok(lines.includes('dateutil.rrule calendar datetime functools heapq math re warnings'));
+  // "from __future__ import x" imports __future__ when it runs
+  assert.ok(lines.includes('dateutil.utils __future__ datetime'));
+  fs.rmSync(out, { recursive: true });
+});
+
 test('usage errors exit 2; an unknown distribution exits 1 and names it', () => {
   assert.equal(larderBuild([]).code, 2);
   assert.equal(larderBuild(['frobnicate', 'x']).code, 2);
