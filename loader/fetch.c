@@ -3,11 +3,13 @@
  * persisting the cache go to JS functions that larder-runtime.js installs on
  * the module (larderFetch: synchronous XHR in a Worker, a helper thread
  * under Node; larderProgress; larderPersist: IDBFS syncfs in the
- * background). Only this file differs between the wasm and host loaders.
+ * background); an archive's files are written into MEMFS directly
+ * (write_files). Only this file differs between the wasm and host loaders.
  */
 #include "loader.h"
 
 #include <emscripten.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,90 @@ EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha25
         HEAPU32[len >> 2] = bytes.length;
         return 0;
     } catch (e) {
+        stringToUTF8(String((e && e.message) || e), errbuf, errlen);
+        return 1;
+    }
+});
+
+/* The entries of an archive written straight into MEMFS nodes: a system
+ * call per file costs a trip from wasm to JavaScript and, for every new
+ * name, two ENOENT exceptions thrown inside emscripten's FS (its lookup
+ * throws when a name is missing); this asks for each name once, without
+ * throwing. It relies on MEMFS of emscripten 3.1.6 (the FS name table,
+ * MEMFS.createNode, node.contents/usedBytes), which the runtime pins.
+ * Returns 0 when written, 1 on failure (cause in errbuf, nothing left
+ * behind), 2 when root or a directory on the way is not a plain MEMFS
+ * directory (a mount point, another file system): the loader then writes
+ * the files itself. */
+EM_JS(int, larder_js_write_files, (const char *root_c, const void *entries, int n, int stride, int off_path,
+                                   int off_dir, int off_mode, int off_data, int off_size, char *errbuf,
+                                   int errlen), {
+    const root = UTF8ToString(root_c);
+    const made = [];  /* nodes created, for the rollback */
+    const NOT_HERE = {};
+    const isMemfsDir = (node) => FS.isDir(node.mode) && !node.mounted && node.node_ops === MEMFS.ops_table.dir.node;
+    const child = (parent, name) => {
+        for (let node = FS.nameTable[FS.hashName(parent.id, name)]; node; node = node.name_next)
+            if (node.parent.id === parent.id && node.name === name)
+                return node;
+        return null;
+    };
+    try {
+        let top;
+        try {
+            top = FS.lookupPath(root, { follow: true }).node;
+        } catch (e) {
+            return 2;  /* the loader's own writes report it */
+        }
+        if (!MEMFS.ops_table || !isMemfsDir(top))
+            return 2;
+        const dirs = new Map([["", top]]);
+        const dir = (rel) => {
+            let node = dirs.get(rel);
+            if (node)
+                return node;
+            const cut = rel.lastIndexOf('/');
+            const parent = dir(cut < 0 ? "" : rel.slice(0, cut));
+            const name = rel.slice(cut + 1);
+            node = child(parent, name);
+            if (!node) {
+                node = MEMFS.createNode(parent, name, 0o40755, 0);
+                made.push(node);
+            } else if (FS.isLink(node.mode) || !FS.isDir(node.mode)) {
+                throw new Error(root + '/' + rel + ' exists and is not a directory');
+            } else if (!isMemfsDir(node)) {
+                throw NOT_HERE;
+            }
+            dirs.set(rel, node);
+            return node;
+        };
+        for (let i = 0; i < n; i++) {
+            const e = entries + i * stride;
+            const rel = UTF8ToString(HEAPU32[(e + off_path) >> 2]);
+            if (HEAP32[(e + off_dir) >> 2]) {
+                dir(rel);
+                continue;
+            }
+            const cut = rel.lastIndexOf('/');
+            const parent = dir(cut < 0 ? "" : rel.slice(0, cut));
+            const name = rel.slice(cut + 1);
+            if (child(parent, name))
+                throw new Error(root + '/' + rel + ' already exists: another package installed it (or something '
+                                + 'put a file or link there)');
+            const node = MEMFS.createNode(parent, name, 0o100000 | (HEAPU32[(e + off_mode) >> 2] & 0o777), 0);
+            made.push(node);
+            const data = HEAPU32[(e + off_data) >> 2], size = HEAPU32[(e + off_size) >> 2];
+            node.contents = HEAPU8.slice(data, data + size);
+            node.usedBytes = size;
+        }
+        return 0;
+    } catch (e) {
+        for (let i = made.length - 1; i >= 0; i--) {
+            delete made[i].parent.contents[made[i].name];
+            FS.destroyNode(made[i]);
+        }
+        if (e === NOT_HERE)
+            return 2;
         stringToUTF8(String((e && e.message) || e), errbuf, errlen);
         return 1;
     }
@@ -114,6 +200,24 @@ void platform_installed(void *ctx, const larder_package *p, int from_cache)
 {
     (void)ctx;
     larder_js_installed(p->name, p->version, (double)p->size, !strcmp(p->package_type, "cpython_module"), from_cache);
+}
+
+larder_code platform_write_files(void *ctx, const char *root, const larder_tar_entry *entries, size_t n,
+                                 int *handled, larder_error *err)
+{
+    (void)ctx;
+    char cause[512] = "";
+    *handled = 0;
+    if (n > INT32_MAX)
+        return LARDER_OK;
+    int rc = larder_js_write_files(root, entries, (int)n, (int)sizeof *entries, (int)offsetof(larder_tar_entry, path),
+                                   (int)offsetof(larder_tar_entry, is_dir), (int)offsetof(larder_tar_entry, mode),
+                                   (int)offsetof(larder_tar_entry, data), (int)offsetof(larder_tar_entry, size),
+                                   cause, (int)sizeof cause);
+    if (rc == 2)
+        return LARDER_OK;
+    *handled = 1;
+    return rc == 0 ? LARDER_OK : larder_fail(err, LARDER_EINVAL, "%s", cause);
 }
 
 void platform_warn(void *ctx, const char *message)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_ARCHIVE (1ull << 30)
@@ -30,7 +31,18 @@ struct larder_loader {
     larder_cache *cache;
     char **installed;
     size_t n_installed;
+    larder_loader_stats stats;
 };
+
+/* The monotonic clock in milliseconds, for the stats. */
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+const larder_loader_stats *larder_loader_get_stats(const larder_loader *l) { return &l->stats; }
 
 larder_loader *larder_loader_new(const larder_loader_config *cfg, const larder_index *index,
                                  larder_error *err)
@@ -221,49 +233,38 @@ static int owns_path(const larder_package *p, const char *rel, int is_dir)
     return len > 4 && !strcmp(rel + len - 4, ".pth");
 }
 
-/* Unpack a verified archive into root. Every file must be new: a package
- * never overwrites another's files, and writes only what it owns
- * (owns_path). */
-static larder_code unpack(const larder_package *p, const unsigned char *archive, size_t len,
-                          const char *root, larder_error *err)
+/* Write the entries under root one system call at a time. Every file must
+ * be new: a package never overwrites another's files. Each call is a trip
+ * from wasm to JavaScript, so a directory checked or made for one file is
+ * not checked again for the next file in it (tar lists a directory's files
+ * together), and a file is made with its final mode when the umask allows.
+ * On failure everything written is removed. */
+static larder_code write_entries(const char *root, const larder_tar_entry *entries, size_t n, larder_error *err)
 {
-    void *tar = NULL;
-    size_t tar_len = 0;
-    /* exactly what a tar of these files and entries can be, nothing more */
-    uint64_t declared = p->unpacked_size;  /* absent: 0 bytes of files */
-    if (!p->entries)
-        return larder_fail(err, LARDER_ECORRUPT, "the index entry declares no entries, so the archive cannot be "
-                           "bounded before it is unpacked; the mirror's operator should rebuild it with "
-                           "larder-build");
-    if (declared > MAX_ARCHIVE || p->entries > MAX_ARCHIVE / TAR_ENTRY_OVERHEAD)
-        return larder_fail(err, LARDER_ETOOBIG, "the index declares %llu bytes in %llu entries, above the "
-                           "loader's limit of %llu bytes", (unsigned long long)declared,
-                           (unsigned long long)p->entries, (unsigned long long)MAX_ARCHIVE);
-    uint64_t limit = declared + p->entries * TAR_ENTRY_OVERHEAD + TAR_END;
-    larder_code rc = larder_zstd_decompress(archive, len, (size_t)limit, &tar, &tar_len, err);
-    if (rc != LARDER_OK)
-        return rc;
-    larder_tar_entry *entries = NULL;
-    size_t n = 0;
-    rc = larder_tar_parse(tar, tar_len, declared, &entries, &n, err);
+    larder_code rc = LARDER_OK;
     undo u = {0};
-    for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
-        if (!owns_path(p, entries[i].path, entries[i].is_dir))
-            rc = larder_fail(err, LARDER_ECORRUPT, "the archive writes %s, outside the top-level names the package "
-                             "declares (imports: a package may not install files for another)", entries[i].path);
-    }
+    mode_t mask = umask(0);
+    umask(mask);
+    char known[4096] = "";  /* the last directory made or checked, relative to root */
     for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
         const larder_tar_entry *e = &entries[i];
-        if (e->is_dir) {
-            rc = make_dirs(root, e->path, 1, &u, err);
-            continue;
+        const char *slash = strrchr(e->path, '/');
+        size_t dir_len = e->is_dir ? strlen(e->path) : slash ? (size_t)(slash - e->path) : 0;
+        if (dir_len && !(dir_len == strlen(known) && !strncmp(known, e->path, dir_len))) {
+            if ((rc = make_dirs(root, e->path, e->is_dir, &u, err)) != LARDER_OK)
+                break;
+            if (dir_len < sizeof known) {
+                memcpy(known, e->path, dir_len);
+                known[dir_len] = '\0';
+            }
         }
-        if ((rc = make_dirs(root, e->path, 0, &u, err)) != LARDER_OK)
-            break;
+        if (e->is_dir)
+            continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", root, e->path);
+        mode_t mode = (mode_t)(e->mode & 07777);
         /* created here or refused: never through a link, never over a file */
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
         if (fd < 0) {
             rc = errno == EEXIST ? larder_fail(err, LARDER_EINVAL, "%s already exists: another package installed it "
                                                "(or something put a file or link there)", path)
@@ -283,17 +284,62 @@ static larder_code unpack(const larder_package *p, const unsigned char *archive,
             off += (size_t)w;
         }
         int werr = off < e->size ? (errno ? errno : EIO) : 0;
+        if (!werr && (mode & ~(mode_t)0777 || mode & mask) && fchmod(fd, mode) != 0)
+            werr = errno;
         if (close(fd) != 0 && !werr)
             werr = errno;
-        if (werr) {
+        if (werr)
             rc = larder_fail(err, LARDER_EIO, "cannot write %s: %s", path, strerror(werr));
-            break;
-        }
-        chmod(path, e->mode);
     }
     undo_run(&u, rc != LARDER_OK);
+    return rc;
+}
+
+/* Unpack a verified archive into root: every file new, and only what the
+ * package owns (owns_path); through the platform's write_files hook when it
+ * takes them, else write_entries. */
+static larder_code unpack(larder_loader *l, const larder_package *p, const unsigned char *archive, size_t len,
+                          const char *root, larder_error *err)
+{
+    void *tar = NULL;
+    size_t tar_len = 0;
+    /* exactly what a tar of these files and entries can be, nothing more */
+    uint64_t declared = p->unpacked_size;  /* absent: 0 bytes of files */
+    if (!p->entries)
+        return larder_fail(err, LARDER_ECORRUPT, "the index entry declares no entries, so the archive cannot be "
+                           "bounded before it is unpacked; the mirror's operator should rebuild it with "
+                           "larder-build");
+    if (declared > MAX_ARCHIVE || p->entries > MAX_ARCHIVE / TAR_ENTRY_OVERHEAD)
+        return larder_fail(err, LARDER_ETOOBIG, "the index declares %llu bytes in %llu entries, above the "
+                           "loader's limit of %llu bytes", (unsigned long long)declared,
+                           (unsigned long long)p->entries, (unsigned long long)MAX_ARCHIVE);
+    uint64_t limit = declared + p->entries * TAR_ENTRY_OVERHEAD + TAR_END;
+    double t0 = now_ms();
+    larder_code rc = larder_zstd_decompress(archive, len, (size_t)limit, &tar, &tar_len, err);
+    double t1 = now_ms();
+    l->stats.decompress_ms += t1 - t0;
+    if (rc != LARDER_OK)
+        return rc;
+    larder_tar_entry *entries = NULL;
+    size_t n = 0;
+    rc = larder_tar_parse(tar, tar_len, declared, &entries, &n, err);
+    for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
+        if (!owns_path(p, entries[i].path, entries[i].is_dir))
+            rc = larder_fail(err, LARDER_ECORRUPT, "the archive writes %s, outside the top-level names the package "
+                             "declares (imports: a package may not install files for another)", entries[i].path);
+    }
+    int handled = 0;
+    if (rc == LARDER_OK && l->cfg.write_files)
+        rc = l->cfg.write_files(l->cfg.hook_ctx, root, entries, n, &handled, err);
+    if (rc == LARDER_OK && !handled)
+        rc = write_entries(root, entries, n, err);
+    for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
+        l->stats.files += !entries[i].is_dir;
+        l->stats.unpacked_bytes += entries[i].size;
+    }
     larder_tar_free(entries, n);
     free(tar);
+    l->stats.unpack_ms += now_ms() - t1;
     return rc;
 }
 
@@ -302,7 +348,11 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
                           size_t *len, int *from_cache, larder_error *err)
 {
     *from_cache = 0;
-    if (l->cache && larder_cache_get(l->cache, p->sha256, data, len)) {
+    double t0 = now_ms();
+    int hit = l->cache && larder_cache_get(l->cache, p->sha256, data, len);
+    double t1 = now_ms();
+    l->stats.cache_read_ms += t1 - t0;
+    if (hit) {
         *from_cache = 1;
         return LARDER_OK;
     }
@@ -310,6 +360,12 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
         return larder_fail(err, LARDER_EFETCH, "no way to fetch (offline, and not in the cache)");
     larder_fetch_request req = {url, p->size, p->sha256};
     larder_code rc = l->cfg.fetch(l->cfg.fetch_ctx, &req, data, len, from_cache, err);
+    double t2 = now_ms();
+    /* a platform store (IndexedDB) answers through the fetch hook too */
+    if (*from_cache)
+        l->stats.cache_read_ms += t2 - t1;
+    else
+        l->stats.fetch_ms += t2 - t1;
     if (rc != LARDER_OK)
         return rc;
     if (p->size && *len != p->size)
@@ -317,6 +373,7 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
                          "altered download)", *len, (unsigned long long)p->size);
     else
         rc = larder_verify_sha256(*data, *len, p->sha256, "archive", err);
+    l->stats.verify_ms += now_ms() - t2;
     if (rc != LARDER_OK) {
         free(*data);
         *data = NULL;
@@ -341,18 +398,66 @@ static larder_code install_one(larder_loader *l, const larder_package *p, int *f
     if (!root)
         rc = larder_fail(err, LARDER_EINVAL, "unknown install_dir \"%s\"", p->install_dir);
     else if ((rc = obtain(l, p, url, &data, &len, from_cache, err)) == LARDER_OK
-             && (rc = unpack(p, data, len, root, err)) == LARDER_OK) {
+             && (rc = unpack(l, p, data, len, root, err)) == LARDER_OK) {
         if (l->cache && !*from_cache) {
             larder_error cache_err;
+            double t0 = now_ms();
             if (larder_cache_put(l->cache, p->sha256, data, len, &cache_err) != LARDER_OK && l->cfg.warn)
                 l->cfg.warn(l->cfg.hook_ctx, cache_err.message);  /* the install itself succeeded */
+            l->stats.cache_write_ms += now_ms() - t0;
         }
-        rc = mark_installed(l, p->key, err);
+        if ((rc = mark_installed(l, p->key, err)) == LARDER_OK) {
+            l->stats.packages++;
+            l->stats.from_cache += *from_cache != 0;
+            l->stats.archive_bytes += len;
+        }
     }
     free(data);
     if (rc != LARDER_OK)
         larder_prefix(err, err->code, "cannot load package '%s' %s from %s", p->name, p->version, url);
     return rc;
+}
+
+/* Tell the platform (cfg.prefetch) the archives of order that are neither
+ * installed nor cached, so that it can download them all at once; only
+ * when there are at least min of them. */
+static size_t announce(larder_loader *l, const larder_package *const *order, size_t n_order, size_t min)
+{
+    if (!l->cfg.prefetch)
+        return 0;
+    larder_fetch_request *reqs = calloc(n_order + 1, sizeof *reqs);
+    size_t n_reqs = 0;
+    for (size_t i = 0; reqs && i < n_order; i++) {
+        const larder_package *p = order[i];
+        if (larder_loader_is_installed(l, p->key) || (l->cache && larder_cache_has(l->cache, p->sha256)))
+            continue;
+        char url[4096];
+        archive_url(l, p, url, sizeof url);
+        if ((reqs[n_reqs].url = strdup(url))) {
+            reqs[n_reqs].size = p->size;
+            reqs[n_reqs++].sha256 = p->sha256;
+        }
+    }
+    if (n_reqs >= min)
+        l->cfg.prefetch(l->cfg.hook_ctx, reqs, n_reqs);
+    for (size_t i = 0; i < n_reqs; i++)
+        free((char *)reqs[i].url);
+    free(reqs);
+    return n_reqs >= min ? n_reqs : 0;
+}
+
+larder_code larder_loader_prefetch(larder_loader *l, const char *const *names, size_t n, larder_error *err)
+{
+    const larder_package **order;
+    size_t n_order;
+    double t0 = now_ms();
+    larder_code rc = larder_index_resolve(l->index, names, n, &order, &n_order, err);
+    if (rc != LARDER_OK)
+        return rc;
+    l->stats.prefetched += announce(l, order, n_order, 1);
+    free(order);
+    l->stats.resolve_ms += now_ms() - t0;
+    return LARDER_OK;
 }
 
 larder_code larder_loader_install(larder_loader *l, const char *const *names, size_t n,
@@ -361,31 +466,14 @@ larder_code larder_loader_install(larder_loader *l, const char *const *names, si
     const larder_package **order;
     size_t n_order;
     memset(report, 0, sizeof *report);
+    double t0 = now_ms();
     larder_code rc = larder_index_resolve(l->index, names, n, &order, &n_order, err);
     if (rc != LARDER_OK)
         return rc;
     /* tell the platform everything it will fetch, so it can download the
      * whole closure at once where it can */
-    if (l->cfg.prefetch) {
-        larder_fetch_request *reqs = calloc(n_order + 1, sizeof *reqs);
-        size_t n_reqs = 0;
-        for (size_t i = 0; reqs && i < n_order; i++) {
-            const larder_package *p = order[i];
-            if (larder_loader_is_installed(l, p->key) || (l->cache && larder_cache_has(l->cache, p->sha256)))
-                continue;
-            char url[4096];
-            archive_url(l, p, url, sizeof url);
-            if ((reqs[n_reqs].url = strdup(url))) {
-                reqs[n_reqs].size = p->size;
-                reqs[n_reqs++].sha256 = p->sha256;
-            }
-        }
-        if (n_reqs > 1)
-            l->cfg.prefetch(l->cfg.hook_ctx, reqs, n_reqs);
-        for (size_t i = 0; i < n_reqs; i++)
-            free((char *)reqs[i].url);
-        free(reqs);
-    }
+    (void)announce(l, order, n_order, 2);
+    l->stats.resolve_ms += now_ms() - t0;
     for (size_t i = 0; i < n_order && rc == LARDER_OK; i++) {
         const larder_package *p = order[i];
         if (larder_loader_is_installed(l, p->key))

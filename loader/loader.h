@@ -102,6 +102,15 @@ typedef struct larder_loader_config {
     void (*prefetch)(void *ctx, const larder_fetch_request *reqs, size_t n);
     void (*warn)(void *ctx, const char *message); /* a non-fatal problem (cache write) */
     void (*installed)(void *ctx, const larder_package *package, int from_cache);  /* after each package */
+    /* Write the entries (checked: safe paths the package owns) under root
+     * at once, all or nothing, with the same rules as the loader's own
+     * writes (directories made as needed, never through a link, never over
+     * an existing file). *handled = 0 (and LARDER_OK): the hook cannot
+     * write there, and the loader writes the files one system call at a
+     * time. The wasm runtime's hook writes its in-memory file system
+     * directly (fetch.c). */
+    larder_code (*write_files)(void *ctx, const char *root, const larder_tar_entry *entries, size_t n,
+                               int *handled, larder_error *err);
 } larder_loader_config;
 
 typedef struct larder_loader larder_loader;
@@ -113,6 +122,24 @@ typedef struct larder_install_report {
     int from_cache[LARDER_REPORT_MAX];
 } larder_install_report;
 
+/* Where the loader's time went, summed over its life: milliseconds of the
+ * monotonic clock per step of an install, and what the steps handled. */
+typedef struct larder_loader_stats {
+    uint64_t packages;        /* installed */
+    uint64_t from_cache;      /* of which the archive came from the cache */
+    uint64_t files;           /* regular files written */
+    uint64_t archive_bytes;   /* compressed, fetched or cached */
+    uint64_t unpacked_bytes;  /* file bytes written */
+    uint64_t prefetched;      /* archives announced ahead by larder_loader_prefetch */
+    double resolve_ms;        /* dependency closure, prefetch announcement */
+    double fetch_ms;          /* archives fetched (waiting for the network) */
+    double cache_read_ms;     /* archives read from the cache */
+    double verify_ms;         /* size and sha256 of fetched archives */
+    double decompress_ms;     /* zstd */
+    double unpack_ms;         /* tar parsed, checked, files and directories written */
+    double cache_write_ms;    /* fetched archives put in the cache */
+} larder_loader_stats;
+
 /* A loader over index (borrowed: it must outlive the loader). */
 larder_loader *larder_loader_new(const larder_loader_config *cfg, const larder_index *index,
                                  larder_error *err);
@@ -123,9 +150,15 @@ void larder_loader_free(larder_loader *loader);
  * behind (those before it stay installed). */
 larder_code larder_loader_install(larder_loader *loader, const char *const *names, size_t n,
                                   larder_install_report *report, larder_error *err);
+/* Announce to the platform (cfg.prefetch) the archives that installing
+ * names would fetch, without installing anything: a download started now
+ * is ready when an install asks for it. */
+larder_code larder_loader_prefetch(larder_loader *loader, const char *const *names, size_t n,
+                                   larder_error *err);
 int larder_loader_is_installed(const larder_loader *loader, const char *key);
 size_t larder_loader_installed(const larder_loader *loader, const char *const **names);
 larder_cache *larder_loader_cache(larder_loader *loader);
+const larder_loader_stats *larder_loader_get_stats(const larder_loader *loader);
 
 /* Versions of the linked libraries, for diagnostics. */
 const char *larder_zstd_version(void);

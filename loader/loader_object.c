@@ -64,6 +64,7 @@ static int Loader_init(LoaderObject *self, PyObject *args, PyObject *kwargs)
         .fetch = platform_fetch, .progress = platform_progress,
         .persist = platform_persist, .warn = platform_warn,
         .prefetch = platform_prefetch, .installed = platform_installed,
+        .write_files = platform_write_files,
     };
     larder_error err = {0};
     self->loader = larder_loader_new(&cfg, ix, &err);
@@ -131,6 +132,24 @@ done:
     return result;
 }
 
+static PyObject *Loader_prefetch(LoaderObject *self, PyObject *arg)
+{
+    if (!ready(self))
+        return NULL;
+    PyObject *seq;
+    const char **names;
+    Py_ssize_t n;
+    if (module_names_of(arg, "prefetch() takes a list of package names", &names, &n, &seq) < 0)
+        return NULL;
+    larder_error err = {0};
+    larder_code rc = larder_loader_prefetch(self->loader, names, (size_t)n, &err);
+    PyMem_Free(names);
+    Py_DECREF(seq);
+    if (rc != LARDER_OK)
+        return module_raise(&err);
+    Py_RETURN_NONE;
+}
+
 static PyObject *Loader_is_installed(LoaderObject *self, PyObject *name)
 {
     if (!ready(self))
@@ -160,12 +179,35 @@ static PyObject *Loader_cache_bytes(LoaderObject *self, PyObject *unused)
     return PyLong_FromUnsignedLongLong(c ? larder_cache_bytes(c) : 0);
 }
 
+static PyObject *Loader_stats(LoaderObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (!ready(self))
+        return NULL;
+    const larder_loader_stats *s = larder_loader_get_stats(self->loader);
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:d,s:d,s:d,s:d}",
+                         "packages", (unsigned long long)s->packages,
+                         "from_cache", (unsigned long long)s->from_cache,
+                         "files", (unsigned long long)s->files,
+                         "archive_bytes", (unsigned long long)s->archive_bytes,
+                         "unpacked_bytes", (unsigned long long)s->unpacked_bytes,
+                         "prefetched", (unsigned long long)s->prefetched,
+                         "resolve_ms", s->resolve_ms, "fetch_ms", s->fetch_ms,
+                         "cache_read_ms", s->cache_read_ms, "verify_ms", s->verify_ms,
+                         "decompress_ms", s->decompress_ms, "unpack_ms", s->unpack_ms,
+                         "cache_write_ms", s->cache_write_ms);
+}
+
 static PyMethodDef Loader_methods[] = {
     {"install", (PyCFunction)Loader_install, METH_O,
      "install(names) -> [(name, from_cache)]: install packages and their dependencies."},
+    {"prefetch", (PyCFunction)Loader_prefetch, METH_O,
+     "prefetch(names): start downloading what installing names would fetch; installs nothing."},
     {"is_installed", (PyCFunction)Loader_is_installed, METH_O, "is_installed(name) -> bool"},
     {"installed", (PyCFunction)Loader_installed, METH_NOARGS, "installed() -> names installed so far"},
     {"cache_bytes", (PyCFunction)Loader_cache_bytes, METH_NOARGS, "cache_bytes() -> bytes in the cache"},
+    {"stats", (PyCFunction)Loader_stats, METH_NOARGS,
+     "stats() -> dict: counts and milliseconds per step of every install so far"},
     {NULL, NULL, 0, NULL}
 };
 

@@ -35,5 +35,7 @@ void platform_persist(void *ctx);
 void platform_prefetch(void *ctx, const larder_fetch_request *reqs, size_t n);
 void platform_installed(void *ctx, const larder_package *package, int from_cache);
 void platform_warn(void *ctx, const char *message);
+larder_code platform_write_files(void *ctx, const char *root, const larder_tar_entry *entries, size_t n,
+                                 int *handled, larder_error *err);
 
 #endif

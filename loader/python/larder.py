@@ -8,12 +8,14 @@ locally, the finder asks the index which package provides the module, and
 ``_larder`` fetches (or takes from the cache), verifies, unpacks and installs
 that package and its dependencies before the import goes on.
 
-API: ``install(*names)``, ``available()``, ``installed()``, ``info(name)``;
+API: ``install(*names)``, ``available()``, ``installed()``, ``info(name)``,
+``stats()``;
 errors are ImportError subclasses: ``LoadError`` and its ``FetchError``,
 ``IntegrityError``, ``CorruptError``, ``IndexError``.
 """
 import os
 import sys
+from time import perf_counter as _clock
 
 import _larder
 
@@ -35,6 +37,10 @@ _index = None
 _index_url = None
 _loader = None
 _init_error = None
+_finder_ms = {"install_ms": 0.0, "rescan_ms": 0.0}
+# submodule -> the stdlib packages importing it fetches beyond its package's
+# depends (TOP/.larder-imports of an installed package, from larder-build)
+_submodule_needs = {}
 _PathFinder = sys.modules["_frozen_importlib_external"].PathFinder
 
 
@@ -227,18 +233,67 @@ class _Finder:
             raise ModuleNotFoundError(_missing(fullname), name=fullname)
         if package is None or _loader.is_installed(package):
             return None
-        _loader.install([package])
+        t0 = _clock()
+        _learn(_loader.install([package]))
+        t1 = _clock()
         _invalidate()
-        return _PathFinder.find_spec(fullname, path, target)
+        spec = _PathFinder.find_spec(fullname, path, target)
+        _finder_ms["install_ms"] += (t1 - t0) * 1e3
+        _finder_ms["rescan_ms"] += (_clock() - t1) * 1e3
+        return spec
 
     @classmethod
     def invalidate_caches(cls):
         pass
 
 
+class _Prefetcher:
+    """The first finder on sys.meta_path. When a submodule is about to load
+    whose package listed the stdlib packages it imports (.larder-imports),
+    it starts downloading them all at once; each installs when an import
+    statement of the submodule asks for it (_Finder), from a download
+    already under way instead of one round trip after another. It finds
+    nothing itself."""
+
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        needs = _submodule_needs.pop(fullname, None) if _submodule_needs else None
+        if needs and _loader is not None:
+            try:
+                _loader.prefetch(needs)
+            except LoadError:
+                pass  # a head start only: the import that needs the package reports it, in context
+        return None
+
+    @classmethod
+    def invalidate_caches(cls):
+        pass
+
+
+def _learn(installed):
+    """Read the .larder-imports of the packages just installed (a list of
+    (name, from_cache)); returns installed."""
+    for key, _ in installed:
+        info = _index.get(key)
+        if not info or info["install_dir"] != "site":
+            continue
+        for top in info["imports"]:
+            try:
+                with open(f"{SITE_DIR}/{top}/.larder-imports", encoding="utf-8") as f:
+                    for line in f:
+                        module, *packages = line.split()
+                        if packages:
+                            _submodule_needs[module] = packages
+            except (FileNotFoundError, NotADirectoryError):
+                pass  # a single module, or a package whose submodules import nothing more
+    return installed
+
+
 def _install_finder():
     if not any(f is _Finder for f in sys.meta_path):
         sys.meta_path.append(_Finder)
+    if not any(f is _Prefetcher for f in sys.meta_path):
+        sys.meta_path.insert(0, _Prefetcher)
 
 
 def _require():
@@ -251,9 +306,21 @@ def install(*names):
     """Install packages (and their dependencies) now; returns the list of
     (name, from_cache) actually installed."""
     _require()
-    done = _loader.install(list(names))
+    done = _learn(_loader.install(list(names)))
     _invalidate()
     return done
+
+
+def stats():
+    """Where loading packages took its time in this session: counts
+    (packages, from_cache, files, archive_bytes, unpacked_bytes, and
+    prefetched: archives whose download began ahead of the install) and
+    milliseconds per step of the installs (resolve, fetch, cache_read,
+    verify, decompress, unpack, cache_write), with install_ms, the whole of
+    the installs imports made, and rescan_ms, finding the module afterwards.
+    What an import took beyond these is running the imported code."""
+    _require()
+    return {**_loader.stats(), **{k: round(v, 3) for k, v in _finder_ms.items()}}
 
 
 def available():

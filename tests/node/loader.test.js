@@ -70,6 +70,47 @@ print(larder.info('six')['version'], 'numpy' in larder.available())
   }
 });
 
+test('larder.stats(): what the installs did, counted, and where their time went', async () => {
+  const r = await python(['-c', `
+import larder
+s = larder.stats()
+print(sorted(s))
+print([s[k] for k in ('packages', 'files', 'archive_bytes', 'prefetched')])
+larder.install('six')
+s = larder.stats()
+print(s['packages'], s['from_cache'], s['files'], s['archive_bytes'] == larder.info('six')['size'],
+      s['unpacked_bytes'] == larder.info('six')['unpacked_size'], s['install_ms'] == 0)
+print(all(s[k] >= 0 for k in s if k.endswith('_ms')), s['unpack_ms'] > 0, s['fetch_ms'] > 0)
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "['archive_bytes', 'cache_read_ms', 'cache_write_ms', 'decompress_ms', 'fetch_ms', "
+    + "'files', 'from_cache', 'install_ms', 'packages', 'prefetched', 'rescan_ms', 'resolve_ms', 'unpack_ms', "
+    + "'unpacked_bytes', 'verify_ms']\n[0, 0, 0, 0]\n1 0 4 True True True\nTrue True True\n");
+});
+
+test('a submodule\'s stdlib imports are fetched at once when it is imported (.larder-imports)', async () => {
+  const corpus2 = path.join(work, 'corpus-stdlib');
+  fs.mkdirSync(corpus2);
+  execFileSync(BUILD, ['dist', '-q', '-o', corpus2, '--stdlib', path.join(root, 'build', 'stdlib'), '--depends', 'six',
+    'python-dateutil']);
+  const withImports = path.join(repo, 'with-imports');
+  writeRepo(withImports, { ...entries, ...readEntries(corpus2) }, { key, serial: 6 });
+  server.log.length = 0;
+  const r = await python(['-c', `
+import larder
+import dateutil
+before = larder.stats()
+import dateutil.rrule
+after = larder.stats()
+print(after['prefetched'] - before['prefetched'], after['packages'] - before['packages'])
+print(list(dateutil.rrule.rrule(dateutil.rrule.DAILY, count=2, dtstart=dateutil.rrule.datetime.datetime(2026, 12, 3))))
+`], { indexUrl: `${server.url}/with-imports/index.json` });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '16 20\n[datetime.datetime(2026, 12, 3, 0, 0), datetime.datetime(2026, 12, 4, 0, 0)]\n');
+  const gets = archiveGets();
+  assert.equal(new Set(gets).size, gets.length, `an archive was fetched twice: ${gets}`);
+});
+
 test('a module no package provides is still ModuleNotFoundError', async () => {
   const r = await python(['-c', `
 try:
@@ -195,11 +236,10 @@ except larder.IndexError as e:
 
 /* Archives that a compromised builder or mirror signed into the index: the
  * signature is valid, the contents are hostile. */
-test('hostile archives: ../ entry, absolute path, symlink, decompression bomb, files planted for another package, '
-  + 'a download larger than the index says', async () => {
-  const evil = path.join(repo, 'evil');
-  fs.mkdirSync(evil, { recursive: true });
-  const made = execFileSync('python3', ['-c', `
+/* Python that writes hand-made archives into sys.argv[1]: archive(name,
+ * members, unpacked) with members from file(path, data); print
+ * json.dumps(packages) for their index entries. */
+const ARCHIVES_PY = `
 import hashlib, io, json, subprocess, sys, tarfile
 out, packages = sys.argv[1], {}
 def archive(name, members, unpacked, size=None):
@@ -215,6 +255,22 @@ def archive(name, members, unpacked, size=None):
                       'entries': len(members), 'imports': [name], 'depends': []}
 def file(path, data):
     info = tarfile.TarInfo(path); info.size = len(data); return info, data
+`;
+
+/* A signed repository at repo/NAME with the stdlib, the corpus and the
+ * archives the Python program makes (ARCHIVES_PY); returns its index URL. */
+function handMadeRepo(name, program, serial) {
+  const dir = path.join(repo, `${name}-archives`);
+  fs.mkdirSync(dir, { recursive: true });
+  const made = JSON.parse(execFileSync('python3', ['-c', ARCHIVES_PY + program, dir], { encoding: 'utf8' }));
+  for (const e of Object.values(made)) e._dir = dir;
+  writeRepo(path.join(repo, name), { ...entries, ...made }, { key, serial });
+  return `${server.url}/${name}/index.json`;
+}
+
+test('hostile archives: ../ entry, absolute path, symlink, decompression bomb, files planted for another package, '
+  + 'a download larger than the index says', async () => {
+  const mixedUrl = handMadeRepo('mixed', `
 link = tarfile.TarInfo('evil_link/__init__.py'); link.type = tarfile.SYMTYPE; link.linkname = '/etc/passwd'
 archive('evil_dotdot', [file('evil_dotdot/__init__.py', b'x = 1'), file('../../escaped.py', b'x = 1')], 10)
 archive('evil_abs', [file('/tmp/larder-evil-abs.py', b'x = 1')], 5)
@@ -223,11 +279,7 @@ archive('evil_bomb', [file('evil_bomb/__init__.py', b'\\\\0' * 3000000)], 100)
 archive('evil_plant', [file('evil_plant.py', b'x = 1'), file('six.py', b'raise SystemExit("planted")')], 100)
 archive('evil_big', [file('evil_big.py', bytes(range(256)) * 4000)], 1024000, size=100)
 print(json.dumps(packages))
-`, evil], { encoding: 'utf8' });
-  const evilEntries = JSON.parse(made);
-  for (const e of Object.values(evilEntries)) e._dir = evil;
-  const mixed = path.join(repo, 'mixed');
-  writeRepo(mixed, { ...entries, ...evilEntries }, { key, serial: 9 });
+`, 9);
   const r = await python(['-c', `
 import larder, os, sys
 for name in ('evil_dotdot', 'evil_abs', 'evil_link', 'evil_bomb', 'evil_plant', 'evil_big'):
@@ -241,7 +293,7 @@ site = larder.SITE_DIR
 print(sorted(os.listdir(site)), os.path.exists('/tmp/larder-evil-abs.py'), os.path.exists(site + '/../../escaped.py'))
 import six
 print(six.__version__)
-`], { indexUrl: `${server.url}/mixed/index.json` });
+`], { indexUrl: mixedUrl });
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, [
     'evil_dotdot LoadError True False',
@@ -258,4 +310,33 @@ print(six.__version__)
   assert.match(r.err, /evil_bomb.*above the limit of 15971/);
   assert.match(r.err, /evil_plant.*the archive writes six\.py, outside the top-level names the package declares/);
   assert.match(r.err, /evil_big.*the server sent more than the 100 bytes the index declares; the download was stopped/);
+});
+
+
+test('a package never writes over a file or through a link, and leaves nothing behind when refused', async () => {
+  const url = handMadeRepo('clash', `
+archive('clash', [file('clash/__init__.py', b'x = 1'), file('clash/sub/a.py', b'y = 2'), file('clash/z.py', b'z = 3')], 15)
+archive('clashlink', [file('clashlink/__init__.py', b'x = 1')], 5)
+print(json.dumps(packages))
+`, 10);
+  const r = await python(['-c', `
+import larder, os, sys
+site = larder.SITE_DIR
+os.makedirs(site + '/clash')
+open(site + '/clash/z.py', 'w').write('planted = True')
+os.symlink('/tmp', site + '/clashlink')
+for name in ('clash', 'clashlink'):
+    try:
+        larder.install(name)
+        print(name, 'installed?!')
+    except larder.LoadError as e:
+        print(name, type(e).__name__)
+        print(e, file=sys.stderr)
+print(sorted(os.listdir(site + '/clash')), open(site + '/clash/z.py').read(), os.path.islink(site + '/clashlink'))
+print(larder.installed())
+`], { indexUrl: url });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "clash LoadError\nclashlink LoadError\n['z.py'] planted = True True\n[]\n");
+  assert.match(r.err, /cannot load package 'clash' 1 from .*: \/usr\/local\/lib\/python3\.11\/site-packages\/clash\/z\.py already exists/);
+  assert.match(r.err, /cannot load package 'clashlink' 1 from .*: \/usr\/local\/lib\/python3\.11\/site-packages\/clashlink exists and is not a directory/);
 });
