@@ -18,11 +18,15 @@
  *
  * The archive store ({store: {name, cap}}, the runtime's 'idb' cache): an
  * IndexedDB database of archives keyed by sha256, read one at a time when
- * the interpreter asks for one, so that a start reads nothing of it. A hit is
- * checked (size and sha256) before use, a damaged entry dropped and fetched
- * again; a download is kept when it hashes to the index's digest; the least
- * recently used go beyond cap. {flush: id} answers {flushed: id} once every
- * archive handed over is kept; what cannot be kept is reported as {warn}.
+ * the interpreter asks for one, so that a start reads nothing of it but the
+ * list of digests it holds (an archive not in it goes straight to the
+ * network). A hit is checked (size and sha256) before use, a damaged entry
+ * dropped and fetched again; downloads are kept when they hash to the
+ * index's digest, together in one transaction once the interpreter has
+ * asked for nothing for KEEP_AFTER_MS (an IndexedDB write would hold up the
+ * reads and the fetches of the install under way); the least recently used
+ * go beyond cap. {flush: id} answers {flushed: id} once every archive handed
+ * over is kept; what cannot be kept is reported as {warn}.
  *
  * control: Int32Array [state, length, error length, from store], state 0 =
  * waiting, 1 = length ready, 2 = bytes copied, 3 = failed (error text
@@ -48,7 +52,12 @@ if (inNode) {
 const pending = new Map();  // url -> Promise<{bytes, fromStore}>
 let store = null;           // {name, cap}
 let database = null;        // Promise<IDBDatabase>
-const writes = new Set();   // archives being kept
+let held = null;            // Promise<Set>: the digests of the archives in the store
+const unkept = new Map();   // sha256 -> bytes downloaded, to keep
+const used = new Map();     // sha256 -> size: archives read from the store, their use to record
+const writes = new Set();   // batches being kept
+const KEEP_AFTER_MS = 100;
+let keepTimer = null;
 
 function request(r) {
   return new Promise((resolve, reject) => {
@@ -83,37 +92,76 @@ async function sha256Hex(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-async function stored(sha256, size) {
-  const d = await db();
-  const buffer = await request(d.transaction('archives').objectStore('archives').get(sha256));
-  if (!buffer) return null;
-  const bytes = new Uint8Array(buffer);
+function heldDigests() {
+  if (!held) {
+    held = db().then((d) => request(d.transaction('entries').objectStore('entries').getAllKeys()))
+      .then((keys) => new Set(keys));
+  }
+  return held;
+}
+
+/* The raw buffers of the archives with these digests that the store holds,
+ * read in one transaction: sha256 -> Promise<ArrayBuffer|null>. */
+function readMany(digests) {
+  const all = heldDigests().then(async (heldSet) => {
+    const want = digests.filter((sha) => heldSet.has(sha));
+    if (!want.length) return new Map();
+    const d = await db();
+    const archives = d.transaction('archives').objectStore('archives');
+    const got = await Promise.all(want.map((sha) => request(archives.get(sha))));
+    return new Map(want.map((sha, i) => [sha, got[i]]));
+  });
+  return new Map(digests.map((sha) => [sha, all.then((m) => m.get(sha) || null)]));
+}
+
+/* An archive from the store (buffer: its readMany promise), checked; null
+ * when the store has none or a damaged one (dropped: fetched again). */
+async function stored(sha256, size, buffer) {
+  const raw = await (buffer || readMany([sha256]).get(sha256));
+  if (!raw) return null;
+  const bytes = new Uint8Array(raw);
   if ((size && bytes.length !== size) || await sha256Hex(bytes) !== sha256) {
-    await drop(d, [sha256]);  // damaged: fetched again
+    await drop(await db(), [sha256]);
     return null;
   }
-  const tx = d.transaction('entries', 'readwrite');
-  tx.objectStore('entries').put({ size: bytes.length, used: Date.now() }, sha256);
+  used.set(sha256, bytes.length);  // recorded with the next batch kept
   return bytes;
 }
 
-function drop(d, shas) {
+async function drop(d, shas) {
   const tx = d.transaction(['archives', 'entries'], 'readwrite');
   for (const sha of shas) {
     tx.objectStore('archives').delete(sha);
     tx.objectStore('entries').delete(sha);
   }
-  return done(tx);
+  await done(tx);
+  const digests = await heldDigests();
+  for (const sha of shas) digests.delete(sha);
 }
 
-async function keep(sha256, bytes) {
-  if (await sha256Hex(bytes) !== sha256) return;  // not the index's archive: the loader refuses it, nothing kept
-  if (bytes.length > store.cap) return;
+/* Keep what was downloaded since the last batch and record when the
+ * archives read from the store were used, then evict beyond cap. */
+async function keepHeld() {
+  const batch = [];
+  for (const [sha256, bytes] of unkept) {
+    // not the index's archive: the loader refuses it, nothing kept
+    if (bytes.length <= store.cap && await sha256Hex(bytes) === sha256) batch.push([sha256, bytes]);
+  }
+  unkept.clear();
+  const touched = [...used];
+  used.clear();
+  if (!batch.length && !touched.length) return;
   const d = await db();
   const tx = d.transaction(['archives', 'entries'], 'readwrite');
-  tx.objectStore('archives').put(bytes.slice().buffer, sha256);
-  tx.objectStore('entries').put({ size: bytes.length, used: Date.now() }, sha256);
+  for (const [sha256, size] of touched) tx.objectStore('entries').put({ size, used: Date.now() }, sha256);
+  for (const [sha256, bytes] of batch) {
+    tx.objectStore('archives').put(bytes.slice().buffer, sha256);
+    tx.objectStore('entries').put({ size: bytes.length, used: Date.now() }, sha256);
+  }
   await done(tx);
+  if (!batch.length) return;
+  const digests = await heldDigests();
+  for (const [sha256] of batch) digests.add(sha256);
   const read = d.transaction('entries');
   const [keys, entries] = await Promise.all([request(read.objectStore('entries').getAllKeys()),
     request(read.objectStore('entries').getAll())]);
@@ -129,12 +177,12 @@ async function keep(sha256, bytes) {
   await drop(d, victims);
 }
 
-function obtain({ url, headers, limit, size, sha256 }) {
+function obtain({ url, headers, limit, size, sha256 }, buffer) {
   if (!pending.has(url)) {
     const p = (async () => {
       if (store && sha256) {
         try {
-          const bytes = await stored(sha256, size);
+          const bytes = await stored(sha256, size, buffer);
           if (bytes) return { bytes, fromStore: true };
         } catch (e) {
           post({ warn: `the archive store could not be read (${e.message}); fetching` });
@@ -148,13 +196,7 @@ function obtain({ url, headers, limit, size, sha256 }) {
       }
       if (!response.ok) throw new Error(`HTTP ${response.status}${response.statusText ? ' ' + response.statusText : ''}`);
       const bytes = await readLimited(response, limit);
-      if (store && sha256) {
-        const w = keep(sha256, bytes).catch((e) => {
-          post({ warn: `cannot keep an archive in the store (${e.message}); it will be fetched again` });
-        });
-        writes.add(w);
-        w.then(() => writes.delete(w));
-      }
+      if (store && sha256) unkept.set(sha256, bytes);
       return { bytes, fromStore: false };
     })();
     pending.set(url, p);
@@ -163,16 +205,36 @@ function obtain({ url, headers, limit, size, sha256 }) {
   return pending.get(url);
 }
 
+/* Keep the downloads now (flush), or once the interpreter is quiet. */
+function keepSoon(now) {
+  clearTimeout(keepTimer);
+  keepTimer = null;
+  if (!unkept.size && !used.size) return;
+  if (!now) {
+    keepTimer = setTimeout(() => keepSoon(true), KEEP_AFTER_MS);
+    return;
+  }
+  const w = keepHeld().catch((e) => {
+    post({ warn: `cannot keep archives in the store (${e.message}); they will be fetched again` });
+  });
+  writes.add(w);
+  w.then(() => writes.delete(w));
+}
+
 function wake(control, state) {
   Atomics.store(control, 0, state);
   Atomics.notify(control, 0);
 }
 
 async function handle(m) {
+  keepSoon(m.flush);
   if (m.store) {
     store = m.store;
+    heldDigests().catch(() => {});  // read while the interpreter starts; a failure is reported when used
   } else if (m.prefetch) {
-    for (const item of m.prefetch) obtain(item);
+    const fresh = m.prefetch.filter((item) => !pending.has(item.url));
+    const buffers = store ? readMany(fresh.filter((item) => item.sha256).map((item) => item.sha256)) : new Map();
+    for (const item of fresh) obtain(item, buffers.get(item.sha256));
   } else if (m.fetch) {
     try {
       const { bytes, fromStore } = await obtain({ ...m, url: m.fetch });
@@ -191,6 +253,7 @@ async function handle(m) {
     new Uint8Array(m.data).set(bytes);
     pending.delete(m.deliver);  // delivered once
     wake(m.control, 2);
+    keepSoon(false);
   } else if (m.flush) {
     await Promise.all([...writes]);
     post({ flushed: m.flush });
