@@ -74,10 +74,16 @@ const CODE = "import six, dateutil.parser, pyparsing, fontTools.ttLib\nprint('im
   }
   const logBytes = (which) => servers[which].bytes();
   // the stdlib's share of what larder fetches: its archives by file name
-  const stdlibFiles = new Set(fs.readdirSync(path.join(root, 'build', 'stdlib')).filter((f) => f.endsWith('.tar.zst')));
-  const stdlibBytes = (which, from) => servers[which].requests().slice(from)
-    .filter((l) => stdlibFiles.has(path.basename(l.split(' ')[1])))
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const stdlibDir = path.join(root, 'build', 'stdlib');
+  const stdlibFiles = new Set(fs.readdirSync(stdlibDir).filter((f) => f.endsWith('.tar.zst')));
+  // an archive alone, or several in one bundle (/larder-bundle?files=A,B,...)
+  const stdlibBytes = (which, from) => servers[which].requests().slice(from).reduce((n, l) => {
+    const url = l.split(' ')[1];
+    const bundle = url.match(/\/larder-bundle\?files=(.*)$/);
+    if (!bundle) return n + (stdlibFiles.has(path.basename(url)) ? Number(l.split(' ').pop()) : 0);
+    return n + bundle[1].split(',').map(decodeURIComponent).filter((f) => stdlibFiles.has(f))
+      .reduce((m, f) => m + fs.statSync(path.join(stdlibDir, f)).size, 0);
+  }, 0);
   const rows = { larder: { cold: [], warm: [] }, pyodide: { cold: [], warm: [] } };
   await eachRun(servers, REPS, async (which, phase, page, load) => {
     await load();

@@ -9,7 +9,8 @@
  * runtime's) by Accept-Encoding; CORS, COOP/COEP/CORP so pages can be
  * cross-origin isolated; bearer tokens for a private mirror; bounded
  * connections, request memory and idle time; an access log; a clean stop on
- * SIGINT/SIGTERM.
+ * SIGINT/SIGTERM. /larder-bundle?files=A,B,... sends several archives in one
+ * response (serve_bundle).
  */
 #include "internal.h"
 
@@ -275,6 +276,105 @@ static enum MHD_Result serve_file(server *s, struct MHD_Connection *c, const cha
     return ok;
 }
 
+/* GET /larder-bundle?files=A.tar.zst,B.tar.zst,...: those archives of the
+ * signed tree, one after another in one response, so that a loader that
+ * needs many small archives at once makes one request instead of one each
+ * (it splits them by the sizes its signed index declares and checks each
+ * digest as usual). Names are plain archive names, at most BUNDLE_MAX; any
+ * that is not an archive here makes the whole request a 404. */
+#define BUNDLE_MAX 512
+
+typedef struct bundle {
+    int fds[BUNDLE_MAX];
+    uint64_t sizes[BUNDLE_MAX];
+    size_t n;
+} bundle;
+
+static ssize_t bundle_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    bundle *b = cls;
+    uint64_t at = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (pos < at + b->sizes[i]) {
+            uint64_t left = at + b->sizes[i] - pos;
+            ssize_t got = pread(b->fds[i], buf, max < left ? max : (size_t)left, (off_t)(pos - at));
+            return got > 0 ? got : MHD_CONTENT_READER_END_WITH_ERROR;  /* a file shrank under us */
+        }
+        at += b->sizes[i];
+    }
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void bundle_free(void *cls)
+{
+    bundle *b = cls;
+    for (size_t i = 0; i < b->n; i++)
+        close(b->fds[i]);
+    free(b);
+}
+
+static enum MHD_Result serve_bundle(server *s, struct MHD_Connection *c, const char *method, const char *url)
+{
+    const char *files = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "files");
+    if (!files || !*files)
+        return reply(s, c, method, url, 400, "give the archives: ?files=A.tar.zst,B.tar.zst\n", NULL, NULL);
+    bundle *b = calloc(1, sizeof *b);
+    if (!b)
+        return MHD_NO;
+    uint64_t total = 0;
+    int status = 0;
+    for (const char *p = files; *p && !status;) {
+        size_t n = strcspn(p, ",");
+        char name[256], path[4400];
+        struct stat st;
+        if (b->n == BUNDLE_MAX) {
+            status = 400;
+            break;
+        }
+        if (n == 0 || n >= sizeof name)
+            status = 404;
+        else {
+            memcpy(name, p, n);
+            name[n] = '\0';
+            snprintf(path, sizeof path, "%s/%s", s->public_dir, name);
+            int fd = -1;
+            if (!larder_ends_with_zst(name) || strchr(name, '/') || name[0] == '.'
+                || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                if (fd >= 0)
+                    close(fd);
+                status = 404;
+            } else {
+                b->fds[b->n] = fd;
+                b->sizes[b->n++] = (uint64_t)st.st_size;
+                total += (uint64_t)st.st_size;
+            }
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (status) {
+        bundle_free(b);
+        return reply(s, c, method, url, status, status == 400 ? "at most 512 archives in a bundle\n"
+                     : "not found (a bundle names archives of this mirror: NAME.tar.zst)\n", NULL, NULL);
+    }
+    struct MHD_Response *r = MHD_create_response_from_callback(total, 64 * 1024, bundle_read, b, bundle_free);
+    if (!r) {
+        bundle_free(b);
+        return MHD_NO;
+    }
+    common_headers(r);
+    MHD_add_response_header(r, "Content-Type", "application/octet-stream");
+    /* the archives' names carry their version and build: what they name never changes */
+    MHD_add_response_header(r, "Cache-Control", "public, max-age=31536000, immutable");
+    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    char logged[2048];  /* with the archives it sent (cut at the log's limit) */
+    snprintf(logged, sizeof logged, "%s?files=%s", url, files);
+    access_log(s, c, method, logged, 200, strcmp(method, "HEAD") ? total : 0);
+    return ok;
+}
+
 /* A private mirror's tokens guard its packages (the index, its signature
  * and copies, the archives) and answer 401 for anything else too, found or
  * not, so that a 401 tells nothing. The runtime and the site are the same
@@ -316,9 +416,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return reply(s, c, method, url, 404, "not found\n", NULL, NULL);
     const char *rel = url + 1;
     char path[4400];
-    if (s->n_tokens && needs_token(s, rel) && !authorised(s, c))
+    int is_bundle = !strcmp(rel, "larder-bundle");
+    if (s->n_tokens && (is_bundle || needs_token(s, rel)) && !authorised(s, c))
         return reply(s, c, method, url, 401, "authentication required\n", "WWW-Authenticate",
                      "Bearer realm=\"larder\"");
+    if (is_bundle)
+        return serve_bundle(s, c, method, url);
     /* the runtime */
     if (!strncmp(rel, "runtime/", 8)) {
         if (!s->opt->runtime_dir || !rel[8])

@@ -177,7 +177,105 @@ async function keepHeld() {
   await drop(d, victims);
 }
 
-function obtain({ url, headers, limit, size, sha256 }, buffer) {
+/* Bundles: a prefetch's downloads from one directory of one server (with
+ * the same headers) come in one request, GET DIR/larder-bundle?files=A,B...
+ * (larder-mirror serve answers it: the archives one after another), split
+ * here by the sizes the signed index declares as the bytes arrive. A server
+ * that does not answer it (404 and the like: a static file server) gets one
+ * request per archive from then on; an archive a bundle did not bring in
+ * full is fetched on its own. */
+const BUNDLE_MAX = 512;      // what larder-mirror serve takes in one request
+const unbundled = new Set(); // directories whose server has no bundles
+
+function deferred() {
+  let resolve, reject;
+  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => {});  // a failed bundle part is fetched alone
+  return { promise, resolve, reject };
+}
+
+/* url -> Promise<bytes> for the items of a prefetch that the store does not
+ * hold (buffers: their readMany promises), when two or more can share a
+ * bundle; the others get no entry and are fetched alone. */
+function bundled(items, buffers) {
+  const groups = new Map();
+  for (const item of items) {
+    const cut = item.url.lastIndexOf('/');
+    const dir = item.url.slice(0, cut + 1);
+    if (!(item.size > 0) || unbundled.has(dir)) continue;
+    const key = dir + '\n' + JSON.stringify(item.headers || {});
+    if (!groups.has(key)) groups.set(key, { dir, headers: item.headers, items: [] });
+    groups.get(key).items.push(item);
+  }
+  const parts = new Map();
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.items.length; i += BUNDLE_MAX) {
+      const chunk = group.items.slice(i, i + BUNDLE_MAX);
+      const mine = new Map(chunk.map((item) => [item.url, deferred()]));
+      for (const [url, d] of mine) parts.set(url, d.promise);
+      fetchBundle(group.dir, group.headers, chunk, buffers, mine)
+        .catch((e) => { for (const d of mine.values()) d.reject(e); });
+    }
+  }
+  return parts;
+}
+
+async function fetchBundle(dir, headers, chunk, buffers, parts) {
+  const wanted = [];
+  for (const item of chunk) {
+    const held = buffers && buffers.get(item.sha256);
+    let raw = null;
+    try {
+      raw = held ? await held : null;
+    } catch (e) {
+      raw = null;
+    }
+    if (raw) parts.get(item.url).reject(new Error('in the store'));  // obtain takes it from there
+    else wanted.push(item);
+  }
+  if (wanted.length < 2) throw new Error('nothing to bundle');
+  const names = wanted.map((item) => encodeURIComponent(item.url.slice(dir.length))).join(',');
+  let response;
+  try {
+    response = await fetch(`${dir}larder-bundle?files=${names}`, { headers });
+  } catch (e) {
+    throw new Error(`network error (${(e.cause && e.cause.message) || e.message})`);
+  }
+  if (!response.ok) {
+    if (response.status !== 401 && response.status !== 403) unbundled.add(dir);
+    throw new Error(`HTTP ${response.status}`);
+  }
+  const reader = response.body.getReader();
+  let index = 0;
+  let current = new Uint8Array(wanted[0].size);
+  let filled = 0;
+  for (;;) {
+    const { done: end, value } = await reader.read();
+    if (end) break;
+    let rest = value;
+    while (rest.length) {
+      if (index === wanted.length) {  // more than the index declares: the rest is not trusted
+        reader.cancel().catch(() => {});
+        return;
+      }
+      const take = Math.min(rest.length, current.length - filled);
+      current.set(rest.subarray(0, take), filled);
+      filled += take;
+      rest = rest.subarray(take);
+      if (filled === current.length) {
+        parts.get(wanted[index].url).resolve(current);
+        index++;
+        if (index < wanted.length) {
+          current = new Uint8Array(wanted[index].size);
+          filled = 0;
+        }
+      }
+    }
+  }
+  if (index < wanted.length) throw new Error('the bundle ended early');
+}
+
+function obtain({ url, headers, limit, size, sha256 }, buffer, part) {
   if (!pending.has(url)) {
     const p = (async () => {
       if (store && sha256) {
@@ -186,6 +284,15 @@ function obtain({ url, headers, limit, size, sha256 }, buffer) {
           if (bytes) return { bytes, fromStore: true };
         } catch (e) {
           post({ warn: `the archive store could not be read (${e.message}); fetching` });
+        }
+      }
+      if (part) {
+        try {
+          const bytes = await part;
+          if (store && sha256) unkept.set(sha256, bytes);
+          return { bytes, fromStore: false };
+        } catch (e) {
+          // not in the bundle, or the bundle failed: fetched alone
         }
       }
       let response;
@@ -234,7 +341,8 @@ async function handle(m) {
   } else if (m.prefetch) {
     const fresh = m.prefetch.filter((item) => !pending.has(item.url));
     const buffers = store ? readMany(fresh.filter((item) => item.sha256).map((item) => item.sha256)) : new Map();
-    for (const item of fresh) obtain(item, buffers.get(item.sha256));
+    const parts = fresh.length > 1 ? bundled(fresh, buffers) : new Map();
+    for (const item of fresh) obtain(item, buffers.get(item.sha256), parts.get(item.url));
   } else if (m.fetch) {
     try {
       const { bytes, fromStore } = await obtain({ ...m, url: m.fetch });

@@ -139,6 +139,25 @@ test('serve: headers, conditional and range requests, encodings, traversal', asy
   assert.match(fs.readFileSync(path.join(work, 'access.log'), 'utf8'), /"GET \/six-1\.16\.0-0\.tar\.zst" 206 10/);
 });
 
+test('serve: several archives in one response (/larder-bundle), only archives of the mirror', async () => {
+  const names = ['six-1.16.0-0.tar.zst', 'pyparsing-3.0.9-0.tar.zst'];
+  const files = names.map((n) => fs.readFileSync(path.join(repo, 'public', n)));
+  const got = spawnSync('curl', ['-s', '--max-time', '20', `${base}/larder-bundle?files=${names.join(',')}`]).stdout;
+  assert.ok(got.equals(Buffer.concat(files)), 'the archives one after another, in the order asked');
+  const h = headers(`${base}/larder-bundle?files=${names.join(',')}`);
+  assert.match(h, /^HTTP\/1\.1 200/);
+  assert.match(h, new RegExp(`Content-Length: ${files[0].length + files[1].length}`, 'i'));
+  assert.match(h, /Cross-Origin-Resource-Policy: cross-origin/i);
+  assert.equal(status(`${base}/larder-bundle?files=six-1.16.0-0.tar.zst,no-such-1-0.tar.zst`), '404');
+  assert.equal(status(`${base}/larder-bundle?files=index.json`), '404', 'archives only');
+  assert.equal(status(`${base}/larder-bundle?files=..%2Fcatalog.sqlite,six-1.16.0-0.tar.zst`), '404');
+  assert.equal(status(`${base}/larder-bundle?files=..%2Fpublic%2Fsix-1.16.0-0.tar.zst`), '404');
+  assert.equal(status(`${base}/larder-bundle`), '400');
+  assert.equal(status(`${base}/larder-bundle?files=${Array(513).fill(names[0]).join(',')}`), '400');
+  assert.match(fs.readFileSync(path.join(work, 'access.log'), 'utf8'),
+    new RegExp(`"GET /larder-bundle\\?files=six-1\\.16\\.0-0\\.tar\\.zst,pyparsing-3\\.0\\.9-0\\.tar\\.zst" 200 ${files[0].length + files[1].length}`));
+});
+
 test('serve: precompressed siblings of site and runtime files, never stale ones', async () => {
   const site = path.join(work, 'site-precompressed');
   fs.mkdirSync(site, { recursive: true });
@@ -169,12 +188,19 @@ test('serve: precompressed siblings of site and runtime files, never stale ones'
   }
 });
 
-test('the loader imports through the mirror', async () => {
+test('the loader imports through the mirror, a package and its dependency in one bundle', async () => {
   const key = mirror('keys', '--public').stdout.trim();
+  const log = path.join(work, 'access.log');
+  const before = fs.readFileSync(log, 'utf8').length;
   const r = await run(process.execPath, [path.join(runtime, 'larder-python'), '--index', `${base}/index.json`,
     '--key', key, '-c', 'import dateutil.parser, json, six; print(json.dumps([six.__version__, dateutil.parser.parse("2026-11-25").day]))']);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '["1.16.0", 25]\n');
+  const requests = fs.readFileSync(log, 'utf8').slice(before).split('\n').filter((l) => l.includes('.tar.zst'));
+  // the first install: dateutil and six, dependencies first (the stdlib
+  // packages dateutil.parser imports follow, bundled where several go at once)
+  assert.match(requests[0], /"GET \/larder-bundle\?files=six-1\.16\.0-0\.tar\.zst,python_dateutil-2\.8\.2-0\.tar\.zst" 200 /);
+  assert.ok(!requests.some((l) => /GET \/(six|python_dateutil)-/.test(l)), 'not fetched again alone');
 });
 
 test('export: a static copy that verifies and loads', () => {
@@ -225,6 +251,8 @@ test('a private mirror: no token, 401 that says nothing; the right token, 200', 
     assert.equal(status(`${priv.url}/index.json`), '401');
     assert.ok(!body.includes('six'), 'nothing about the packages leaks');
     assert.equal(status(`${priv.url}/no-such-package.tar.zst`), '401', 'not even whether a file exists');
+    assert.equal(status(`${priv.url}/larder-bundle?files=six-1.16.0-0.tar.zst`), '401');
+    assert.equal(status('-H', `Authorization: Bearer ${token}`, `${priv.url}/larder-bundle?files=six-1.16.0-0.tar.zst`), '200');
     assert.equal(status('-H', 'Authorization: Bearer wrong', `${priv.url}/index.json`), '401');
     assert.equal(status('-H', `Authorization: Bearer ${token}`, `${priv.url}/index.json`), '200');
   } finally {
