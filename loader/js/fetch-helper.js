@@ -8,10 +8,13 @@
  * await a fetch. It posts {prefetch: [{url, headers, limit, size, sha256}]}
  * when it knows what it will need — the helper starts all of them at once —
  * and then, for each archive in turn, {fetch: url, headers, limit, size,
- * sha256, control}: the helper waits for that archive, stores its length
- * (or an error) in the shared control array and wakes the interpreter, which
- * allocates a SharedArrayBuffer of that size and posts {deliver: url, data};
- * the helper copies the bytes in and wakes it again. headers are what to
+ * sha256, control, pool?}: the helper waits for that archive and, when it
+ * fits in pool (a SharedArrayBuffer the interpreter sends when it makes a
+ * new one), copies it there, stores its length in the shared control array
+ * and wakes the interpreter (state 2); an archive that does not fit, or an
+ * error, wakes it with state 1 and the length (or 3 and the error): it then
+ * posts {deliver: url, data} with a pool big enough, and the helper copies
+ * the bytes in and wakes it again. headers are what to
  * send with the URL (a private mirror's token: the interpreter's side
  * decides which URL gets one). Each download stops as soon as it passes its
  * limit (the size the index declares; larder-runtime.js's readLimited).
@@ -29,8 +32,8 @@
  * over is kept; what cannot be kept is reported as {warn}.
  *
  * control: Int32Array [state, length, error length, from store], state 0 =
- * waiting, 1 = length ready, 2 = bytes copied, 3 = failed (error text
- * follows in control as UTF-16 code units from index 4).
+ * waiting, 1 = length ready (the bytes to deliver), 2 = bytes copied, 3 =
+ * failed (error text follows in control as UTF-16 code units from index 4).
  */
 'use strict';
 /* global LarderRuntime */
@@ -57,6 +60,7 @@ const unkept = new Map();   // sha256 -> bytes downloaded, to keep
 const used = new Map();     // sha256 -> size: archives read from the store, their use to record
 const writes = new Set();   // batches being kept
 const KEEP_AFTER_MS = 100;
+let pool = null;            // the interpreter's SharedArrayBuffer for an archive's bytes
 let keepTimer = null;
 
 function request(r) {
@@ -344,11 +348,19 @@ async function handle(m) {
     const parts = fresh.length > 1 ? bundled(fresh, buffers) : new Map();
     for (const item of fresh) obtain(item, buffers.get(item.sha256), parts.get(item.url));
   } else if (m.fetch) {
+    if (m.pool) pool = m.pool;
     try {
       const { bytes, fromStore } = await obtain({ ...m, url: m.fetch });
       Atomics.store(m.control, 1, bytes.length);
       Atomics.store(m.control, 3, fromStore ? 1 : 0);
-      wake(m.control, 1);
+      if (pool && bytes.length <= pool.byteLength) {
+        new Uint8Array(pool).set(bytes);
+        pending.delete(m.fetch);  // delivered once
+        wake(m.control, 2);
+        keepSoon(false);
+      } else {
+        wake(m.control, 1);
+      }
     } catch (e) {
       const text = String(e.message).slice(0, 400);
       Atomics.store(m.control, 2, text.length);
@@ -357,6 +369,7 @@ async function handle(m) {
       wake(m.control, 3);
     }
   } else if (m.deliver) {
+    pool = m.data;
     const { bytes } = await pending.get(m.deliver);
     new Uint8Array(m.data).set(bytes);
     pending.delete(m.deliver);  // delivered once

@@ -199,24 +199,35 @@
     });
     if (store) helper.post({ store });
     const control = new Int32Array(new SharedArrayBuffer(4 * (4 + 400)));
+    /* where the helper puts an archive's bytes: one buffer, grown when an
+     * archive does not fit, and given to the helper only then */
+    let pool = new SharedArrayBuffer(1 << 20);
+    let poolSent = false;
     let flushId = 0;
     return {
       parallel: true,
       prefetch: (items) => helper.post({
         prefetch: items.map(({ url, size, sha256 }) => ({ url, headers: headers(url), limit: limitOf(size), size, sha256 })),
       }),
+      /* The bytes returned are a view of the pool, valid until the next
+       * fetch: the caller copies them (larder_js_fetch: into the wasm heap). */
       fetch: (url, expected, sha256) => {
         Atomics.store(control, 0, 0);
-        helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, control });
+        helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, control,
+          pool: poolSent ? undefined : pool });
+        poolSent = true;
         Atomics.wait(control, 0, 0);
         if (Atomics.load(control, 0) === 3) {
           throw new Error(String.fromCharCode(...control.subarray(4, 4 + Atomics.load(control, 2))));
         }
         const fromStore = Atomics.load(control, 3) === 1;
-        const data = new SharedArrayBuffer(Atomics.load(control, 1));
-        helper.post({ deliver: url, data, control });
-        Atomics.wait(control, 0, 1);
-        return { bytes: new Uint8Array(data).slice(), fromStore };
+        const length = Atomics.load(control, 1);
+        if (Atomics.load(control, 0) === 1) {  // too big for the pool: a bigger one, then the bytes
+          pool = new SharedArrayBuffer(Math.max(length, 2 * pool.byteLength));
+          helper.post({ deliver: url, data: pool, control });
+          Atomics.wait(control, 0, 1);
+        }
+        return { bytes: new Uint8Array(pool, 0, length), fromStore };
       },
       /* resolves when the archives it was given are in its store */
       flush: store ? () => new Promise((resolve) => {

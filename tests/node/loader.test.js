@@ -94,7 +94,8 @@ test('a submodule\'s stdlib imports are fetched at once when it is imported (.la
   execFileSync(BUILD, ['dist', '-q', '-o', corpus2, '--stdlib', path.join(root, 'build', 'stdlib'), '--depends', 'six',
     'python-dateutil']);
   const withImports = path.join(repo, 'with-imports');
-  writeRepo(withImports, { ...entries, ...readEntries(corpus2) }, { key, serial: 6 });
+  const ownKey = makeKey();  // its own key: the serials of the other tests' repositories stay apart
+  writeRepo(withImports, { ...entries, ...readEntries(corpus2) }, { key: ownKey, serial: 1 });
   server.log.length = 0;
   const r = await python(['-c', `
 import larder
@@ -104,7 +105,7 @@ import dateutil.rrule
 after = larder.stats()
 print(after['prefetched'] - before['prefetched'], after['packages'] - before['packages'])
 print(list(dateutil.rrule.rrule(dateutil.rrule.DAILY, count=2, dtstart=dateutil.rrule.datetime.datetime(2026, 12, 3))))
-`], { indexUrl: `${server.url}/with-imports/index.json` });
+`], { indexUrl: `${server.url}/with-imports/index.json`, keyText: ownKey.text });
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '16 20\n[datetime.datetime(2026, 12, 3, 0, 0), datetime.datetime(2026, 12, 4, 0, 0)]\n');
   const gets = archiveGets();
