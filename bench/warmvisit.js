@@ -20,32 +20,18 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFileSync } = require('child_process');
 const { launch, traced, wasmLoad } = require('../tests/lib/browser');
 const { root, runtime } = require('../tests/lib/paths');
-const { median } = require('./lib/pages');
+const { median, playgroundRepo } = require('./lib/pages');
 const serveMirror = require('../tests/lib/mirror-serve');
 
 const REPS = Number(process.env.BENCH_REPS) || 3;
-const MIRROR = path.join(root, 'build', 'bin', 'larder-mirror');
 const CODE = 'import numpy, matplotlib.pyplot\nprint("ok")';
 const IDLE_MS = 3000;
 
 (async () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-warmvisit-'));
-  const repo = path.join(work, 'repo');
-  execFileSync(MIRROR, ['init', repo]);
-  const native = path.join(root, 'build', 'native');
-  const corpus = path.join(root, 'build', 'corpus');
-  const archives = [...fs.readdirSync(native).map((f) => path.join(native, f)),
-    ...fs.readdirSync(corpus).filter((f) => /^(cycler|fonttools|packaging|pyparsing|six|python_dateutil)-/.test(f))
-      .map((f) => path.join(corpus, f))].filter((f) => f.endsWith('.tar.zst'));
-  execFileSync(MIRROR, ['--repo', repo, 'publish', ...archives]);
-  execFileSync(MIRROR, ['--repo', repo, 'sign']);
-  const site = path.join(work, 'site');
-  fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
-  const key = execFileSync(MIRROR, ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
-  fs.writeFileSync(path.join(site, 'config.js'), `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n`);
+  const { repo, site } = playgroundRepo(work);
   const server = await serveMirror.start(repo, ['--runtime', runtime, '--site', site]);
   const rows = { cold: [], warm: [] };
   try {

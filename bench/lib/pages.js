@@ -26,6 +26,28 @@ function makeRepo(work, dirs) {
   return { repo, key: mirror(['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim() };
 }
 
+/* The playground's repository for the browser benchmarks: work/repo made by
+ * larder-mirror init (the runtime's stdlib) with numpy, matplotlib and their
+ * native dependencies (build/native) and the pure-Python packages they need,
+ * fonttools among them (build/corpus), signed; work/site, the playground
+ * pointed at it. {repo, site, key}. */
+function playgroundRepo(work) {
+  const repo = path.join(work, 'repo');
+  mirror(['init', repo]);
+  const native = path.join(root, 'build', 'native');
+  const corpus = path.join(root, 'build', 'corpus');
+  const archives = [...fs.readdirSync(native).map((f) => path.join(native, f)),
+    ...fs.readdirSync(corpus).filter((f) => /^(cycler|fonttools|packaging|pyparsing|six|python_dateutil)-/.test(f))
+      .map((f) => path.join(corpus, f))].filter((f) => f.endsWith('.tar.zst'));
+  mirror(['--repo', repo, 'publish', ...archives]);
+  mirror(['--repo', repo, 'sign']);
+  const site = path.join(work, 'site');
+  fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
+  const key = mirror(['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
+  fs.writeFileSync(path.join(site, 'config.js'), `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n`);
+  return { repo, site, key };
+}
+
 /* The playground for each side: work/site-larder (the mirror's index and key)
  * and work/site-pyodide (Pyodide's files under pyodide/, the worker told to
  * load the packages a run imports when loadImports). */
@@ -85,4 +107,4 @@ function pyodideRuntime(dir) {
   return dir;
 }
 
-module.exports = { median, makeRepo, makeSites, serve, eachRun, pyodideRuntime };
+module.exports = { median, makeRepo, makeSites, playgroundRepo, serve, eachRun, pyodideRuntime };

@@ -240,7 +240,7 @@
   function xhrFetcher(headers) {
     /* A synchronous XHR cannot be stopped part way: the size is checked
      * once the response is complete, before it reaches the interpreter. */
-    const fetchOne = (url, expected) => {
+    const get = (url) => {
       const xhr = new XMLHttpRequest();
       xhr.open('GET', url, false);
       xhr.responseType = 'arraybuffer';
@@ -250,11 +250,58 @@
       } catch (e) {
         throw new Error(`network error (${e.message})`);
       }
+      return xhr;
+    };
+    const fetched = new Map();  // url -> bytes a bundle brought, until asked for
+    const unbundled = new Set(); // directories whose server has no bundles
+    const fetchOne = (url, expected) => {
+      if (fetched.has(url)) {
+        const bytes = fetched.get(url);
+        fetched.delete(url);
+        return { bytes, fromStore: false };
+      }
+      const xhr = get(url);
       if (xhr.status !== 200) throw new Error(`HTTP ${xhr.status}${xhr.statusText ? ' ' + xhr.statusText : ''}`);
       if (xhr.response.byteLength > limitOf(expected)) throw new Error(tooLarge(limitOf(expected)));
       return { bytes: new Uint8Array(xhr.response), fromStore: false };
     };
-    return { parallel: false, prefetch: () => {}, fetch: fetchOne };
+    /* What an install announces comes in one synchronous request where the
+     * server has bundles (larder-mirror serve: /larder-bundle, as in
+     * fetch-helper.js), split by the sizes the index declares; anything
+     * else (a 404 from a static server, a short answer) leaves the archives
+     * to be fetched one by one. */
+    const prefetch = (items) => {
+      const groups = new Map();
+      for (const item of items) {
+        const dir = item.url.slice(0, item.url.lastIndexOf('/') + 1);
+        if (!(item.size > 0) || unbundled.has(dir) || fetched.has(item.url)) continue;
+        const key = dir + '\n' + JSON.stringify(headers(item.url));
+        if (!groups.has(key)) groups.set(key, { dir, items: [] });
+        groups.get(key).items.push(item);
+      }
+      for (const { dir, items: group } of groups.values()) {
+        if (group.length < 2) continue;
+        const names = group.map((item) => encodeURIComponent(item.url.slice(dir.length))).join(',');
+        let xhr;
+        try {
+          xhr = get(`${dir}larder-bundle?files=${names}`);
+        } catch (e) {
+          continue;  // fetched one by one, which reports the error
+        }
+        if (xhr.status !== 200) {
+          if (xhr.status !== 401 && xhr.status !== 403) unbundled.add(dir);
+          continue;
+        }
+        const all = new Uint8Array(xhr.response);
+        if (all.length !== group.reduce((n, item) => n + item.size, 0)) continue;
+        let at = 0;
+        for (const item of group) {
+          fetched.set(item.url, all.subarray(at, at + item.size));
+          at += item.size;
+        }
+      }
+    };
+    return { parallel: false, prefetch, fetch: fetchOne };
   }
 
   function defaultBase() {

@@ -14,6 +14,7 @@ const { serve } = require('../lib/static-server');
 const { launch } = require('../lib/browser');
 const { bin, root, runtime } = require('../lib/paths');
 const { makeKey, readEntries, writeRepo } = require('../lib/repo');
+const serveMirror = require('../lib/mirror-serve');
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-browser-loader-'));
 const key = makeKey();
@@ -131,7 +132,38 @@ test('a load failure reaches the page as a readable ImportError, and a retry rec
   assert.deepEqual(r.stdout, ['1'], r.stderr.join('\n'));
 });
 
-test('a page that is not cross-origin isolated loads one archive after another (synchronous XHR)', async () => {
+test('a page that is not cross-origin isolated gets what an install announces in one request from larder-mirror serve', async () => {
+  // the page and the runtime from a plain server, the packages from a mirror on another origin
+  const repo = path.join(work, 'mirror-repo');
+  const mirrorBin = path.join(bin, 'larder-mirror');
+  execFileSync(mirrorBin, ['init', repo]);
+  const corpus = path.join(work, 'corpus');
+  execFileSync(mirrorBin, ['--repo', repo, 'publish', ...fs.readdirSync(corpus).filter((f) => f.endsWith('.tar.zst'))
+    .map((f) => path.join(corpus, f))]);
+  execFileSync(mirrorBin, ['--repo', repo, 'sign']);
+  const mirrorKey = execFileSync(mirrorBin, ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
+  const log = path.join(work, 'mirror-access.log');
+  const mirror = await serveMirror.start(repo, ['--access-log', log]);
+  const plain = await serve({ isolated: false, routes: { '/runtime/': runtime, '/': path.join(__dirname, 'pages') } });
+  const other = await browser.context.newPage();
+  try {
+    await other.goto(`${plain.url}/loader.html`);
+    assert.equal(await other.evaluate((o) => window.start(o),
+      { indexUrl: `${mirror.url}/index.json`, key: mirrorKey, cache: 'memory' }), 'sequential');
+    const r = await other.evaluate(() => window.runPython('import dateutil.parser, six\nprint(six.__version__)'));
+    assert.deepEqual(r.stdout, ['1.16.0'], r.stderr.join('\n'));
+    const archives = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('.tar.zst'));
+    assert.match(archives[0], /"GET \/larder-bundle\?files=six-1\.16\.0-0\.tar\.zst,python_dateutil-2\.8\.2-0\.tar\.zst" 200 /);
+    assert.ok(!archives.some((l) => /GET \/(six|python_dateutil)-/.test(l)), archives.join('\n'));
+  } finally {
+    await other.close();
+    await plain.close();
+    await serveMirror.stop(mirror);
+  }
+});
+
+test('a page that is not cross-origin isolated loads one archive after another from a server without bundles '
+  + '(synchronous XHR)', async () => {
   const plain = await serve({ isolated: false, routes: { '/runtime/': runtime, '/mirror/': path.join(work, 'repo'), '/': path.join(__dirname, 'pages') } });
   const other = await browser.context.newPage();
   try {
