@@ -41,6 +41,15 @@ _finder_ms = {"install_ms": 0.0, "rescan_ms": 0.0}
 # submodule -> the stdlib packages importing it fetches beyond its package's
 # depends (TOP/.larder-imports of an installed package, from larder-build)
 _submodule_needs = {}
+# What followed a package's import on earlier visits: the packages installed
+# after it (the stdlib modules its code imported, one import statement after
+# another) until the next package of the site was imported. Kept in the cache
+# directory; importing that package again announces them all at once.
+_FOLLOWED = "followed-imports"
+_FOLLOWED_MAX = 1024  # names per package
+_followed = {}        # package -> [packages]
+_following = None     # [package, [packages]]: this visit's record
+_cache_dir = None
 _PathFinder = sys.modules["_frozen_importlib_external"].PathFinder
 
 
@@ -143,6 +152,7 @@ def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_c
     _index = index
     _index_url = index_url
     _loader = _larder.Loader(index, base_url, SITE_DIR, STDLIB_DIR, DYNLIB_DIR, cache_dir, cache_cap)
+    _read_followed(cache_dir)
     _init_error = None
     # the codecs outside the core install into the stdlib directory
     import encodings
@@ -234,7 +244,9 @@ class _Finder:
         if package is None or _loader.is_installed(package):
             return None
         t0 = _clock()
-        _learn(_loader.install([package]))
+        if package in _followed:
+            _prefetch([package] + _followed[package])
+        _follow(package, _learn(_loader.install([package])))
         t1 = _clock()
         _invalidate()
         spec = _PathFinder.find_spec(fullname, path, target)
@@ -245,6 +257,55 @@ class _Finder:
     @classmethod
     def invalidate_caches(cls):
         pass
+
+
+def _prefetch(names):
+    """Announce the archives installing names would fetch (a head start only:
+    the import that needs a package reports its failure, in context)."""
+    try:
+        _loader.prefetch(names)
+    except LoadError:
+        pass
+
+
+def _read_followed(cache_dir):
+    global _cache_dir, _following
+    _cache_dir, _following = cache_dir, None
+    _followed.clear()
+    try:
+        with open(os.path.join(cache_dir, _FOLLOWED), encoding="utf-8") as f:
+            for line in f:
+                package, *names = line.split() or [""]
+                if package:
+                    _followed[package] = names[:_FOLLOWED_MAX]
+    except FileNotFoundError:
+        pass  # nothing followed yet
+
+
+def _follow(package, installed):
+    """Record what the finder installed (package, and the list of (name,
+    from_cache) its install made) in this visit's record of what followed the
+    last package of the site imported; keep the record when it grew."""
+    global _following
+    info = _index.get(package)
+    if info and info["install_dir"] == "site":
+        _following = [package, []]
+        return
+    if _following is None:
+        return
+    names = _following[1]
+    grew = False
+    for name, _ in installed:
+        if name not in names and len(names) < _FOLLOWED_MAX:
+            names.append(name)
+            grew = True
+    if not grew:
+        return
+    _followed[_following[0]] = list(names)
+    path = os.path.join(_cache_dir, _FOLLOWED)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.writelines(f"{key} {' '.join(value)}\n" for key, value in sorted(_followed.items()) if value)
+    os.replace(path + ".tmp", path)
 
 
 class _Prefetcher:
@@ -259,10 +320,7 @@ class _Prefetcher:
     def find_spec(cls, fullname, path=None, target=None):
         needs = _submodule_needs.pop(fullname, None) if _submodule_needs else None
         if needs and _loader is not None:
-            try:
-                _loader.prefetch(needs)
-            except LoadError:
-                pass  # a head start only: the import that needs the package reports it, in context
+            _prefetch(needs)
         return None
 
     @classmethod

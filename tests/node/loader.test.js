@@ -112,6 +112,41 @@ print(list(dateutil.rrule.rrule(dateutil.rrule.DAILY, count=2, dtstart=dateutil.
   assert.equal(new Set(gets).size, gets.length, `an archive was fetched twice: ${gets}`);
 });
 
+test('what followed a package\'s import is kept in the cache and announced at once when it is imported again', async () => {
+  const corpus2 = path.join(work, 'corpus-stdlib');
+  const followKey = makeKey();
+  writeRepo(path.join(repo, 'followed'), { ...entries, ...readEntries(corpus2) }, { key: followKey, serial: 1 });
+  const indexUrl = `${server.url}/followed/index.json`;
+  const first = path.join(work, 'cache-followed');
+  const code = `
+import larder
+import dateutil.rrule
+s = larder.stats()
+print(s['packages'], s['prefetched'])
+`;
+  let r = await python(['-c', code], { cache: first, indexUrl, keyText: followKey.text });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '22 16\n');
+  // python-dateutil, then the 20 stdlib packages its submodule's import statements installed
+  const lines = fs.readFileSync(path.join(first, 'cache', 'followed-imports'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 1);
+  const [pkg, ...names] = lines[0].split(' ');
+  assert.equal(pkg, 'python-dateutil');
+  assert.equal(names.length, 20);
+  assert.ok(['calendar', 'datetime', 're', 'math'].every((n) => names.includes(n)), names.join(' '));
+  // a cache holding only that record: importing dateutil announces its archive, six's and the 20 at once
+  const second = path.join(work, 'cache-followed-2');
+  fs.mkdirSync(path.join(second, 'cache'), { recursive: true });
+  fs.copyFileSync(path.join(first, 'cache', 'followed-imports'), path.join(second, 'cache', 'followed-imports'));
+  r = await python(['-c', `
+import larder
+import dateutil
+print(larder.stats()['prefetched'])
+`], { cache: second, indexUrl, keyText: followKey.text });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '22\n');
+});
+
 test('a module no package provides is still ModuleNotFoundError', async () => {
   const r = await python(['-c', `
 try:
