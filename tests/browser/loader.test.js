@@ -83,10 +83,11 @@ test('the second visit reads no archive at start: the cache is an IndexedDB stor
   await page.evaluate(() => window.saved);
   await page.reload();
   await page.evaluate((o) => window.start(o), options());
-  // what the start put in the interpreter's filesystem: the index, no archive
+  // what the start put in the interpreter's filesystem: the index and what
+  // followed the imports of the first visit (docs/loader.md), no archive
   let r = await page.evaluate(() => window.runPython(
     'import os\nprint(sorted(os.listdir("/larder/cache")))'));
-  assert.deepEqual(r.stdout, ["['index.json', 'index.json.sig']"], r.stderr.join('\n'));
+  assert.deepEqual(r.stdout, ["['followed-imports', 'index.json', 'index.json.sig']"], r.stderr.join('\n'));
   // the store holds the archives of the first visit, each keyed by its sha256
   const index = JSON.parse(fs.readFileSync(path.join(work, 'repo', 'index.json'), 'utf8'));
   const keys = await page.evaluate(() => new Promise((resolve, reject) => {
