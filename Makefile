@@ -382,6 +382,7 @@ bench: runtime tools native pypi corpus $(B)/stdlib/.ok
 	node bench/firstload.js
 	node bench/loadpackage.js
 	node bench/warmvisit.js
+	node bench/imports.js
 	bench/native.sh
 	node bench/cpu.js
 	node bench/cpu-browser.js

@@ -285,7 +285,9 @@ def _read_followed(cache_dir):
 def _follow(package, installed):
     """Record what the finder installed (package, and the list of (name,
     from_cache) its install made) in this visit's record of what followed the
-    last package of the site imported; keep the record when it grew."""
+    last package of the site imported; keep the record (in _FOLLOWED) when it
+    names a package the kept one does not: a visit that repeats the last one
+    writes nothing."""
     global _following
     info = _index.get(package)
     if info and info["install_dir"] == "site":
@@ -294,12 +296,13 @@ def _follow(package, installed):
     if _following is None:
         return
     names = _following[1]
-    grew = False
+    known = _followed.get(_following[0], ())
+    news = False  # a name the kept record lacks: keep this visit's record instead
     for name, _ in installed:
         if name not in names and len(names) < _FOLLOWED_MAX:
             names.append(name)
-            grew = True
-    if not grew:
+            news = news or name not in known
+    if not news:
         return
     _followed[_following[0]] = list(names)
     path = os.path.join(_cache_dir, _FOLLOWED)

@@ -134,6 +134,12 @@ print(s['packages'], s['prefetched'])
   assert.equal(pkg, 'python-dateutil');
   assert.equal(names.length, 20);
   assert.ok(['calendar', 'datetime', 're', 'math'].every((n) => names.includes(n)), names.join(' '));
+  // the same program again: the record stands, nothing is written
+  const kept = path.join(first, 'cache', 'followed-imports');
+  const written = fs.statSync(kept).mtimeMs;
+  r = await python(['-c', code], { cache: first, indexUrl, keyText: followKey.text });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(fs.statSync(kept).mtimeMs, written);
   // a cache holding only that record: importing dateutil announces its archive, six's and the 20 at once
   const second = path.join(work, 'cache-followed-2');
   fs.mkdirSync(path.join(second, 'cache'), { recursive: true });
