@@ -180,8 +180,32 @@ def _init_from_environment():
         print(f"larder: packages cannot be loaded: {error}", file=sys.stderr)
 
 
-def _invalidate():
-    _PathFinder.invalidate_caches()
+def _invalidate(installed=None):
+    """After installs: what importlib.invalidate_caches() does, but only for
+    the directory finders an install can have changed (installed: the list
+    of (name, from_cache) an install returned; None: every finder), so
+    that the others keep their listings: an install writes under its root
+    only its top-level names (and stdlib side modules into lib-dynload)."""
+    if installed is None:
+        _PathFinder.invalidate_caches()
+        return
+    roots, tops = set(), set()  # directories changed; directories changed with all below them
+    for key, _ in installed:
+        info = _index.get(key)
+        root = {"site": SITE_DIR, "stdlib": STDLIB_DIR, "dynlib": DYNLIB_DIR}.get(info and info["install_dir"])
+        if root:
+            roots.add(root)
+            tops.update(f"{root}/{top}" for top in info["imports"])
+            if root == STDLIB_DIR:
+                tops.add(f"{root}/lib-dynload")
+    cache = sys.path_importer_cache
+    for name, finder in list(cache.items()):
+        if finder is None or not os.path.isabs(name):
+            del cache[name]
+        elif (name in roots or name in tops or any(name.startswith(t + "/") for t in tops)) \
+                and hasattr(finder, "invalidate_caches"):
+            finder.invalidate_caches()
+    sys.modules["_frozen_importlib_external"]._NamespacePath._epoch += 1
 
 
 # Stdlib modules this runtime cannot have, and why.
@@ -246,9 +270,10 @@ class _Finder:
         t0 = _clock()
         if package in _followed:
             _prefetch([package] + _followed[package])
-        _follow(package, _learn(_loader.install([package])))
+        installed = _loader.install([package])
+        _follow(package, _learn(installed))
         t1 = _clock()
-        _invalidate()
+        _invalidate(installed)
         spec = _PathFinder.find_spec(fullname, path, target)
         _finder_ms["install_ms"] += (t1 - t0) * 1e3
         _finder_ms["rescan_ms"] += (_clock() - t1) * 1e3
@@ -368,7 +393,7 @@ def install(*names):
     (name, from_cache) actually installed."""
     _require()
     done = _learn(_loader.install(list(names)))
-    _invalidate()
+    _invalidate(done)
     return done
 
 
