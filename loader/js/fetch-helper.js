@@ -8,13 +8,14 @@
  * await a fetch. It posts {prefetch: [{url, headers, limit, size, sha256}]}
  * when it knows what it will need — the helper starts all of them at once —
  * and then, for each archive in turn, {fetch: url, headers, limit, size,
- * sha256, control, pool?}: the helper waits for that archive and, when it
+ * sha256, control?, pool?}: the helper waits for that archive and, when it
  * fits in pool (a SharedArrayBuffer the interpreter sends when it makes a
  * new one), copies it there, stores its length in the shared control array
  * and wakes the interpreter (state 2); an archive that does not fit, or an
  * error, wakes it with state 1 and the length (or 3 and the error): it then
  * posts {deliver: url, data} with a pool big enough, and the helper copies
- * the bytes in and wakes it again. headers are what to
+ * the bytes in and wakes it again. control (below) comes with the first
+ * fetch only, like pool. headers are what to
  * send with the URL (a private mirror's token: the interpreter's side
  * decides which URL gets one). Each download stops as soon as it passes its
  * limit (the size the index declares; larder-runtime.js's readLimited).
@@ -61,6 +62,7 @@ const used = new Map();     // sha256 -> size: archives read from the store, the
 const writes = new Set();   // batches being kept
 const KEEP_AFTER_MS = 100;
 let pool = null;            // the interpreter's SharedArrayBuffer for an archive's bytes
+let control = null;         // its Int32Array for the hand-over (below)
 let keepTimer = null;
 
 function request(r) {
@@ -349,31 +351,32 @@ async function handle(m) {
     for (const item of fresh) obtain(item, buffers.get(item.sha256), parts.get(item.url));
   } else if (m.fetch) {
     if (m.pool) pool = m.pool;
+    if (m.control) control = m.control;
     try {
       const { bytes, fromStore } = await obtain({ ...m, url: m.fetch });
-      Atomics.store(m.control, 1, bytes.length);
-      Atomics.store(m.control, 3, fromStore ? 1 : 0);
+      Atomics.store(control, 1, bytes.length);
+      Atomics.store(control, 3, fromStore ? 1 : 0);
       if (pool && bytes.length <= pool.byteLength) {
         new Uint8Array(pool).set(bytes);
         pending.delete(m.fetch);  // delivered once
-        wake(m.control, 2);
+        wake(control, 2);
         keepSoon(false);
       } else {
-        wake(m.control, 1);
+        wake(control, 1);
       }
     } catch (e) {
       const text = String(e.message).slice(0, 400);
-      Atomics.store(m.control, 2, text.length);
-      for (let i = 0; i < text.length; i++) m.control[4 + i] = text.charCodeAt(i);
+      Atomics.store(control, 2, text.length);
+      for (let i = 0; i < text.length; i++) control[4 + i] = text.charCodeAt(i);
       pending.delete(m.fetch);  // a later attempt fetches again
-      wake(m.control, 3);
+      wake(control, 3);
     }
   } else if (m.deliver) {
     pool = m.data;
     const { bytes } = await pending.get(m.deliver);
     new Uint8Array(m.data).set(bytes);
     pending.delete(m.deliver);  // delivered once
-    wake(m.control, 2);
+    wake(control, 2);
     keepSoon(false);
   } else if (m.flush) {
     await Promise.all([...writes]);

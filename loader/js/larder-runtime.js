@@ -213,8 +213,10 @@
        * fetch: the caller copies them (larder_js_fetch: into the wasm heap). */
       fetch: (url, expected, sha256) => {
         Atomics.store(control, 0, 0);
-        helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, control,
-          pool: poolSent ? undefined : pool });
+        /* the shared control array and pool go once: cloning shared memory
+         * into a message costs more than the rest of it */
+        helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256,
+          control: poolSent ? undefined : control, pool: poolSent ? undefined : pool });
         poolSent = true;
         Atomics.wait(control, 0, 0);
         if (Atomics.load(control, 0) === 3) {
@@ -224,7 +226,7 @@
         const length = Atomics.load(control, 1);
         if (Atomics.load(control, 0) === 1) {  // too big for the pool: a bigger one, then the bytes
           pool = new SharedArrayBuffer(Math.max(length, 2 * pool.byteLength));
-          helper.post({ deliver: url, data: pool, control });
+          helper.post({ deliver: url, data: pool });
           Atomics.wait(control, 0, 1);
         }
         return { bytes: new Uint8Array(pool, 0, length), fromStore };
