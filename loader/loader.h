@@ -134,7 +134,7 @@ typedef struct larder_loader_stats {
     double resolve_ms;        /* dependency closure, prefetch announcement */
     double fetch_ms;          /* archives fetched (waiting for the network) */
     double cache_read_ms;     /* archives read from the cache */
-    double verify_ms;         /* size and sha256 of fetched archives */
+    double verify_ms;         /* size and sha256 of what the fetch hook brought (network or store) */
     double decompress_ms;     /* zstd */
     double unpack_ms;         /* tar parsed, checked, files and directories written */
     double cache_write_ms;    /* fetched archives put in the cache */
