@@ -42,16 +42,19 @@
 const inNode = typeof importScripts !== 'function';
 let post;
 let readLimited;
+let bundleGroups;
+let bundleUrl;
+let noBundles;
 if (inNode) {
   const { parentPort } = require('worker_threads');
   post = (m) => parentPort.postMessage(m);
   parentPort.on('message', (m) => handle(m));
-  ({ readLimited } = require('./larder-runtime.js'));
+  ({ readLimited, bundleGroups, bundleUrl, noBundles } = require('./larder-runtime.js'));
 } else {
   importScripts('larder-runtime.js');
   post = (m) => self.postMessage(m);
   self.onmessage = (event) => handle(event.data);
-  ({ readLimited } = LarderRuntime);
+  ({ readLimited, bundleGroups, bundleUrl, noBundles } = LarderRuntime);
 }
 const pending = new Map();  // url -> Promise<{bytes, fromStore}>
 let store = null;           // {name, cap}
@@ -184,13 +187,11 @@ async function keepHeld() {
 }
 
 /* Bundles: a prefetch's downloads from one directory of one server (with
- * the same headers) come in one request, GET DIR/larder-bundle?files=A,B...
- * (larder-mirror serve answers it: the archives one after another), split
- * here by the sizes the signed index declares as the bytes arrive. A server
- * that does not answer it (404 and the like: a static file server) gets one
- * request per archive from then on; an archive a bundle did not bring in
- * full is fetched on its own. */
-const BUNDLE_MAX = 512;      // what larder-mirror serve takes in one request
+ * the same headers) come in one request (larder-runtime.js bundleGroups),
+ * split here by the sizes the signed index declares as the bytes arrive. A
+ * server that does not answer it (404 and the like: a static file server)
+ * gets one request per archive from then on; an archive a bundle did not
+ * bring in full is fetched on its own. */
 const unbundled = new Set(); // directories whose server has no bundles
 
 function deferred() {
@@ -204,24 +205,12 @@ function deferred() {
  * hold (buffers: their readMany promises), when two or more can share a
  * bundle; the others get no entry and are fetched alone. */
 function bundled(items, buffers) {
-  const groups = new Map();
-  for (const item of items) {
-    const cut = item.url.lastIndexOf('/');
-    const dir = item.url.slice(0, cut + 1);
-    if (!(item.size > 0) || unbundled.has(dir)) continue;
-    const key = dir + '\n' + JSON.stringify(item.headers || {});
-    if (!groups.has(key)) groups.set(key, { dir, headers: item.headers, items: [] });
-    groups.get(key).items.push(item);
-  }
   const parts = new Map();
-  for (const group of groups.values()) {
-    for (let i = 0; i < group.items.length; i += BUNDLE_MAX) {
-      const chunk = group.items.slice(i, i + BUNDLE_MAX);
-      const mine = new Map(chunk.map((item) => [item.url, deferred()]));
-      for (const [url, d] of mine) parts.set(url, d.promise);
-      fetchBundle(group.dir, group.headers, chunk, buffers, mine)
-        .catch((e) => { for (const d of mine.values()) d.reject(e); });
-    }
+  for (const { dir, headers, items: chunk } of bundleGroups(items, (item) => item.headers, unbundled)) {
+    const mine = new Map(chunk.map((item) => [item.url, deferred()]));
+    for (const [url, d] of mine) parts.set(url, d.promise);
+    fetchBundle(dir, headers, chunk, buffers, mine)
+      .catch((e) => { for (const d of mine.values()) d.reject(e); });
   }
   return parts;
 }
@@ -240,15 +229,14 @@ async function fetchBundle(dir, headers, chunk, buffers, parts) {
     else wanted.push(item);
   }
   if (wanted.length < 2) throw new Error('nothing to bundle');
-  const names = wanted.map((item) => encodeURIComponent(item.url.slice(dir.length))).join(',');
   let response;
   try {
-    response = await fetch(`${dir}larder-bundle?files=${names}`, { headers });
+    response = await fetch(bundleUrl(dir, wanted), { headers });
   } catch (e) {
     throw new Error(`network error (${(e.cause && e.cause.message) || e.message})`);
   }
   if (!response.ok) {
-    if (response.status !== 401 && response.status !== 403) unbundled.add(dir);
+    if (noBundles(response.status)) unbundled.add(dir);
     throw new Error(`HTTP ${response.status}`);
   }
   const reader = response.body.getReader();

@@ -95,6 +95,34 @@
       + 'declared size; the download was stopped'
       : `the server sent more than the ${limit} bytes the index declares; the download was stopped`;
   }
+  /* Bundles (larder-mirror serve's GET DIR/larder-bundle?files=A,B,...: the
+   * archives one after another): the archives of items ({url, size}) that
+   * can share one, grouped by directory and request headers (headersOf(item)),
+   * at most BUNDLE_MAX a group (what serve takes), leaving out those of no
+   * known size and directories in unbundled: [{dir, headers, items}]. */
+  const BUNDLE_MAX = 512;
+  function bundleGroups(items, headersOf, unbundled) {
+    const groups = new Map();
+    for (const item of items) {
+      const dir = item.url.slice(0, item.url.lastIndexOf('/') + 1);
+      if (!(item.size > 0) || unbundled.has(dir)) continue;
+      const headers = headersOf(item);
+      const key = dir + '\n' + JSON.stringify(headers || {});
+      if (!groups.has(key)) groups.set(key, { dir, headers, items: [] });
+      groups.get(key).items.push(item);
+    }
+    return [...groups.values()].flatMap(({ dir, headers, items: all }) => {
+      const chunks = [];
+      for (let i = 0; i < all.length; i += BUNDLE_MAX) chunks.push({ dir, headers, items: all.slice(i, i + BUNDLE_MAX) });
+      return chunks;
+    });
+  }
+  const bundleUrl = (dir, items) => `${dir}larder-bundle?files=${items.map((item) => encodeURIComponent(item.url.slice(dir.length))).join(',')}`;
+  /* A bundle refused with status: does the server have none (a static file
+   * server's 404 and the like), so that archives go one by one from then on?
+   * Not for 401/403: the token, not the bundle, was refused. */
+  const noBundles = (status) => status !== 401 && status !== 403;
+
   /* The body of a fetch() response, stopped as soon as it passes limit;
    * a failure while reading is a network error. */
   async function readLimited(response, limit) {
@@ -273,25 +301,17 @@
      * else (a 404 from a static server, a short answer) leaves the archives
      * to be fetched one by one. */
     const prefetch = (items) => {
-      const groups = new Map();
-      for (const item of items) {
-        const dir = item.url.slice(0, item.url.lastIndexOf('/') + 1);
-        if (!(item.size > 0) || unbundled.has(dir) || fetched.has(item.url)) continue;
-        const key = dir + '\n' + JSON.stringify(headers(item.url));
-        if (!groups.has(key)) groups.set(key, { dir, items: [] });
-        groups.get(key).items.push(item);
-      }
-      for (const { dir, items: group } of groups.values()) {
+      const fresh = items.filter((item) => !fetched.has(item.url));
+      for (const { dir, items: group } of bundleGroups(fresh, (item) => headers(item.url), unbundled)) {
         if (group.length < 2) continue;
-        const names = group.map((item) => encodeURIComponent(item.url.slice(dir.length))).join(',');
         let xhr;
         try {
-          xhr = get(`${dir}larder-bundle?files=${names}`);
+          xhr = get(bundleUrl(dir, group));
         } catch (e) {
           continue;  // fetched one by one, which reports the error
         }
         if (xhr.status !== 200) {
-          if (xhr.status !== 401 && xhr.status !== 403) unbundled.add(dir);
+          if (noBundles(xhr.status)) unbundled.add(dir);
           continue;
         }
         const all = new Uint8Array(xhr.response);
@@ -626,7 +646,7 @@
     };
   }
 
-  const api = { start, readLimited };
+  const api = { start, readLimited, bundleGroups, bundleUrl, noBundles };
   if (isNode) module.exports = api;
   else root.LarderRuntime = api;
 })(typeof self !== 'undefined' ? self : this);
