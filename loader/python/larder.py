@@ -180,19 +180,27 @@ def _init_from_environment():
         print(f"larder: packages cannot be loaded: {error}", file=sys.stderr)
 
 
-def _invalidate(installed=None):
+_ROOTS = {"site": SITE_DIR, "stdlib": STDLIB_DIR, "dynlib": DYNLIB_DIR}  # by install_dir
+
+
+def _entries(installed):
+    """(name, index entry) of each package of an install's list of (name,
+    from_cache): what the steps after an install read, looked up once."""
+    return [(key, _index.get(key)) for key, _ in installed]
+
+
+def _invalidate(entries=None):
     """After installs: what importlib.invalidate_caches() does, but only for
-    the directory finders an install can have changed (installed: the list
-    of (name, from_cache) an install returned; None: every finder), so
-    that the others keep their listings: an install writes under its root
-    only its top-level names (and stdlib side modules into lib-dynload)."""
-    if installed is None:
+    the directory finders an install can have changed (entries: _entries()
+    of what it installed; None: every finder), so that the others keep their
+    listings: an install writes under its root only its top-level names (and
+    stdlib side modules into lib-dynload)."""
+    if entries is None:
         _PathFinder.invalidate_caches()
         return
     roots, tops = set(), set()  # directories changed; directories changed with all below them
-    for key, _ in installed:
-        info = _index.get(key)
-        root = {"site": SITE_DIR, "stdlib": STDLIB_DIR, "dynlib": DYNLIB_DIR}.get(info and info["install_dir"])
+    for _, info in entries:
+        root = _ROOTS.get(info and info["install_dir"])
         if root:
             roots.add(root)
             tops.update(f"{root}/{top}" for top in info["imports"])
@@ -270,10 +278,11 @@ class _Finder:
         t0 = _clock()
         if package in _followed:
             _prefetch([package] + _followed[package])
-        installed = _loader.install([package])
-        _follow(package, _learn(installed))
+        entries = _entries(_loader.install([package]))
+        _learn(entries)
+        _follow(package, entries)
         t1 = _clock()
-        _invalidate(installed)
+        _invalidate(entries)
         spec = _PathFinder.find_spec(fullname, path, target)
         _finder_ms["install_ms"] += (t1 - t0) * 1e3
         _finder_ms["rescan_ms"] += (_clock() - t1) * 1e3
@@ -300,22 +309,20 @@ def _read_followed(cache_dir):
     try:
         with open(os.path.join(cache_dir, _FOLLOWED), encoding="utf-8") as f:
             for line in f:
-                package, *names = line.split() or [""]
-                if package:
-                    _followed[package] = names[:_FOLLOWED_MAX]
+                words = line.split()
+                if words:
+                    _followed[words[0]] = words[1:_FOLLOWED_MAX + 1]
     except FileNotFoundError:
         pass  # nothing followed yet
 
 
-def _follow(package, installed):
-    """Record what the finder installed (package, and the list of (name,
-    from_cache) its install made) in this visit's record of what followed the
-    last package of the site imported; keep the record (in _FOLLOWED) when it
-    names a package the kept one does not: a visit that repeats the last one
-    writes nothing."""
+def _follow(package, entries):
+    """Record what the finder installed (package, and _entries() of what its
+    install made) in this visit's record of what followed the last package of
+    the site imported; keep the record (in _FOLLOWED) when it names a package
+    the kept one does not: a visit that repeats the last one writes nothing."""
     global _following
-    info = _index.get(package)
-    if info and info["install_dir"] == "site":
+    if any(key == package and info and info["install_dir"] == "site" for key, info in entries):
         _following = [package, []]
         return
     if _following is None:
@@ -323,7 +330,7 @@ def _follow(package, installed):
     names = _following[1]
     known = _followed.get(_following[0], ())
     news = False  # a name the kept record lacks: keep this visit's record instead
-    for name, _ in installed:
+    for name, _ in entries:
         if name not in names and len(names) < _FOLLOWED_MAX:
             names.append(name)
             news = news or name not in known
@@ -356,11 +363,9 @@ class _Prefetcher:
         pass
 
 
-def _learn(installed):
-    """Read the .larder-imports of the packages just installed (a list of
-    (name, from_cache)); returns installed."""
-    for key, _ in installed:
-        info = _index.get(key)
+def _learn(entries):
+    """Read the .larder-imports of the packages just installed (_entries())."""
+    for _, info in entries:
         if not info or info["install_dir"] != "site":
             continue
         for top in info["imports"]:
@@ -372,7 +377,6 @@ def _learn(installed):
                             _submodule_needs[module] = packages
             except (FileNotFoundError, NotADirectoryError):
                 pass  # a single module, or a package whose submodules import nothing more
-    return installed
 
 
 def _install_finder():
@@ -392,8 +396,10 @@ def install(*names):
     """Install packages (and their dependencies) now; returns the list of
     (name, from_cache) actually installed."""
     _require()
-    done = _learn(_loader.install(list(names)))
-    _invalidate(done)
+    done = _loader.install(list(names))
+    entries = _entries(done)
+    _learn(entries)
+    _invalidate(entries)
     return done
 
 
