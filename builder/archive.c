@@ -3,7 +3,7 @@
  * frame (libzstd, with content size and checksum). Directory entries for
  * every parent are included so an extractor never has to invent them.
  */
-#include "builder.h"
+#include "internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <zstd.h>
 
+/* libarchive's writer into a builder_buf; failed: out of memory */
 typedef struct membuf {
-    unsigned char *data;
-    size_t len, cap;
+    builder_buf buf;
     int failed;
 } membuf;
 
@@ -21,20 +21,10 @@ static la_ssize_t membuf_write(struct archive *a, void *ctx, const void *buf, si
 {
     (void)a;
     membuf *m = ctx;
-    if (m->len + n > m->cap) {
-        size_t cap = m->cap ? m->cap : 65536;
-        while (cap < m->len + n)
-            cap *= 2;
-        unsigned char *data = realloc(m->data, cap);
-        if (!data) {
-            m->failed = 1;
-            return -1;
-        }
-        m->data = data;
-        m->cap = cap;
+    if (!builder_buf_append(&m->buf, buf, n)) {
+        m->failed = 1;
+        return -1;
     }
-    memcpy(m->data + m->len, buf, n);
-    m->len += n;
     return (la_ssize_t)n;
 }
 
@@ -158,7 +148,7 @@ larder_code larder_archive_write(larder_fileset *set, int level, unsigned char *
         goto done;
     }
 
-    size_t bound = ZSTD_compressBound(tar.len);
+    size_t bound = ZSTD_compressBound(tar.buf.len);
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
     unsigned char *z = malloc(bound);
     if (!cctx || !z) {
@@ -170,7 +160,7 @@ larder_code larder_archive_write(larder_fileset *set, int level, unsigned char *
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
-    size_t zlen = ZSTD_compress2(cctx, z, bound, tar.data, tar.len);
+    size_t zlen = ZSTD_compress2(cctx, z, bound, tar.buf.data, tar.buf.len);
     ZSTD_freeCCtx(cctx);
     if (ZSTD_isError(zlen)) {
         free(z);
@@ -187,6 +177,6 @@ done:
     for (size_t i = 0; i < n_dirs; i++)
         free(dirs[i]);
     free(dirs);
-    free(tar.data);
+    free(tar.buf.data);
     return rc;
 }

@@ -109,28 +109,6 @@ static int add_depend(char ***list, size_t *n, const char *name)
     return 1;
 }
 
-typedef struct text_buf {
-    char *data;
-    size_t len, cap;
-} text_buf;
-
-static int text_append(text_buf *b, const char *s, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *more = realloc(b->data, cap);
-        if (!more)
-            return 0;
-        b->data = more;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    return 1;
-}
-
 /* The stdlib split's packages (cpython_module entries in a stdlib split's
  * output directory) by the import names they provide: provides[i] is
  * provided by package[i]. */
@@ -237,7 +215,7 @@ static larder_code add_stdlib_imports(larder_fileset *set, const char *dir, cons
             rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
     }
     /* lines come sorted by module, so each top's lines are together */
-    text_buf text = {0};
+    builder_buf text = {0};
     char top[256] = "";
     for (int more = 1; rc == LARDER_OK && more;) {
         more = builder_next_line(&p, end, &line, &n);
@@ -259,7 +237,7 @@ static larder_code add_stdlib_imports(larder_fileset *set, const char *dir, cons
         memcpy(top, line, top_len);
         top[top_len] = '\0';
         size_t start = text.len;
-        int ok = text_append(&text, line, module_len);
+        int ok = builder_buf_append(&text, line, module_len);
         names added = {0};
         for (const char *w = line + module_len; ok && w < line + n;) {
             while (w < line + n && *w == ' ')
@@ -272,11 +250,11 @@ static larder_code add_stdlib_imports(larder_fileset *set, const char *dir, cons
             if (pkg && !is_depend(*depends, *n_depends, pkg))
                 ok = names_add(&added, pkg, strlen(pkg));
             if (ok && added.n > before)
-                ok = text_append(&text, " ", 1) && text_append(&text, pkg, strlen(pkg));
+                ok = builder_buf_append(&text, " ", 1) && builder_buf_append(&text, pkg, strlen(pkg));
             w += wl;
         }
         if (ok && added.n)
-            ok = text_append(&text, "\n", 1);
+            ok = builder_buf_append(&text, "\n", 1);
         else
             text.len = start;  /* nothing beyond depends: no line */
         names_free(&added);

@@ -4,6 +4,7 @@
 
 #include "builder.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define LARDER_DEFAULT_MAX_FILE (64ull << 20)
@@ -28,6 +29,30 @@ larder_code builder_run_capture(char *const argv[], const char *input, size_t in
  * as builder_run_capture runs a program: *out is what it printed. */
 larder_code builder_run_plan(const char *python, const char *const args[], char **out, size_t *out_len,
                              larder_error *err);
+
+/* A growing buffer in memory: builder_buf_append adds n bytes (doubling the
+ * capacity as needed); 0 when out of memory, the buffer as it was. */
+typedef struct builder_buf {
+    unsigned char *data;
+    size_t len, cap;
+} builder_buf;
+
+static inline int builder_buf_append(builder_buf *b, const void *s, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n)
+            cap *= 2;
+        unsigned char *more = realloc(b->data, cap);
+        if (!more)
+            return 0;
+        b->data = more;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return 1;
+}
 
 /* The lines of a buffer [*p, end): sets *line and *len to the next line,
  * without its "\n" or "\r\n", advances *p past it and returns 1; returns 0
