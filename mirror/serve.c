@@ -338,7 +338,7 @@ static enum MHD_Result serve_bundle(server *s, struct MHD_Connection *c, const c
             name[n] = '\0';
             snprintf(path, sizeof path, "%s/%s", s->public_dir, name);
             int fd = -1;
-            if (!larder_ends_with_zst(name) || strchr(name, '/') || name[0] == '.'
+            if (!larder_ends_with_zst(name) || strchr(name, '/') || !safe_relative(name)
                 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
                 if (fd >= 0)
                     close(fd);
