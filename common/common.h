@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 /* ------------------------------------------------------------------------
@@ -146,5 +147,20 @@ larder_code larder_rm_rf(const char *path, larder_error *err);
 
 /* Create a new private directory named PARENT/PREFIX-XXXXXX into out. */
 larder_code larder_mkdtemp(const char *parent, const char *prefix, char *out, size_t size, larder_error *err);
+
+/* Make room for one more element in *items (*n used of *cap, each size
+ * bytes), doubling; 0 when out of memory (the array is unchanged). */
+static inline int larder_grow_array(void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return 1;
+    size_t more = *cap ? *cap * 2 : 32;
+    void *p = realloc(*(void **)items, more * size);
+    if (!p)
+        return 0;
+    *(void **)items = p;
+    *cap = more;
+    return 1;
+}
 
 #endif

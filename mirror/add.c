@@ -78,7 +78,7 @@ typedef struct resolver {
 
 static larder_code push(resolver *r, const larder_requirement *req, const char *by, larder_error *err)
 {
-    if (!grow_array(&r->queue, r->q_len, &r->q_cap, sizeof *r->queue))
+    if (!larder_grow_array(&r->queue, r->q_len, &r->q_cap, sizeof *r->queue))
         return larder_fail(err, LARDER_ENOMEM, "out of memory");
     r->queue[r->q_len].req = *req;
     snprintf(r->queue[r->q_len].by, sizeof r->queue[r->q_len].by, "%s", by);
@@ -111,7 +111,7 @@ static larder_code get_project(resolver *r, const char *name, const char *by, pr
 {
     project *p = find_project(r, name);
     if (!p) {
-        if (!grow_array(&r->projects, r->n, &r->cap, sizeof *r->projects))
+        if (!larder_grow_array(&r->projects, r->n, &r->cap, sizeof *r->projects))
             return larder_fail(err, LARDER_ENOMEM, "out of memory");
         p = &r->projects[r->n++];
         memset(p, 0, sizeof *p);
@@ -138,7 +138,7 @@ static larder_code get_project(resolver *r, const char *name, const char *by, pr
                 p->listing = l;
             } else {  /* append the other index's files */
                 for (size_t k = 0; k < l.n; k++) {
-                    if (!grow_array(&p->listing.files, p->listing.n, &p->listing.cap, sizeof *l.files))
+                    if (!larder_grow_array(&p->listing.files, p->listing.n, &p->listing.cap, sizeof *l.files))
                         return larder_fail(err, LARDER_ENOMEM, "out of memory");
                     p->listing.files[p->listing.n++] = l.files[k];
                 }
@@ -445,7 +445,7 @@ static int merge_extras(project *p, const char *extras)
 
 static larder_code carry(resolver *r, const pending *item, larder_error *err)
 {
-    if (!grow_array(&r->carried, r->n_carried, &r->cap_carried, sizeof *r->carried))
+    if (!larder_grow_array(&r->carried, r->n_carried, &r->cap_carried, sizeof *r->carried))
         return larder_fail(err, LARDER_ENOMEM, "out of memory");
     r->carried[r->n_carried++] = *item;
     return LARDER_OK;

@@ -46,21 +46,6 @@ larder_code catalog_put(larder_repo *repo, const char *name, const char *version
 /* The repository's private key (keys/signing.pem). */
 larder_signing_key *repo_signing_key(larder_repo *repo, larder_error *err);
 
-/* Make room for one more element in *items (*n used of *cap, each size
- * bytes), doubling; 0 when out of memory (the array is unchanged). */
-static inline int grow_array(void *items, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return 1;
-    size_t more = *cap ? *cap * 2 : 32;
-    void *p = realloc(*(void **)items, more * size);
-    if (!p)
-        return 0;
-    *(void **)items = p;
-    *cap = more;
-    return 1;
-}
-
 /* $LARDER_CACHE (default ~/.cache/larder) into out. */
 const char *larder_cache_root(char *out, size_t size);
 

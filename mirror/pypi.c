@@ -183,7 +183,7 @@ static larder_code add_file(pypi_listing *l, const char *page, const char *filen
                             const char *sha256, const char *requires_python, int yanked, int has_metadata,
                             uint64_t size, larder_error *err)
 {
-    if (!grow_array(&l->files, l->n, &l->cap, sizeof *l->files))
+    if (!larder_grow_array(&l->files, l->n, &l->cap, sizeof *l->files))
         return larder_fail(err, LARDER_ENOMEM, "out of memory");
     pypi_file *f = &l->files[l->n];
     memset(f, 0, sizeof *f);
