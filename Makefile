@@ -95,7 +95,7 @@ INDEX_HOST_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(INDEX_SRCS) index/sign.c)
 HOST_LIBS := -lcjson -lsodium -lcrypto
 BUILDER_SRCS := builder/main.c builder/fileset.c builder/archive.c builder/metadata.c builder/pyc.c \
 	builder/package.c builder/finish.c builder/wheel.c builder/installed.c builder/spawn.c \
-	builder/stdlib.c builder/plan.c builder/version.c builder/sdist.c
+	builder/stdlib.c builder/plan.c builder/version.c builder/sdist.c builder/sidemodule.c
 BUILDER_HDRS := builder/builder.h builder/internal.h
 MIRROR_SRCS := mirror/main.c mirror/repo.c mirror/publish.c mirror/tree.c mirror/maintenance.c mirror/serve.c \
 	mirror/sync.c mirror/lockfile.c mirror/http.c mirror/pypi.c mirror/add.c mirror/catalog.c
@@ -172,7 +172,11 @@ $(B)/fuzz/fuzz_untar: tests/fuzz/fuzz_untar.c loader/untar.c $(COMMON_SRCS) load
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
 		-o $@ $(filter %.c,$^) -lsodium
-fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar
+$(B)/fuzz/fuzz_wasm: tests/fuzz/fuzz_wasm.c builder/sidemodule.c $(COMMON_SRCS) $(BUILDER_HDRS) common/common.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+		-o $@ $(filter %.c,$^) -larchive -lsodium
+fuzz: $(B)/fuzz/fuzz_index $(B)/fuzz/fuzz_untar $(B)/fuzz/fuzz_wasm
 
 test: runtime tools sanitize site native pypi corpus unit fuzz
 	tests/run.sh

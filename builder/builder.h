@@ -58,6 +58,26 @@ larder_code larder_archive_write(larder_fileset *set, int level, unsigned char *
  * 0 when out of memory. */
 size_t larder_archive_entries(larder_fileset *set);
 
+/* What a side module (a wasm .so of a compiled extension, `what` naming it
+ * in errors) imports from the runtime that loads it: its env, GOT.mem and
+ * GOT.func imports, less what it exports itself and what emscripten's
+ * dynamic linker makes (memory, __memory_base, __table_base,
+ * __stack_pointer, __indirect_function_table, invoke_*,
+ * __cxa_find_matching_catch_N). *needs: sorted, malloc'd names (each too).
+ * LARDER_EINVAL when data is not wasm, LARDER_ECORRUPT when it is damaged. */
+larder_code larder_side_module_needs(const unsigned char *data, size_t len, const char *what, char ***needs,
+                                     size_t *n_needs, larder_error *err);
+/* Check every side module of a .tar.zst archive against the runtime in
+ * runtime_dir (its python.symbols: what python.wasm exports, written by the
+ * runtime's link). LARDER_EINVAL names the module and up to 8 missing names
+ * (and says what to do); LARDER_ENOTFOUND when the runtime has no
+ * python.symbols. */
+larder_code larder_check_side_modules(const char *archive, const char *runtime_dir, larder_error *err);
+/* The sorted union of what the side modules of the .tar.zst archives need
+ * (larder_side_module_needs); *needs and each name malloc'd. */
+larder_code larder_archives_needs(const char *const *archives, size_t n, char ***needs, size_t *n_needs,
+                                  larder_error *err);
+
 /* ------------------------------------------------------------------------
  * Metadata and markers
  * ------------------------------------------------------------------------ */

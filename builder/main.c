@@ -29,11 +29,14 @@ static void usage(FILE *to)
           "       larder-build sdist  [OPTIONS] [--with PREFIX]... [--sha256 HEX] FILE|NAME==VERSION...\n"
           "       larder-build stdlib [OPTIONS] --lib DIR --core FILE [--dynload DIR]\n"
           "                           [--sysconfigdata FILE]\n"
+          "       larder-build needs  ARCHIVE.tar.zst...\n"
           "\n"
           "Convert wheels or installed distributions into larder packages: for each, a\n"
           "NAME-VERSION-BUILD.tar.zst archive and its index entry NAME-VERSION-BUILD.json.\n"
           "stdlib splits CPython's stdlib (--lib) into one cpython_module package per\n"
           "top-level module outside the core (--core lists what the core keeps).\n"
+          "needs prints what the archives' side modules import from the runtime (one\n"
+          "name a line): what python.wasm must export for them (builder/runtime/exports.txt).\n"
           "\n"
           "options:\n"
           "  -o, --outdir DIR       write the outputs into DIR (default: .)\n"
@@ -63,6 +66,28 @@ static void usage(FILE *to)
           "      --sysconfigdata F  stdlib: the target's _sysconfigdata module\n"
           "  -q, --quiet            print nothing on success\n"
           "  -h, --help             show this help\n", to);
+}
+
+/* larder-build needs ARCHIVE...: 0, 1 (said why) or 2 (no archive). */
+static int print_needs(const char *const *archives, int n)
+{
+    if (n < 1) {
+        fprintf(stderr, "larder-build needs: give one or more .tar.zst archives\n");
+        return 2;
+    }
+    larder_error err = {0};
+    char **needs;
+    size_t n_needs;
+    if (larder_archives_needs(archives, (size_t)n, &needs, &n_needs, &err) != LARDER_OK) {
+        fprintf(stderr, "larder-build: needs: %s\n", err.message);
+        return 1;
+    }
+    for (size_t i = 0; i < n_needs; i++) {
+        puts(needs[i]);
+        free(needs[i]);
+    }
+    free(needs);
+    return 0;
 }
 
 /* Append value to a NULL-terminated list of at most max; 0 (after saying
@@ -183,8 +208,10 @@ int main(int argc, char **argv)
     int is_wheel = !strcmp(command, "wheel"), is_dist = !strcmp(command, "dist");
     int is_stdlib = !strcmp(command, "stdlib"), is_tree = !strcmp(command, "tree");
     int is_sdist = !strcmp(command, "sdist");
+    if (!strcmp(command, "needs"))
+        return print_needs((const char *const *)argv + optind, argc - optind);
     if (!is_wheel && !is_dist && !is_stdlib && !is_tree && !is_sdist) {
-        fprintf(stderr, "larder-build: unknown command '%s' (wheel, dist, tree, sdist, stdlib)\n", command);
+        fprintf(stderr, "larder-build: unknown command '%s' (wheel, dist, tree, sdist, stdlib, needs)\n", command);
         return 2;
     }
     if ((n_withs || sha256) && !is_sdist) {

@@ -381,7 +381,7 @@ larder_code larder_repo_set_runtime(larder_repo *repo, const char *runtime_dir, 
     }
     free(names);
     if (rc == LARDER_OK)
-        rc = larder_repo_publish(repo, (const char *const *)paths, n, err);
+        rc = repo_publish_for(repo, (const char *const *)paths, n, runtime, err);
     if (rc == LARDER_OK)
         rc = set_config(repo, "runtime", runtime, err);
     for (int i = 0; paths && i < n; i++)

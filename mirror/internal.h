@@ -43,6 +43,11 @@ int larder_ends_with_zst(const char *name);
 larder_code catalog_put(larder_repo *repo, const char *name, const char *version, const char *file_name,
                         const char *sha256, uint64_t size, const char *entry, larder_error *err);
 
+/* larder_repo_publish checking side modules against the runtime in
+ * runtime_dir (NULL: no check), not the repository's configured one. */
+larder_code repo_publish_for(larder_repo *repo, const char *const *archives, int n, const char *runtime_dir,
+                             larder_error *err);
+
 /* The repository's private key (keys/signing.pem). */
 larder_signing_key *repo_signing_key(larder_repo *repo, larder_error *err);
 

@@ -54,7 +54,10 @@ const char *larder_repo_config(const larder_repo *repo, const char *key, const c
  * beside it, as larder-build writes them): the entry is validated, the
  * archive's size and sha256 must match it, the archive goes into the store,
  * and all of them enter the catalog in one transaction (replacing older
- * versions of the same names). Nothing is visible to clients until sign. */
+ * versions of the same names). Nothing is visible to clients until sign.
+ * With a runtime configured, an archive whose side modules import a name
+ * that runtime's python.wasm does not export is refused, naming it
+ * (larder_check_side_modules). */
 larder_code larder_repo_publish(larder_repo *repo, const char *const *archives, int n, larder_error *err);
 
 /* Write a new signed public tree: index.json of every catalog entry with

@@ -51,8 +51,10 @@ static larder_code store_archive(larder_repo *repo, const char *src, const char 
     return rc;
 }
 
-/* Read, validate and store one archive + entry. */
-static larder_code stage(larder_repo *repo, const char *archive, staged *s, larder_error *err)
+/* Read, validate and store one archive + entry; with runtime, its side
+ * modules must import only what that runtime exports. */
+static larder_code stage(larder_repo *repo, const char *archive, const char *runtime, staged *s,
+                         larder_error *err)
 {
     char entry_path[4096];
     size_t n = strlen(archive);
@@ -100,6 +102,8 @@ static larder_code stage(larder_repo *repo, const char *archive, staged *s, lard
             rc = larder_fail(err, LARDER_EINTEGRITY, "%s: %llu bytes, but its entry says %llu", archive,
                              (unsigned long long)size, (unsigned long long)p->size);
     }
+    if (rc == LARDER_OK && runtime)
+        rc = larder_check_side_modules(archive, runtime, err);
     if (rc == LARDER_OK && (rc = store_archive(repo, archive, sha, err)) == LARDER_OK) {
         s->name = strdup(p->key);
         s->version = strdup(p->version);
@@ -117,13 +121,19 @@ static larder_code stage(larder_repo *repo, const char *archive, staged *s, lard
 
 larder_code larder_repo_publish(larder_repo *repo, const char *const *archives, int n, larder_error *err)
 {
+    return repo_publish_for(repo, archives, n, larder_repo_config(repo, "runtime", NULL), err);
+}
+
+larder_code repo_publish_for(larder_repo *repo, const char *const *archives, int n, const char *runtime,
+                             larder_error *err)
+{
     staged *items = calloc((size_t)n + 1, sizeof *items);
     larder_code rc = LARDER_OK;
     int staged_n = 0;
     if (!items)
         return larder_fail(err, LARDER_ENOMEM, "out of memory");
     for (; rc == LARDER_OK && staged_n < n; staged_n++)
-        rc = stage(repo, archives[staged_n], &items[staged_n], err);
+        rc = stage(repo, archives[staged_n], runtime, &items[staged_n], err);
     if (rc == LARDER_OK && (rc = db_exec(repo, "BEGIN IMMEDIATE", err)) == LARDER_OK) {
         for (int i = 0; rc == LARDER_OK && i < n; i++) {
             staged *s = &items[i];

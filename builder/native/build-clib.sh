@@ -49,7 +49,13 @@ libxml2)
     # what lxml needs: no Python bindings, threads, network, compression
     # or ICU (the encodings are libc's iconv)
     autotools --without-python --without-threads --without-thread-alloc --without-http --without-ftp \
-        --without-lzma --without-zlib --without-icu --without-debug --without-modules ;;
+        --without-lzma --without-zlib --without-icu --without-debug --without-modules
+    # libc's iconv goes into libxml2.a, so the modules that convert encodings
+    # link their own copy: python.wasm does not export it (its 150 KB of
+    # charset tables would be in every page's first load)
+    emar x "$(dirname "$(command -v emcc)")/../share/emscripten/cache/sysroot/lib/wasm32-emscripten/pic/libc.a" \
+        iconv.o iconv_close.o
+    emar rs "$work/lib/libxml2.a" iconv.o iconv_close.o ;;
 libxslt)
     autotools --without-python --without-crypto --without-debug --without-debugger --without-plugins \
         --with-libxml-prefix="${1:?build-clib.sh: libxslt needs the libxml2 prefix}" LDFLAGS="-L$1/lib" ;;

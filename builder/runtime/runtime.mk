@@ -15,7 +15,7 @@ LOADER_SRCS := loader/main.c loader/module.c loader/index_object.c loader/loader
 LOADER_OBJS := $(patsubst %.c,$(WASM_OBJ)/%.o,$(LOADER_SRCS))
 LOADER_HDRS := loader/loader.h loader/module.h $(INDEX_HDRS) $(GEN)/selftest_vector.h
 
-RUNTIME_FILES := $(RUNTIME)/python.js $(RUNTIME)/python.wasm \
+RUNTIME_FILES := $(RUNTIME)/python.js $(RUNTIME)/python.wasm $(RUNTIME)/python.symbols \
 	$(RUNTIME)/python311.zip $(RUNTIME)/stdlib-full.zip $(RUNTIME)/lib-dynload/index.txt \
 	$(RUNTIME)/larder-runtime.js $(RUNTIME)/worker.js $(RUNTIME)/fetch-helper.js $(RUNTIME)/larder.js \
 	$(RUNTIME)/larder-python
@@ -75,10 +75,11 @@ $(WASM_OBJ)/%.o: %.c $(LOADER_HDRS) $(CPY)/.ok
 	@mkdir -p $(@D)
 	NODE_PATH=/usr/share/nodejs emcc $(WASM_CFLAGS) -c $< -o $@
 
-# python.wasm is written by the same command as python.js
-$(RUNTIME)/python.wasm: $(RUNTIME)/python.js
+# python.wasm and python.symbols are written by the same command as python.js
+$(RUNTIME)/python.wasm $(RUNTIME)/python.symbols: $(RUNTIME)/python.js
 JS_LIBRARIES := $(LIBFFI)/lib/libffi.js loader/js/jsffi-library.js
-$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/trim-glue.js $(CPY)/.ok $(LIBFFI)/.ok \
+$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/exports.txt $(RT)/trim-glue.js \
+		$(CPY)/.ok $(LIBFFI)/.ok \
 		loader/js/jsffi-library.js
 	$(RT)/link-runtime.sh $(CPY) $(DEPS) $(RUNTIME) $(LOADER_OBJS) $(JS_LIBRARIES)
 

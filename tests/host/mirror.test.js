@@ -472,3 +472,54 @@ test('SIGTERM stops serve cleanly', async () => {
   assert.equal(signal, null);
   assert.equal(code, 0);
 });
+
+/* A side module as bytes: a wasm module importing `imports` ([module, name,
+ * 'func' | 'global' | 'memory']) and defining and exporting one function per
+ * name of `own`. */
+function sideModule(imports, own = []) {
+  const u32 = (n) => { const out = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n); return out; };
+  const str = (s) => [...u32(Buffer.byteLength(s)), ...Buffer.from(s)];
+  const section = (id, body) => [id, ...u32(body.length), ...body];
+  const kinds = { func: [0, 0], global: [3, 0x7f, 1], memory: [2, 0, 1] };
+  const nFuncs = imports.filter((i) => i[2] === 'func').length;
+  return Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [1, 0x60, 0, 0]),  // one type: () -> ()
+    ...section(2, [...u32(imports.length), ...imports.flatMap(([m, n, k]) => [...str(m), ...str(n), ...kinds[k]])]),
+    ...section(3, [...u32(own.length), ...own.map(() => 0)]),
+    ...section(7, [...u32(own.length), ...own.flatMap((n, i) => [...str(n), 0, ...u32(nFuncs + i)])]),
+    ...section(10, [...u32(own.length), ...own.flatMap(() => [2, 0, 0x0b])])]);
+}
+
+test('publish refuses a side module that imports what the runtime does not export, and names it', () => {
+  const dir = path.join(work, 'side');
+  const tree = (name, bytes) => {
+    const src = path.join(dir, name);
+    fs.mkdirSync(path.join(src, name), { recursive: true });
+    fs.writeFileSync(path.join(src, name, '__init__.py'), '');
+    new WebAssembly.Module(bytes);  // valid wasm
+    fs.writeFileSync(path.join(src, name, '_ext.cpython-311-wasm32-emscripten.so'), bytes);
+    execFileSync(BUILD, ['tree', '-q', '-o', dir, '--name', name, '--version', '1.0', src]);
+    return path.join(dir, `${name}-1.0-0.tar.zst`);
+  };
+  // what emscripten's linker provides, what the module defines itself, the C API and libc: fine
+  const good = tree('sidegood', sideModule([['env', 'memory', 'memory'], ['env', '__memory_base', 'global'],
+    ['env', 'invoke_vii', 'func'], ['env', 'PyFloat_FromDouble', 'func'], ['GOT.mem', 'PyExc_TypeError', 'global'],
+    ['env', 'strlen', 'func'], ['GOT.func', 'own_helper', 'global']], ['own_helper']));
+  const bad = tree('sidebad', sideModule([['env', 'PyFloat_FromDouble', 'func'], ['env', 'llabs', 'func'],
+    ['GOT.mem', 'no_such_table', 'global']]));
+  const needs = spawnSync(BUILD, ['needs', good, bad], { encoding: 'utf8' });
+  assert.equal(needs.status, 0, needs.stderr);
+  assert.equal(needs.stdout, ['PyExc_TypeError', 'PyFloat_FromDouble', 'llabs', 'no_such_table', 'strlen', ''].join('\n'));
+
+  const side = path.join(work, 'side-repo');
+  const init = spawnSync(MIRROR, ['init', side, '--runtime', runtime], { encoding: 'utf8' });
+  assert.equal(init.status, 0, `the runtime's whole stdlib passes the check: ${init.stderr}`);
+  const publish = (...archives) => spawnSync(MIRROR, ['--repo', side, 'publish', ...archives], { encoding: 'utf8' });
+  const r = publish(good, bad);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /sidebad-1\.0-0\.tar\.zst: sidebad\/_ext\.cpython-311-wasm32-emscripten\.so imports 2 names that the runtime \S+ does not export: llabs, no_such_table; .*builder\/runtime\/exports\.txt/);
+  const list = () => spawnSync(MIRROR, ['--repo', side, 'list'], { encoding: 'utf8' }).stdout;
+  assert.doesNotMatch(list(), /sidegood|sidebad/, 'all or nothing: the good one is not published either');
+  assert.equal(publish(good).status, 0);
+  assert.match(list(), /^sidegood +1\.0 /m);
+});

@@ -144,9 +144,11 @@ except TypeError as e:
 
 test('the C libraries built from Debian sources work: zlib, bz2, lzma, sqlite3, decimal, expat', () => {
   const r = python(['-c', `
-import zlib, bz2, lzma, sqlite3, decimal, xml.etree.ElementTree as ET, json, hashlib
+import zlib, bz2, lzma, sqlite3, decimal, xml.etree.ElementTree as ET, json, hashlib, binascii
 blob = b'larder' * 1000
 assert zlib.decompress(zlib.compress(blob)) == blob
+# binascii's crc32 is zlib's, which python.wasm exports for it (builder/runtime/exports.txt)
+assert binascii.crc32(blob) == zlib.crc32(blob) == 1715302045, binascii.crc32(blob)
 assert bz2.decompress(bz2.compress(blob)) == blob
 assert lzma.decompress(lzma.compress(blob)) == blob
 db = sqlite3.connect(':memory:')
@@ -238,4 +240,17 @@ test('run() keeps __main__ between calls and survives errors and SystemExit', as
   assert.equal(py.run('raise SystemExit(2)'), false);
   assert.equal(py.run('print(x + 2)'), true);
   assert.deepEqual(out, ['21', '22']);
+});
+
+test('python.wasm exports the C API and builder/runtime/exports.txt, no more', () => {
+  const mod = new WebAssembly.Module(fs.readFileSync(path.join(runtime, 'python.wasm')));
+  const symbols = fs.readFileSync(path.join(runtime, 'python.symbols'), 'utf8').trim().split('\n');
+  const glue = fs.readFileSync(path.join(runtime, 'python.js'), 'utf8');
+  const wasmExports = new Set(WebAssembly.Module.exports(mod).map((e) => e.name));
+  // every name promised to side modules is a wasm export or a JS function the glue puts on Module
+  const missing = symbols.filter((s) => !wasmExports.has(s) && !glue.includes(`Module["_${s}"]=`));
+  assert.deepEqual(missing, []);
+  assert.ok(symbols.includes('PyFloat_FromDouble') && symbols.includes('PyExc_TypeError') && symbols.includes('getaddrinfo'));
+  // what side modules need and nothing else of libc: none of libc++'s 4,600 symbols, no iconv (libxml2 carries it)
+  assert.deepEqual([...wasmExports].filter((n) => n.startsWith('_ZNSt') || n.startsWith('iconv')), []);
 });
