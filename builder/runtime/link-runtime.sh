@@ -69,6 +69,9 @@ mv "$out/python.symbols.tmp" "$out/python.symbols"
 mv "$out/python.js.tmp.wasm" "$out/python.wasm"
 sed 's/python\.js\.tmp\.wasm/python.wasm/g' "$out/python.js.tmp.js" > "$out/python.js.tmp2.js"
 rm -f "$out/python.js.tmp.js"
+# the data relocations of a position-independent main module, applied here
+# rather than at every start (the glue places the module at a fixed base)
+node "$here/apply-relocs.js" "$out/python.wasm" "$out/python.js.tmp2.js"
 # the JS wrappers of the 2,700 exported C functions: unused, 0.4 MB (trim-glue.js);
 # kept: what loader/js/larder-runtime.js and jsffi-library.js call by name
 # shellcheck disable=SC2086

@@ -78,7 +78,7 @@ $(WASM_OBJ)/%.o: %.c $(LOADER_HDRS) $(CPY)/.ok
 # python.wasm and python.symbols are written by the same command as python.js
 $(RUNTIME)/python.wasm $(RUNTIME)/python.symbols: $(RUNTIME)/python.js
 JS_LIBRARIES := $(LIBFFI)/lib/libffi.js loader/js/jsffi-library.js
-$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/exports.txt $(RT)/trim-glue.js \
+$(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/exports.txt $(RT)/trim-glue.js $(RT)/apply-relocs.js \
 		$(CPY)/.ok $(LIBFFI)/.ok \
 		loader/js/jsffi-library.js
 	$(RT)/link-runtime.sh $(CPY) $(DEPS) $(RUNTIME) $(LOADER_OBJS) $(JS_LIBRARIES)

@@ -242,7 +242,7 @@ test('run() keeps __main__ between calls and survives errors and SystemExit', as
   assert.deepEqual(out, ['21', '22']);
 });
 
-test('python.wasm exports the C API and builder/runtime/exports.txt, no more', () => {
+test('python.wasm exports the C API and builder/runtime/exports.txt, no more, and runs no data relocations at start', () => {
   const mod = new WebAssembly.Module(fs.readFileSync(path.join(runtime, 'python.wasm')));
   const symbols = fs.readFileSync(path.join(runtime, 'python.symbols'), 'utf8').trim().split('\n');
   const glue = fs.readFileSync(path.join(runtime, 'python.js'), 'utf8');
@@ -253,4 +253,8 @@ test('python.wasm exports the C API and builder/runtime/exports.txt, no more', (
   assert.ok(symbols.includes('PyFloat_FromDouble') && symbols.includes('PyExc_TypeError') && symbols.includes('getaddrinfo'));
   // what side modules need and nothing else of libc: none of libc++'s 4,600 symbols, no iconv (libxml2 carries it)
   assert.deepEqual([...wasmExports].filter((n) => n.startsWith('_ZNSt') || n.startsWith('iconv')), []);
+  // apply-relocs.js wrote the data's pointers into the data segment: the code section shrank by
+  // the 574 KB of stores __wasm_apply_data_relocs held; what is left is well under 3 MB
+  const code = WebAssembly.Module.customSections(mod, 'name').length === 0 && fs.statSync(path.join(runtime, 'python.wasm')).size;
+  assert.ok(code < 4.0e6, `python.wasm is ${code} bytes`);
 });
