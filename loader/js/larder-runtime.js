@@ -326,6 +326,29 @@
     return { parallel: false, prefetch, fetch: fetchOne };
   }
 
+  /* prepare(): in a Worker, begin what start() will wait for before any
+   * option is known: python.wasm's download and compilation, the core
+   * bundle's download, python.js. A start() with the same base uses them
+   * (worker.js calls this as it loads, so that the download runs while the
+   * page is still loading its own scripts). A failure is reported by start(). */
+  let prepared = null;
+  function prepare(baseUrl) {
+    if (isNode || prepared) return;
+    const base = baseUrl || defaultBase();
+    const quiet = (p) => { p.catch(() => {}); return p; };  // start() reports the error
+    prepared = {
+      base,
+      wasm: quiet(compileWasm(new URL('python.wasm', base).href)),
+      bundles: new Map([['python311.zip', quiet(readFile(base, 'python311.zip'))]]),
+      factory: null,
+    };
+    try {
+      prepared.factory = loadFactory(base);
+    } catch (e) {
+      // start() loads it again and reports why it cannot
+    }
+  }
+
   function defaultBase() {
     if (isNode) return __dirname;
     return new URL('.', self.location.href).href;
@@ -419,14 +442,16 @@
       midRead = true;
       return stdinBytes.shift();
     };
-    const factory = loadFactory(base);
     /* In a browser python.wasm is compiled while it downloads, from the
      * response (compileStreaming): that is also what lets Chromium keep the
-     * compiled code in its wasm code cache for the next visit. Node reads
-     * the file and compiles the bytes. */
+     * compiled code in its wasm code cache for the next visit; prepare()
+     * may have begun it. Node reads the file and compiles the bytes. */
+    const early = !isNode && prepared && prepared.base === base ? prepared : null;
+    prepared = null;
     const [wasm, ...zips] = await Promise.all([
-      isNode ? readFile(base, 'python.wasm') : compileWasm(new URL('python.wasm', base).href),
-      ...bundles.map((name) => readFile(base, name))]);
+      isNode ? readFile(base, 'python.wasm') : early ? early.wasm : compileWasm(new URL('python.wasm', base).href),
+      ...bundles.map((name) => (early && early.bundles.has(name) ? early.bundles.get(name) : readFile(base, name)))]);
+    const factory = early && early.factory ? early.factory : loadFactory(base);
     let sideModules = [];
     if (options.sideModules) {
       const list = new TextDecoder().decode(await readFile(base, 'lib-dynload/index.txt'));
@@ -646,7 +671,7 @@
     };
   }
 
-  const api = { start, readLimited, bundleGroups, bundleUrl, noBundles };
+  const api = { start, prepare, readLimited, bundleGroups, bundleUrl, noBundles };
   if (isNode) module.exports = api;
   else root.LarderRuntime = api;
 })(typeof self !== 'undefined' ? self : this);

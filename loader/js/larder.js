@@ -28,13 +28,20 @@
  * error that says so).
  *
  * The runtime files are taken from where larder.js was loaded (runtimeUrl
- * overrides). The page must be served with COOP/COEP for input(),
+ * overrides). Loading larder.js starts the first interpreter's Worker at
+ * once (python.wasm downloads while the page loads); <script
+ * data-prestart="no" src=".../larder.js"> leaves that to create(). The page must be served with COOP/COEP for input(),
  * interrupt() and registerJsModule; larder-mirror serve does that.
  */
 (function (root) {
   'use strict';
   const scriptBase = typeof document !== 'undefined' && document.currentScript
     ? new URL('.', document.currentScript.src).href : null;
+  /* The first create()'s Worker, started as this script loads (unless the
+   * tag says data-prestart="no"): its python.wasm downloads and compiles
+   * while the page goes on loading, instead of after the page's scripts. */
+  let spare = scriptBase && typeof Worker === 'function' && document.currentScript.dataset.prestart !== 'no'
+    ? { base: scriptBase, worker: new Worker(new URL('worker.js', scriptBase).href) } : null;
 
   async function create(options = {}) {
     const base = options.runtimeUrl || scriptBase;
@@ -46,7 +53,9 @@
     const modules = {};
     const requests = new Map();  // id -> {resolve, reject}: get, set, register
     let nextId = 1;
-    const worker = new Worker(new URL('worker.js', base).href);
+    const worker = spare && spare.base === base ? spare.worker : new Worker(new URL('worker.js', base).href);
+    if (spare && spare.worker !== worker) spare.worker.terminate();
+    spare = null;
     let pending = null;
     let runs = 0;            // runs done, and of those written back to the cache:
     let persistedRuns = 0;

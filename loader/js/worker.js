@@ -35,6 +35,10 @@
  */
 /* global LarderRuntime */
 importScripts('larder-runtime.js');
+/* python.wasm and the core bundle start downloading (and compiling) now,
+ * before 'init' says anything else: larder.js starts this worker as soon as
+ * it is loaded, while the page goes on loading its own scripts */
+LarderRuntime.prepare();
 
 let python = null;
 
@@ -88,6 +92,9 @@ function answer(id, f) {
  * them; they resume once the page has sent nothing for RESUME_MS. */
 const WARM_SLICES = 60;
 const RESUME_MS = 1000;
+/* the first slice waits this long after 'ready': a page that runs code as
+ * soon as the interpreter is ready gets it run at once, not after a slice */
+const FIRST_SLICE_MS = 100;
 let warmSlices = 0;
 let warmTimer = null;
 function warmUp() {
@@ -139,7 +146,7 @@ self.onmessage = async (event) => {
       python.init();  /* 'ready' means the interpreter and the index are ready */
       postMessage({ type: 'ready', fetchMode: python.fetchMode });
       if (msg.warmUp !== false) warmSlices = WARM_SLICES;
-      resumeAfter = 0;
+      resumeAfter = FIRST_SLICE_MS;
     } else if (msg.type === 'run') {
       if (!python) throw new Error('larder worker: run before init');
       const result = msg.value ? python.runValue(msg.code) : { ok: python.run(msg.code) };
