@@ -1,7 +1,8 @@
 /*
  * firstload.js - the first load of the playground page, larder against the
- * same page on Pyodide 0.24.1 (npm; its worker speaks larder's worker
- * protocol, bench/firstload/pyodide-runtime/worker.js), in one Chromium run,
+ * same page on Pyodide 0.24.1 and on Pyodide 314.0.7, the newest (npm; their
+ * worker speaks larder's worker protocol,
+ * bench/firstload/pyodide-runtime/worker.js), in one Chromium run,
  * both served by larder-mirror serve with the same headers and the same
  * content encoding: identity, then gzip (every runtime and site file of both
  * precompressed with gzip -9 beside it, served by Accept-Encoding; the
@@ -26,15 +27,16 @@ const { root, runtime } = require('../tests/lib/paths');
 const { median, makeRepo, makeSites, serve, eachRun, pyodideRuntime } = require('./lib/pages');
 
 const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick check that it runs
+const SIDES = ['larder', 'pyodide', 'pyodide314'];
 
 (async () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-firstload-'));
   const { repo, key } = makeRepo(work, [path.join(root, 'build', 'stdlib')]);
-  const sites = makeSites(work, key);
+  const sites = makeSites(work, key, { sides: SIDES });
   // each runtime in a directory of its own, so precompressed copies can sit beside its files
-  const runtimes = { larder: path.join(work, 'runtime-larder'), pyodide: path.join(work, 'runtime-pyodide') };
+  const runtimes = Object.fromEntries(SIDES.map((which) => [which, path.join(work, `runtime-${which}`)]));
   fs.cpSync(runtime, runtimes.larder, { recursive: true });
-  pyodideRuntime(runtimes.pyodide);
+  for (const which of SIDES.slice(1)) pyodideRuntime(runtimes[which], which);
   const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory()
     ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
   const precompress = () => {
@@ -60,11 +62,11 @@ const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick chec
   for (const encoding of ['identity', 'gzip']) {
     if (encoding === 'gzip') precompress();
     const servers = {};
-    for (const which of ['larder', 'pyodide']) {
+    for (const which of SIDES) {
       servers[which] = await serve(repo, runtimes[which], sites[which], path.join(work, `access-${which}-${encoding}.log`));
     }
     const requests = (which) => servers[which].requests();
-    const rows = { larder: { cold: [], warm: [] }, pyodide: { cold: [], warm: [] } };
+    const rows = Object.fromEntries(SIDES.map((which) => [which, { cold: [], warm: [] }]));
     await eachRun(servers, REPS, async (which, phase, page, load) => {
       const before = requests(which).length;
       await load();
@@ -93,7 +95,7 @@ const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick chec
     const summary = {};
     console.log(`first load of the playground (${encoding}), median of ${REPS} (min-max); ready = Run enabled; bytes served until the first output`);
     for (const phase of ['cold', 'warm']) {
-      for (const which of ['larder', 'pyodide']) {
+      for (const which of SIDES) {
         const r = rows[which][phase];
         const pick = (k) => r.map((x) => x[k]);
         summary[`${which}_${phase}`] = { ready_ms: median(pick('ready')), output_ms: median(pick('output')), bytes: median(pick('bytes')),
@@ -104,10 +106,12 @@ const REPS = Number(process.env.BENCH_REPS) || 5;  // BENCH_REPS=1: a quick chec
           + (encoding === 'identity' ? `, ${(median(pick('brotli_bytes')) / 1e6).toFixed(2)} MB as brotli` : '')
           + (encoding === 'identity' && phase === 'cold' ? `; memory after start ${(median(pick('memory')) / 1e6).toFixed(1)} MB` : ''));
       }
-      const l = summary[`larder_${phase}`], p = summary[`pyodide_${phase}`];
-      const bytes = p.bytes ? `${(l.bytes / p.bytes).toFixed(2)}x` : `${l.bytes} vs ${p.bytes} (revalidated, nothing sent)`;
-      console.log(`${phase} ratios larder/pyodide: time to first output ${(l.output_ms / p.output_ms).toFixed(2)}x, bytes ${bytes}`
-        + (encoding === 'identity' && p.brotli_bytes ? `, brotli bytes ${(l.brotli_bytes / p.brotli_bytes).toFixed(2)}x` : ''));
+      for (const other of SIDES.slice(1)) {
+        const l = summary[`larder_${phase}`], p = summary[`${other}_${phase}`];
+        const bytes = p.bytes ? `${(l.bytes / p.bytes).toFixed(2)}x` : `${l.bytes} vs ${p.bytes} (revalidated, nothing sent)`;
+        console.log(`${phase} ratios larder/${other}: time to first output ${(l.output_ms / p.output_ms).toFixed(2)}x, bytes ${bytes}`
+          + (encoding === 'identity' && p.brotli_bytes ? `, brotli bytes ${(l.brotli_bytes / p.brotli_bytes).toFixed(2)}x` : ''));
+      }
     }
     results[encoding] = { rows, summary };
   }

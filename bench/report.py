@@ -55,6 +55,14 @@ if first:
                      lc["output_ms"] / pc["output_ms"], 0.6, True, name))
         rows.append(("first load", f"time to first output, warm HTTP cache ({enc})", ms(lw["output_ms"]),
                      ms(pw["output_ms"]), lw["output_ms"] / pw["output_ms"], 0.5, True, name))
+        newest = s.get("pyodide314_cold")  # Pyodide 314.0.7, the newest, where measured
+        if newest and enc == "identity" and "brotli_bytes" in lc:
+            rows.append(("first load", "bytes until first output, cold (brotli), vs Pyodide 314.0.7",
+                         mb(lc["brotli_bytes"]), mb(newest["brotli_bytes"]),
+                         lc["brotli_bytes"] / newest["brotli_bytes"], 0.25, True, name))
+        if newest:
+            rows.append(("first load", f"time to first output, cold ({enc}), vs Pyodide 314.0.7", ms(lc["output_ms"]),
+                         ms(newest["output_ms"]), lc["output_ms"] / newest["output_ms"], None, True, name))
         if "memory_bytes" in lc:
             rows.append(("first load", "memory after start (page, Worker, wasm)", mb(lc["memory_bytes"]),
                          mb(pc["memory_bytes"]), lc["memory_bytes"] / pc["memory_bytes"], None, True, name))

@@ -51,15 +51,15 @@ function playgroundRepo(work) {
 /* The playground for each side: work/site-larder (the mirror's index and key)
  * and work/site-pyodide (Pyodide's files under pyodide/, the worker told to
  * load the packages a run imports when loadImports). */
-function makeSites(work, key, { loadImports = false } = {}) {
+function makeSites(work, key, { loadImports = false, sides = ['larder', 'pyodide'] } = {}) {
   const sites = {};
-  for (const which of ['larder', 'pyodide']) {
+  for (const which of sides) {
     const site = path.join(work, `site-${which}`);
     fs.cpSync(path.join(root, 'build', 'site'), site, { recursive: true });
     fs.writeFileSync(path.join(site, 'config.js'), which === 'larder'
       ? `window.LARDER_CONFIG = { indexUrl: '/index.json', key: '${key}' };\n`
       : `window.LARDER_CONFIG = { loadImports: ${loadImports} };\n`);
-    if (which === 'pyodide') fs.cpSync(path.join(root, 'node_modules', 'pyodide'), path.join(site, 'pyodide'), { recursive: true });
+    if (which !== 'larder') fs.cpSync(path.join(root, 'node_modules', PYODIDE_PACKAGES[which]), path.join(site, 'pyodide'), { recursive: true });
     sites[which] = site;
   }
   return sites;
@@ -85,7 +85,7 @@ async function serve(repo, runtimeDir, site, log) {
  * the page (cold: navigation, warm: a reload) when fn wants it to. */
 async function eachRun(servers, reps, fn) {
   for (let rep = 0; rep < reps; rep++) {
-    for (const which of ['larder', 'pyodide']) {
+    for (const which of Object.keys(servers)) {
       const browser = await launch();
       const page = await browser.context.newPage();
       for (const phase of ['cold', 'warm']) {
@@ -97,13 +97,20 @@ async function eachRun(servers, reps, fn) {
 }
 
 const PYODIDE_RUNTIME = path.join(root, 'bench', 'firstload', 'pyodide-runtime');
+// the npm packages (package.json) of each Pyodide side: 0.24.1, and the newest, 314.0.7
+const PYODIDE_PACKAGES = { pyodide: 'pyodide', pyodide314: 'pyodide-314' };
 
 /* Pyodide's /runtime/ for the playground in dir: the adapter worker, and
  * larder.js, the page's client of the Worker protocol (the same file on
  * both pages). */
-function pyodideRuntime(dir) {
-  fs.cpSync(PYODIDE_RUNTIME, dir, { recursive: true });
-  fs.copyFileSync(path.join(root, 'build', 'runtime', 'larder.js'), path.join(dir, 'larder.js'));
+function pyodideRuntime(dir, which = 'pyodide') {
+  fs.cpSync(which === 'pyodide' ? PYODIDE_RUNTIME : `${PYODIDE_RUNTIME.replace(/pyodide-runtime$/, 'pyodide314-runtime')}`, dir, { recursive: true });
+  const larder = fs.readFileSync(path.join(root, 'build', 'runtime', 'larder.js'), 'utf8');
+  const worker = "new Worker(new URL('worker.js', base).href)";
+  if (!larder.includes(worker)) throw new Error('larder.js no longer starts its worker as pyodideRuntime expects');
+  // Pyodide 314 runs only in a module worker
+  fs.writeFileSync(path.join(dir, 'larder.js'), which === 'pyodide' ? larder
+    : larder.replace(worker, "new Worker(new URL('worker.js', base).href, { type: 'module' })"));
   return dir;
 }
 
