@@ -106,11 +106,11 @@ const PYODIDE_PACKAGES = { pyodide: 'pyodide', pyodide314: 'pyodide-314' };
 function pyodideRuntime(dir, which = 'pyodide') {
   fs.cpSync(which === 'pyodide' ? PYODIDE_RUNTIME : `${PYODIDE_RUNTIME.replace(/pyodide-runtime$/, 'pyodide314-runtime')}`, dir, { recursive: true });
   const larder = fs.readFileSync(path.join(root, 'build', 'runtime', 'larder.js'), 'utf8');
-  const worker = "new Worker(new URL('worker.js', base).href)";
-  if (!larder.includes(worker)) throw new Error('larder.js no longer starts its worker as pyodideRuntime expects');
+  const worker = /new Worker\(new URL\('worker\.js', (\w+)\)\.href\)/g;
+  if ((larder.match(worker) || []).length !== 2) throw new Error('larder.js no longer starts its workers as pyodideRuntime expects');
   // Pyodide 314 runs only in a module worker
   fs.writeFileSync(path.join(dir, 'larder.js'), which === 'pyodide' ? larder
-    : larder.replace(worker, "new Worker(new URL('worker.js', base).href, { type: 'module' })"));
+    : larder.replace(worker, "new Worker(new URL('worker.js', $1).href, { type: 'module' })"));
   return dir;
 }
 
