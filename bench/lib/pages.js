@@ -104,7 +104,10 @@ const PYODIDE_PACKAGES = { pyodide: 'pyodide', pyodide314: 'pyodide-314' };
  * larder.js, the page's client of the Worker protocol (the same file on
  * both pages). */
 function pyodideRuntime(dir, which = 'pyodide') {
-  fs.cpSync(which === 'pyodide' ? PYODIDE_RUNTIME : `${PYODIDE_RUNTIME.replace(/pyodide-runtime$/, 'pyodide314-runtime')}`, dir, { recursive: true });
+  fs.cpSync(PYODIDE_RUNTIME, dir, { recursive: true });
+  // the adapter worker of this version is worker.js (the name larder.js starts)
+  if (which !== 'pyodide') fs.renameSync(path.join(dir, 'worker-314.js'), path.join(dir, 'worker.js'));
+  else fs.rmSync(path.join(dir, 'worker-314.js'));
   const larder = fs.readFileSync(path.join(root, 'build', 'runtime', 'larder.js'), 'utf8');
   const worker = /new Worker\(new URL\('worker\.js', (\w+)\)\.href\)/g;
   if ((larder.match(worker) || []).length !== 2) throw new Error('larder.js no longer starts its workers as pyodideRuntime expects');
