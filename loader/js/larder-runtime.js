@@ -573,7 +573,19 @@
       }],
     });
 
-    if (options.interruptBuffer) module.Py_EmscriptenSignalBuffer = options.interruptBuffer;
+    /* CPython's signal check (Python/emscripten_signal.c) reads byte 0 of
+     * Module.Py_EmscriptenSignalBuffer, then writes 0 to it: two steps, so
+     * a SIGINT the page writes between them was lost, and Stop did nothing
+     * (in about one run of five, since the check runs a million times a
+     * second in a loop). Reading and clearing here in one atomic step, and
+     * ignoring the clear, loses none. */
+    if (options.interruptBuffer) {
+      const buffer = options.interruptBuffer;
+      module.Py_EmscriptenSignalBuffer = {
+        get 0() { return Atomics.exchange(buffer, 0, 0); },
+        set 0(value) { /* cleared by the read */ },
+      };
+    }
     let started = false;
     const begin = () => {
       if (options.interruptBuffer) module._larder_enable_interrupts();
