@@ -67,12 +67,18 @@ size_t larder_archive_entries(larder_fileset *set);
  * LARDER_EINVAL when data is not wasm, LARDER_ECORRUPT when it is damaged. */
 larder_code larder_side_module_needs(const unsigned char *data, size_t len, const char *what, char ***needs,
                                      size_t *n_needs, larder_error *err);
-/* Check every side module of a .tar.zst archive against the runtime in
- * runtime_dir (its python.symbols: what python.wasm exports, written by the
- * runtime's link). LARDER_EINVAL names the module and up to 8 missing names
- * (and says what to do); LARDER_ENOTFOUND when the runtime has no
- * python.symbols. */
-larder_code larder_check_side_modules(const char *archive, const char *runtime_dir, larder_error *err);
+/* What a runtime exports: its python.symbols (the names python.wasm
+ * exports, written by the runtime's link), read once for many checks.
+ * LARDER_ENOTFOUND (saying to rebuild the runtime) when runtime_dir has no
+ * python.symbols. Free with larder_runtime_symbols_free. */
+typedef struct larder_runtime_symbols larder_runtime_symbols;
+larder_code larder_runtime_symbols_load(const char *runtime_dir, larder_runtime_symbols **out, larder_error *err);
+void larder_runtime_symbols_free(larder_runtime_symbols *symbols);
+/* Check every side module of a .tar.zst archive against what a runtime
+ * exports. LARDER_EINVAL names the module and up to 8 missing names (and
+ * says what to do). */
+larder_code larder_check_side_modules(const char *archive, const larder_runtime_symbols *runtime,
+                                      larder_error *err);
 /* The sorted union of what the side modules of the .tar.zst archives need
  * (larder_side_module_needs); *needs and each name malloc'd. */
 larder_code larder_archives_needs(const char *const *archives, size_t n, char ***needs, size_t *n_needs,

@@ -175,12 +175,26 @@ larder_code larder_side_module_needs(const unsigned char *data, size_t len, cons
     return LARDER_OK;
 }
 
-/* The runtime's exports: python.symbols, one name a line, into a sorted list. */
-static larder_code read_symbols(const char *runtime_dir, names *l, larder_error *err)
+struct larder_runtime_symbols {
+    names names;
+    char *dir;  /* for errors */
+};
+
+void larder_runtime_symbols_free(larder_runtime_symbols *symbols)
+{
+    if (!symbols)
+        return;
+    names_free(&symbols->names);
+    free(symbols->dir);
+    free(symbols);
+}
+
+larder_code larder_runtime_symbols_load(const char *runtime_dir, larder_runtime_symbols **out, larder_error *err)
 {
     char path[4096];
     unsigned char *text;
     size_t len;
+    *out = NULL;
     if ((size_t)snprintf(path, sizeof path, "%s/python.symbols", runtime_dir) >= sizeof path)
         return larder_fail(err, LARDER_EINVAL, "%s: path too long", runtime_dir);
     larder_code rc = larder_read_file(path, 16u << 20, &text, &len, err);
@@ -189,18 +203,26 @@ static larder_code read_symbols(const char *runtime_dir, names *l, larder_error 
                            "rebuild it with `make runtime`", runtime_dir);
     if (rc != LARDER_OK)
         return rc;
+    larder_runtime_symbols *s = calloc(1, sizeof *s);
+    if (!s || !(s->dir = strdup(runtime_dir)))
+        rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
     for (size_t i = 0; rc == LARDER_OK && i < len;) {
         size_t n = 0;
         while (i + n < len && text[i + n] != '\n')
             n++;
-        if (n && !names_add(l, text + i, n))
+        if (n && !names_add(&s->names, text + i, n))
             rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
         i += n + 1;
     }
     free(text);
-    if (rc == LARDER_OK && l->n)
-        qsort(l->v, l->n, sizeof *l->v, cmp_str);
-    return rc;
+    if (rc != LARDER_OK) {
+        larder_runtime_symbols_free(s);
+        return rc;
+    }
+    if (s->names.n)
+        qsort(s->names.v, s->names.n, sizeof *s->names.v, cmp_str);
+    *out = s;
+    return LARDER_OK;
 }
 
 /* Call fn with each side module of a .tar.zst archive (its member name and
@@ -254,16 +276,12 @@ static larder_code each_side_module(const char *archive, module_fn fn, void *ctx
     return rc;
 }
 
-/* each_side_module: the names a module needs that *have lacks, in the error. */
-typedef struct check_ctx {
-    const names *have;
-    const char *runtime_dir;
-} check_ctx;
-
+/* each_side_module: the names a module needs that the runtime (*ctx) lacks,
+ * in the error. */
 static larder_code check_module(const unsigned char *data, size_t len, const char *what, void *ctx,
                                 larder_error *err)
 {
-    const check_ctx *c = ctx;
+    const larder_runtime_symbols *runtime = *(const larder_runtime_symbols **)ctx;
     char missing[640] = "";
     char **needs;
     size_t n_needs, n_missing = 0, used = 0;
@@ -271,7 +289,7 @@ static larder_code check_module(const unsigned char *data, size_t len, const cha
     if (rc != LARDER_OK)
         return rc;
     for (size_t i = 0; i < n_needs; i++) {
-        if (names_has(c->have, needs[i]))
+        if (names_has(&runtime->names, needs[i]))
             continue;
         if (n_missing++ < 8 && used + strlen(needs[i]) + 3 < sizeof missing)
             used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", needs[i]);
@@ -284,19 +302,14 @@ static larder_code check_module(const unsigned char *data, size_t len, const cha
                        "%s imports %zu name%s that the runtime %s does not export: %s%s; the runtime exports "
                        "CPython's C API and the names of builder/runtime/exports.txt: add them there and "
                        "rebuild the runtime (`make runtime`), or build the package without them",
-                       what, n_missing, n_missing == 1 ? "" : "s", c->runtime_dir, missing,
+                       what, n_missing, n_missing == 1 ? "" : "s", runtime->dir, missing,
                        n_missing > 8 ? ", ..." : "");
 }
 
-larder_code larder_check_side_modules(const char *archive, const char *runtime_dir, larder_error *err)
+larder_code larder_check_side_modules(const char *archive, const larder_runtime_symbols *runtime,
+                                      larder_error *err)
 {
-    names have = {0};
-    larder_code rc = read_symbols(runtime_dir, &have, err);
-    check_ctx c = {&have, runtime_dir};
-    if (rc == LARDER_OK)
-        rc = each_side_module(archive, check_module, &c, err);
-    names_free(&have);
-    return rc;
+    return each_side_module(archive, check_module, &runtime, err);
 }
 
 /* each_side_module: add a module's needs to the names in ctx. */

@@ -53,8 +53,8 @@ static larder_code store_archive(larder_repo *repo, const char *src, const char 
 
 /* Read, validate and store one archive + entry; with runtime, its side
  * modules must import only what that runtime exports. */
-static larder_code stage(larder_repo *repo, const char *archive, const char *runtime, staged *s,
-                         larder_error *err)
+static larder_code stage(larder_repo *repo, const char *archive, const larder_runtime_symbols *runtime,
+                         staged *s, larder_error *err)
 {
     char entry_path[4096];
     size_t n = strlen(archive);
@@ -130,10 +130,13 @@ larder_code repo_publish_for(larder_repo *repo, const char *const *archives, int
     staged *items = calloc((size_t)n + 1, sizeof *items);
     larder_code rc = LARDER_OK;
     int staged_n = 0;
+    larder_runtime_symbols *symbols = NULL;
     if (!items)
         return larder_fail(err, LARDER_ENOMEM, "out of memory");
+    if (runtime)
+        rc = larder_runtime_symbols_load(runtime, &symbols, err);
     for (; rc == LARDER_OK && staged_n < n; staged_n++)
-        rc = stage(repo, archives[staged_n], runtime, &items[staged_n], err);
+        rc = stage(repo, archives[staged_n], symbols, &items[staged_n], err);
     if (rc == LARDER_OK && (rc = db_exec(repo, "BEGIN IMMEDIATE", err)) == LARDER_OK) {
         for (int i = 0; rc == LARDER_OK && i < n; i++) {
             staged *s = &items[i];
@@ -147,5 +150,6 @@ larder_code repo_publish_for(larder_repo *repo, const char *const *archives, int
     for (int i = 0; i < staged_n; i++)
         staged_free(&items[i]);
     free(items);
+    larder_runtime_symbols_free(symbols);
     return rc;
 }
