@@ -93,6 +93,8 @@ const relocs = body(relocsFunc);
 // __wasm_apply_global_relocs sets to __memory_base or __table_base plus a
 // constant, once; their values are known too.
 const known = new Map();
+// the constant a base global stands for (undefined for other globals)
+const baseOf = (g) => (g === memoryBaseGlobal ? MEMORY_BASE : g === tableBaseGlobal ? TABLE_BASE : undefined);
 // the sets of base + constant into globals in func (and the functions it
 // calls first); stops at the first other instruction
 const collectGlobals = (func, depth = 0) => {
@@ -107,8 +109,9 @@ const collectGlobals = (func, depth = 0) => {
       pos = back;
     } else if (op === 0x23) {
       const g = u32();
-      if (g !== memoryBaseGlobal && g !== tableBaseGlobal && !known.has(g)) return;
-      stack.push(g === memoryBaseGlobal ? MEMORY_BASE : g === tableBaseGlobal ? TABLE_BASE : known.get(g));
+      const value = baseOf(g) ?? known.get(g);
+      if (value === undefined) return;
+      stack.push(value);
     } else if (op === 0x41) stack.push(s32());
     else if (op === 0x6a && stack.length >= 2) stack.push((stack.pop() + stack.pop()) | 0);
     else if (op === 0x24 && stack.length === 1) known.set(u32(), stack.pop());
@@ -148,9 +151,9 @@ for (;;) {
     const align = u32(), offset = u32(), value = stack.pop(), address = stack.pop();
     if (!value || !address || address.global !== memoryBaseGlobal) fail('a store that is not to __memory_base + constant');
     const at = address.add + offset;
-    if (value.global === memoryBaseGlobal || value.global === tableBaseGlobal || value.global < 0) {
+    const base = value.global < 0 ? 0 : baseOf(value.global);
+    if (base !== undefined) {
       if (at < 0 || at + 4 > dataLen) fail(`a relocation at ${at}, outside the data segment (${dataLen} bytes)`);
-      const base = value.global === memoryBaseGlobal ? MEMORY_BASE : value.global === tableBaseGlobal ? TABLE_BASE : 0;
       data.writeInt32LE((base + value.add) | 0, at);
       applied++;
     } else {

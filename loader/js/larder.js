@@ -30,8 +30,9 @@
  * The runtime files are taken from where larder.js was loaded (runtimeUrl
  * overrides). Loading larder.js starts the first interpreter's Worker at
  * once (python.wasm downloads while the page loads); <script
- * data-prestart="no" src=".../larder.js"> leaves that to create(). The page must be served with COOP/COEP for input(),
- * interrupt() and registerJsModule; larder-mirror serve does that.
+ * data-prestart="no" src=".../larder.js"> leaves that to create(). The page
+ * must be served with COOP/COEP for input(), interrupt() and
+ * registerJsModule; larder-mirror serve does that.
  */
 (function (root) {
   'use strict';
