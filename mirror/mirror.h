@@ -108,7 +108,10 @@ typedef struct larder_sync_result {
  * included; packages the upstream no longer has removed, or with
  * keep_local only those that came from it) and sign with our key. With
  * nothing changed, only the index is transferred. A failed download leaves
- * the catalog untouched and its partial file for the next run. */
+ * the catalog untouched and its partial file for the next run. With a
+ * runtime configured, a new archive whose side modules import a name that
+ * runtime does not export refuses the whole sync, naming it, as publish
+ * refuses it (larder_check_side_modules). */
 larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, larder_sync_result *result,
                              larder_error *err);
 

@@ -114,6 +114,32 @@ static larder_code record(larder_repo *repo, const larder_index *index, const cJ
     return rc;
 }
 
+/* With a runtime configured, what the sync brings must load in it, as
+ * publish requires: each new archive's side modules checked against the
+ * runtime's exports (larder_check_side_modules). */
+static larder_code check_runtime(larder_repo *repo, const larder_index *index, const cJSON *packages,
+                                 larder_error *err)
+{
+    const char *runtime = larder_repo_config(repo, "runtime", NULL);
+    larder_runtime_symbols *symbols = NULL;
+    if (!runtime)
+        return LARDER_OK;
+    larder_code rc = larder_runtime_symbols_load(runtime, &symbols, err);
+    for (size_t i = 0; rc == LARDER_OK && i < larder_index_count(index); i++) {
+        const larder_package *p = larder_index_at(index, i);
+        char path[4096];
+        if (already_have(repo, p, packages))
+            continue;
+        if ((rc = repo_store_path(repo, p->sha256, path, sizeof path, err)) == LARDER_OK
+            && (rc = larder_check_side_modules(path, symbols, err)) != LARDER_OK)
+            larder_prefix(err, rc, "sync refused, nothing published: upstream's %s %s does not load in this "
+                          "mirror's runtime (%s); build the runtime the upstream's packages were built for, "
+                          "or configure none", p->name, p->version, runtime);
+    }
+    larder_runtime_symbols_free(symbols);
+    return rc;
+}
+
 static uint64_t upstream_serial(larder_repo *repo, const char *url, int64_t set)
 {
     sqlite3_stmt *st;
@@ -219,6 +245,8 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
             larder_prefix(err, rc, "sync incomplete, nothing published (run it again to resume)");
     }
     free(jobs);
+    if (rc == LARDER_OK)
+        rc = check_runtime(repo, index, packages, err);
     if (rc == LARDER_OK)
         rc = record(repo, index, packages, url, opt->keep_local, &result->removed, err);
     cJSON_Delete(doc);

@@ -490,7 +490,11 @@ function sideModule(imports, own = []) {
     ...section(10, [...u32(own.length), ...own.flatMap(() => [2, 0, 0x0b])])]);
 }
 
-test('publish refuses a side module that imports what the runtime does not export, and names it', () => {
+/* A repository with the runtime, where publish refused a side module
+ * importing what the runtime lacks (sidebad) and took one that imports only
+ * what it has (sidegood); the test below checks it as it goes. */
+let sideModules;
+function sideModuleRepo() {
   const dir = path.join(work, 'side');
   const tree = (name, bytes) => {
     const src = path.join(dir, name);
@@ -522,4 +526,31 @@ test('publish refuses a side module that imports what the runtime does not expor
   assert.doesNotMatch(list(), /sidegood|sidebad/, 'all or nothing: the good one is not published either');
   assert.equal(publish(good).status, 0);
   assert.match(list(), /^sidegood +1\.0 /m);
+  return { side, good, bad, list };
+}
+
+test('publish refuses a side module that imports what the runtime does not export, and names it', () => {
+  sideModules = sideModuleRepo();
+});
+
+test('sync refuses what does not load in the runtime, as publish does; nothing published', async () => {
+  const { side, bad, list } = sideModules;
+  // an upstream without a runtime publishes what the runtime-checked mirror would refuse
+  const up = path.join(work, 'side-up');
+  assert.equal(spawnSync(MIRROR, ['init', up, '--no-runtime']).status, 0);
+  assert.equal(spawnSync(MIRROR, ['--repo', up, 'publish', bad]).status, 0);
+  assert.equal(spawnSync(MIRROR, ['--repo', up, 'sign']).status, 0);
+  const upServer = await startServe(up);
+  try {
+    const upKey = spawnSync(MIRROR, ['--repo', up, 'keys', '--public'], { encoding: 'utf8' }).stdout.trim();
+    const index = path.join(side, 'public', 'index.json');
+    const signed = () => (fs.existsSync(index) ? fs.readFileSync(index, 'utf8') : null);
+    const before = [list(), signed()];
+    const r = await runMirror(['--repo', side, 'sync', upServer.url, '--key', upKey, '--quiet']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /sync refused, nothing published: upstream's sidebad 1\.0 does not load in this mirror's runtime \(\S+\); .*: sidebad\/_ext\.cpython-311-wasm32-emscripten\.so imports 2 names that the runtime \S+ does not export: llabs, no_such_table;/);
+    assert.deepEqual([list(), signed()], before, 'the catalog and the public index as they were');
+  } finally {
+    await stop(upServer);
+  }
 });
