@@ -190,8 +190,9 @@ EMSCRIPTEN_KEEPALIVE int larder_warm_up(void)
 /* Run source code in __main__; 0 on success, -1 when it raised (the
  * traceback has been printed to stderr). SystemExit is reported, not obeyed:
  * the interpreter stays usable. With want_value, the value of a last
- * statement that is an expression is kept as JSON for larder_result()
- * (larder_page.py splits the code and converts the value). */
+ * statement that is an expression is kept as JSON for larder_result().
+ * larder_page.py compiles the code (announcing the packages its imports
+ * need, so that they download together), splits it and converts the value. */
 EMSCRIPTEN_KEEPALIVE int larder_run(const char *code, int want_value)
 {
     free(result_json);
@@ -203,17 +204,8 @@ EMSCRIPTEN_KEEPALIVE int larder_run(const char *code, int want_value)
         return -1;
     }
     PyObject *globals = PyModule_GetDict(main);
-    if (!want_value) {
-        PyObject *result = PyRun_String(code, Py_file_input, globals, globals);
-        if (!result) {
-            report(0);
-            return -1;
-        }
-        Py_DECREF(result);
-        return 0;
-    }
     PyObject *page = PyImport_ImportModule("larder_page");
-    PyObject *parts = page ? PyObject_CallMethod(page, "compile_for_value", "s", code) : NULL;
+    PyObject *parts = page ? PyObject_CallMethod(page, "compile_for_run", "si", code, want_value) : NULL;
     if (!parts) {
         Py_XDECREF(page);
         report(1);

@@ -8,8 +8,8 @@ locally, the finder asks the index which package provides the module, and
 ``_larder`` fetches (or takes from the cache), verifies, unpacks and installs
 that package and its dependencies before the import goes on.
 
-API: ``install(*names)``, ``available()``, ``installed()``, ``info(name)``,
-``stats()``;
+API: ``install(*names)``, ``prefetch(*modules)``, ``available()``,
+``installed()``, ``info(name)``, ``stats()``;
 errors are ImportError subclasses: ``LoadError`` and its ``FetchError``,
 ``IntegrityError``, ``CorruptError``, ``IndexError``.
 """
@@ -401,6 +401,29 @@ def install(*names):
     _learn(entries)
     _invalidate(entries)
     return done
+
+
+def prefetch(*modules):
+    """Begin downloading what importing these modules would install (the
+    packages that provide them, their dependencies, and what followed them
+    on the last visit), without waiting and without installing: a head
+    start for imports that follow, which then install from downloads
+    already under way. Modules already imported, provided by no package or
+    by an installed one are skipped; a failed download is reported by the
+    import that needs it. Returns the package names announced."""
+    if _loader is None:
+        return []
+    packages = []
+    for module in modules:
+        top = module.partition(".")[0]
+        package = None if top in sys.modules else _index.provider(top)
+        if package is None or package in packages or _loader.is_installed(package):
+            continue
+        packages.append(package)
+        packages.extend(p for p in _followed.get(package, ()) if p not in packages)
+    if packages:
+        _prefetch(packages)
+    return packages
 
 
 def stats():

@@ -1,5 +1,5 @@
 """larder_page - the Python side of larder.js's values: runPython's result
-(main.c's larder_run calls compile_for_value and to_json), globals get and
+(main.c's larder_run calls compile_for_run and to_json), globals get and
 set, the modules a page registers with registerJsModule (worker.js), and
 warm_up, the idle work worker.js runs after 'ready'.
 
@@ -16,14 +16,41 @@ import _larder
 _ONLY_AST = 0x400
 
 
-def compile_for_value(source):
-    """(code of the whole source, None) or, when its last statement is an
-    expression, (code of the rest, code evaluating that expression)."""
+def compile_for_run(source, want_value):
+    """(code of the whole source, None) or, with want_value and when its last
+    statement is an expression, (code of the rest, code evaluating that
+    expression). What the source imports at module level (not inside
+    functions) is announced first (larder.prefetch): the packages download
+    together instead of one import after another."""
     tree = compile(source, "<string>", "exec", _ONLY_AST)
+    larder = sys.modules.get("larder")
+    if larder is not None:
+        larder.prefetch(*_module_imports(tree))
     last = None
-    if tree.body and isinstance(tree.body[-1], _ast.Expr):
+    if want_value and tree.body and isinstance(tree.body[-1], _ast.Expr):
         last = compile(_ast.Expression(tree.body.pop().value), "<string>", "eval")
     return compile(tree, "<string>", "exec"), last
+
+
+def _module_imports(tree):
+    """The absolute imports of a module's AST that run when the module runs:
+    every import statement outside function bodies."""
+    names, todo = [], list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, _ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, _ast.ImportFrom):
+            if not node.level and node.module:
+                names.append(node.module)
+        elif isinstance(node, _ast.stmt) and not isinstance(node, (_ast.FunctionDef, _ast.AsyncFunctionDef)):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                todo.extend(getattr(node, field, ()))
+            for case in getattr(node, "cases", ()):
+                todo.extend(case.body)
+        elif isinstance(node, _ast.excepthandler):
+            todo.extend(node.body)
+    return names
 
 
 def to_json(value):

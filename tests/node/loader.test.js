@@ -70,6 +70,23 @@ print(larder.info('six')['version'], 'numpy' in larder.available())
   }
 });
 
+test('larder.prefetch(): what importing modules would install starts downloading, nothing installs; imports then use those downloads', async () => {
+  server.log.length = 0;
+  const r = await python(['-c', `
+import larder
+print(larder.prefetch('six', 'dateutil.parser', 'sys', 'larder', 'no_such_module_x'))
+s = larder.stats()
+print(s['prefetched'], s['packages'], larder.installed())
+import dateutil.parser
+print(larder.stats()['prefetched'], 'six' in larder.installed(), larder.prefetch('six', 'dateutil'))
+`]);
+  assert.equal(r.code, 0, r.err);
+  // the archives of six and python-dateutil (sys is built in, larder imported, no_such_module_x in no package)
+  assert.equal(r.out, "['six', 'python-dateutil']\n2 0 []\n2 True []\n");
+  const gets = archiveGets();
+  assert.equal(new Set(gets).size, gets.length, `an archive was fetched twice: ${gets}`);
+});
+
 test('larder.stats(): what the installs did, counted, and where their time went', async () => {
   const r = await python(['-c', `
 import larder
