@@ -36,8 +36,7 @@ def _module_imports(tree):
     """The absolute imports of a module's AST that run when the module runs:
     every import statement outside function bodies."""
     names, todo = [], list(tree.body)
-    while todo:
-        node = todo.pop(0)
+    for node in todo:  # todo grows with the bodies of compound statements
         if isinstance(node, _ast.Import):
             names.extend(alias.name for alias in node.names)
         elif isinstance(node, _ast.ImportFrom):
