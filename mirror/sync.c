@@ -124,12 +124,14 @@ static larder_code check_runtime(larder_repo *repo, const larder_index *index, c
     larder_runtime_symbols *symbols = NULL;
     if (!runtime)
         return LARDER_OK;
-    larder_code rc = larder_runtime_symbols_load(runtime, &symbols, err);
+    larder_code rc = LARDER_OK;
     for (size_t i = 0; rc == LARDER_OK && i < larder_index_count(index); i++) {
         const larder_package *p = larder_index_at(index, i);
         char path[4096];
         if (already_have(repo, p, packages))
             continue;
+        if (!symbols && (rc = larder_runtime_symbols_load(runtime, &symbols, err)) != LARDER_OK)
+            break;
         if ((rc = repo_store_path(repo, p->sha256, path, sizeof path, err)) == LARDER_OK
             && (rc = larder_check_side_modules(path, symbols, err)) != LARDER_OK)
             larder_prefix(err, rc, "sync refused, nothing published: upstream's %s %s does not load in this "
