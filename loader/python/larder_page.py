@@ -23,9 +23,9 @@ def compile_for_run(source, want_value):
     functions) is announced first (larder.prefetch): the packages download
     together instead of one import after another."""
     tree = compile(source, "<string>", "exec", _ONLY_AST)
-    larder = sys.modules.get("larder")
-    if larder is not None:
-        larder.prefetch(*_module_imports(tree))
+    prefetch = getattr(sys.modules.get("larder"), "prefetch", None)  # the loader, when it is on
+    if prefetch is not None:
+        prefetch(*_module_imports(tree))
     last = None
     if want_value and tree.body and isinstance(tree.body[-1], _ast.Expr):
         last = compile(_ast.Expression(tree.body.pop().value), "<string>", "eval")
