@@ -115,23 +115,20 @@ static larder_code record(larder_repo *repo, const larder_index *index, const cJ
 }
 
 /* With a runtime configured, what the sync brings must load in it, as
- * publish requires: each new archive's side modules checked against the
- * runtime's exports (larder_check_side_modules). */
-static larder_code check_runtime(larder_repo *repo, const larder_index *index, const cJSON *packages,
+ * publish requires: the side modules of the n_fresh packages new or changed
+ * (in the store by now) checked against the runtime's exports
+ * (larder_check_side_modules). */
+static larder_code check_runtime(larder_repo *repo, const larder_package *const *fresh, size_t n_fresh,
                                  larder_error *err)
 {
     const char *runtime = larder_repo_config(repo, "runtime", NULL);
     larder_runtime_symbols *symbols = NULL;
-    if (!runtime)
+    if (!runtime || !n_fresh)
         return LARDER_OK;
-    larder_code rc = LARDER_OK;
-    for (size_t i = 0; rc == LARDER_OK && i < larder_index_count(index); i++) {
-        const larder_package *p = larder_index_at(index, i);
+    larder_code rc = larder_runtime_symbols_load(runtime, &symbols, err);
+    for (size_t i = 0; rc == LARDER_OK && i < n_fresh; i++) {
+        const larder_package *p = fresh[i];
         char path[4096];
-        if (already_have(repo, p, packages))
-            continue;
-        if (!symbols && (rc = larder_runtime_symbols_load(runtime, &symbols, err)) != LARDER_OK)
-            break;
         if ((rc = repo_store_path(repo, p->sha256, path, sizeof path, err)) == LARDER_OK
             && (rc = larder_check_side_modules(path, symbols, err)) != LARDER_OK)
             larder_prefix(err, rc, "sync refused, nothing published: upstream's %s %s does not load in this "
@@ -211,16 +208,17 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
     cJSON *doc = cJSON_ParseWithLength(json.data, json.len);
     const cJSON *packages = cJSON_GetObjectItemCaseSensitive(doc, "packages");
     http_job *jobs = calloc(n + 1, sizeof *jobs);
+    const larder_package **fresh = calloc(n + 1, sizeof *fresh);  /* new or changed: checked once downloaded */
     char partdir[4096];
     repo_path(repo, "store/partial", partdir, sizeof partdir, NULL);
     mkdir(partdir, 0755);
-    if (!jobs)
+    if (!jobs || !fresh)
         rc = larder_fail(err, LARDER_ENOMEM, "out of memory");
     for (size_t i = 0; rc == LARDER_OK && i < n; i++) {
         const larder_package *p = larder_index_at(index, i);
         if (already_have(repo, p, packages))
             continue;
-        result->changed++;
+        fresh[result->changed++] = p;
         http_job *j = &jobs[todo];
         repo_store_path(repo, p->sha256, j->final, sizeof j->final, NULL);
         if (access(j->final, F_OK) == 0)
@@ -248,7 +246,8 @@ larder_code larder_repo_sync(larder_repo *repo, const larder_sync_options *opt, 
     }
     free(jobs);
     if (rc == LARDER_OK)
-        rc = check_runtime(repo, index, packages, err);
+        rc = check_runtime(repo, fresh, result->changed, err);
+    free(fresh);
     if (rc == LARDER_OK)
         rc = record(repo, index, packages, url, opt->keep_local, &result->removed, err);
     cJSON_Delete(doc);
