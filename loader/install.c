@@ -54,7 +54,9 @@ larder_loader *larder_loader_new(const larder_loader_config *cfg, const larder_i
     }
     l->cfg = *cfg;
     l->index = index;
-    if (cfg->cache_dir && !(l->cache = larder_cache_open(cfg->cache_dir, cfg->cache_cap, err))) {
+    /* a cap of 0 keeps nothing: no cache to look in (each miss would cost
+     * a failed open per install) */
+    if (cfg->cache_dir && cfg->cache_cap && !(l->cache = larder_cache_open(cfg->cache_dir, cfg->cache_cap, err))) {
         free(l);
         return NULL;
     }

@@ -88,7 +88,7 @@ typedef larder_code (*larder_fetch_fn)(void *ctx, const larder_fetch_request *re
 typedef struct larder_loader_config {
     const char *base_url;     /* archives are base_url/file_name */
     const char *cache_dir;    /* NULL: no cache (the platform may keep archives itself) */
-    uint64_t cache_cap;       /* bytes */
+    uint64_t cache_cap;       /* bytes; 0: no cache, as with cache_dir NULL */
     const char *site_dir;     /* install_dir "site" */
     const char *stdlib_dir;   /* install_dir "stdlib" */
     const char *dynlib_dir;   /* install_dir "dynlib" */

@@ -79,7 +79,7 @@ $(WASM_OBJ)/%.o: %.c $(LOADER_HDRS) $(CPY)/.ok
 $(RUNTIME)/python.wasm $(RUNTIME)/python.symbols: $(RUNTIME)/python.js
 JS_LIBRARIES := $(LIBFFI)/lib/libffi.js loader/js/jsffi-library.js
 $(RUNTIME)/python.js: $(LOADER_OBJS) $(RT)/link-runtime.sh $(RT)/exports.txt $(RT)/trim-glue.js $(RT)/apply-relocs.js \
-		$(CPY)/.ok $(LIBFFI)/.ok \
+		$(RT)/patch-dylink.js $(CPY)/.ok $(LIBFFI)/.ok \
 		loader/js/jsffi-library.js
 	$(RT)/link-runtime.sh $(CPY) $(DEPS) $(RUNTIME) $(LOADER_OBJS) $(JS_LIBRARIES)
 

@@ -110,17 +110,17 @@ function heldDigests() {
 }
 
 /* The raw buffers of the archives with these digests that the store holds,
- * read in one transaction: sha256 -> Promise<ArrayBuffer|null>. */
+ * read in one transaction, each ready as soon as its own read is (the
+ * first install need not wait for the last archive of a long prefetch):
+ * sha256 -> Promise<ArrayBuffer|null>. */
 function readMany(digests) {
-  const all = heldDigests().then(async (heldSet) => {
+  const reads = heldDigests().then(async (heldSet) => {
     const want = digests.filter((sha) => heldSet.has(sha));
     if (!want.length) return new Map();
-    const d = await db();
-    const archives = d.transaction('archives').objectStore('archives');
-    const got = await Promise.all(want.map((sha) => request(archives.get(sha))));
-    return new Map(want.map((sha, i) => [sha, got[i]]));
+    const archives = (await db()).transaction('archives').objectStore('archives');
+    return new Map(want.map((sha) => [sha, request(archives.get(sha))]));
   });
-  return new Map(digests.map((sha) => [sha, all.then((m) => m.get(sha) || null)]));
+  return new Map(digests.map((sha) => [sha, reads.then((m) => m.get(sha) || null)]));
 }
 
 /* An archive from the store (buffer: its readMany promise), checked; null

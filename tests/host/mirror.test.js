@@ -14,6 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { bin, root, runtime } = require('../lib/paths');
 const { run } = require('../lib/run');
+const { sideModule } = require('../lib/wasm');
 const serveMirror = require('../lib/mirror-serve');
 
 const MIRROR = path.join(bin, 'larder-mirror');
@@ -472,23 +473,6 @@ test('SIGTERM stops serve cleanly', async () => {
   assert.equal(signal, null);
   assert.equal(code, 0);
 });
-
-/* A side module as bytes: a wasm module importing `imports` ([module, name,
- * 'func' | 'global' | 'memory']) and defining and exporting one function per
- * name of `own`. */
-function sideModule(imports, own = []) {
-  const u32 = (n) => { const out = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n); return out; };
-  const str = (s) => [...u32(Buffer.byteLength(s)), ...Buffer.from(s)];
-  const section = (id, body) => [id, ...u32(body.length), ...body];
-  const kinds = { func: [0, 0], global: [3, 0x7f, 1], memory: [2, 0, 1] };
-  const nFuncs = imports.filter((i) => i[2] === 'func').length;
-  return Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [1, 0x60, 0, 0]),  // one type: () -> ()
-    ...section(2, [...u32(imports.length), ...imports.flatMap(([m, n, k]) => [...str(m), ...str(n), ...kinds[k]])]),
-    ...section(3, [...u32(own.length), ...own.map(() => 0)]),
-    ...section(7, [...u32(own.length), ...own.flatMap((n, i) => [...str(n), 0, ...u32(nFuncs + i)])]),
-    ...section(10, [...u32(own.length), ...own.flatMap(() => [2, 0, 0x0b])])]);
-}
 
 /* A repository with the runtime, where publish refused a side module
  * importing what the runtime lacks (sidebad) and took one that imports only

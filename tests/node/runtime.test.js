@@ -11,6 +11,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { runtime } = require('../lib/paths');
+const { sideModule } = require('../lib/wasm');
 const { start } = require(path.join(runtime, 'larder-runtime.js'));
 
 const CLI = path.join(runtime, 'larder-python');
@@ -174,6 +175,34 @@ print(unicodedata.name('\u00e9'), '\u65e5\u672c'.encode('shift_jis') == b'\\x93\
 `]);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '[]\nTrue\nLATIN SMALL LETTER E WITH ACUTE True True\n');
+});
+
+test('a C extension that needs a symbol nothing defines fails alone, naming it; later ones still load', () => {
+  // emscripten's linker left such a symbol in its GOT at 0, so that every
+  // later dlopen failed on it, and took the failed library for loaded, so
+  // that importing it again found no init function (builder/runtime/patch-dylink.js)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'larder-dylink-'));
+  const so = (name, imports) => fs.writeFileSync(path.join(dir, `${name}.cpython-311-wasm32-emscripten.so`), sideModule(imports));
+  so('needs_missing', [['GOT.mem', 'no_such_table', 'global']]);
+  so('needs_missing_too', [['GOT.mem', 'no_such_table', 'global'], ['GOT.func', 'PyLong_FromLong', 'global']]);
+  so('needs_c_api', [['GOT.mem', 'PyExc_TypeError', 'global'], ['GOT.func', 'PyFloat_FromDouble', 'global']]);
+  const r = python(['-c', `
+import sys
+sys.path.insert(0, '.')
+for name in ['needs_missing', 'needs_missing_too', 'needs_c_api', 'needs_missing']:
+    try:
+        __import__(name)
+    except ImportError as e:
+        print(name, str(e).splitlines()[-1])
+`], { cwd: dir });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.code, 0, r.err);
+  const missing = 'Error: undefined symbol `no_such_table`: neither python.wasm nor a library loaded before defines it '
+    + '(the package was built for another runtime)';
+  assert.equal(r.out, [`needs_missing ${missing}`, `needs_missing_too ${missing}`,
+    // linked: what fails is Python's next step, the module's init function
+    'needs_c_api dynamic module does not define module export function (PyInit_needs_c_api)',
+    `needs_missing ${missing}`, ''].join('\n'));
 });
 
 test('_larder.Index verifies and resolves in wasm', () => {
