@@ -5,9 +5,13 @@
  * JavaScript values under pyodide.ffi and js) registered as builtin modules.
  * Two ways in:
  *   main()          the command line (Node: larder-python ARGS), as python3;
- *   larder_start()  + larder_run(code): a long-lived interpreter that a Web
- *                   Worker (or a Node script) feeds code to, keeping __main__
- *                   between runs.
+ *   larder_start()  + larder_start_loader() + larder_run(code): a long-lived
+ *                   interpreter that a Web Worker (or a Node script) feeds
+ *                   code to, keeping __main__ between runs; the loader is
+ *                   started apart, so that the JS side can start the
+ *                   interpreter while what the loader needs (the fetch
+ *                   helper, the IndexedDB trust store) is still on its way,
+ *                   and a page can run code before the index is verified.
  * Both use the same configuration: the stdlib lives under /usr/local in the
  * in-memory filesystem (python311.zip, the core bundle, written there by the
  * JS glue before start), so the prefix is fixed rather than searched for.
@@ -44,20 +48,22 @@ static PyStatus configure(PyConfig *config, int argc, char **argv)
 }
 
 /* With LARDER_INDEX_URL in the environment, start the loader (larder.py):
- * every import that finds nothing locally then goes to the index. */
-static void start_loader(void)
+ * every import that finds nothing locally then goes to the index. With
+ * defer, larder.py only notes it and starts it when something first needs
+ * the index (or when called again without defer). */
+static void start_loader(int defer)
 {
     if (!getenv("LARDER_INDEX_URL"))
         return;
     PyObject *larder = PyImport_ImportModule("larder");
-    PyObject *r = larder ? PyObject_CallMethod(larder, "_init_from_environment", NULL) : NULL;
+    PyObject *r = larder ? PyObject_CallMethod(larder, "_init_from_environment", "i", defer) : NULL;
     if (!r)
         PyErr_Print();  /* larder itself is missing or broken: say so, keep the interpreter */
     Py_XDECREF(r);
     Py_XDECREF(larder);
 }
 
-static int init(int argc, char **argv)
+static int init(int argc, char **argv, int with_loader)
 {
     PyConfig config;
     if (PyImport_AppendInittab("_larder", PyInit__larder) < 0 ||
@@ -74,13 +80,14 @@ static int init(int argc, char **argv)
             return status.exitcode;
         Py_ExitStatusException(status);
     }
-    start_loader();
+    if (with_loader)
+        start_loader(0);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    int rc = init(argc, argv);
+    int rc = init(argc, argv, 1);
     if (rc != 0)
         return rc;
     return Py_RunMain();
@@ -96,17 +103,27 @@ EMSCRIPTEN_KEEPALIVE void larder_enable_interrupts(void)
     Py_EMSCRIPTEN_SIGNAL_HANDLING = 1;
 }
 
-/* Start the interpreter without running anything; 0 on success. */
+/* Start the interpreter without running anything, and without the
+ * loader; 0 on success. */
 EMSCRIPTEN_KEEPALIVE int larder_start(void)
 {
     static int started;
     if (started)
         return 0;
     char *argv[] = {"python", NULL};
-    int rc = init(1, argv);
+    int rc = init(1, argv, 0);
     if (rc == 0)
         started = 1;
     return rc;
+}
+
+/* Start the loader in the started interpreter, now or (defer) when
+ * something first needs the index; calling again without defer starts a
+ * deferred one, and a started one stays as it is. A failure is reported by
+ * larder.py, and the interpreter goes on without the loader. */
+EMSCRIPTEN_KEEPALIVE void larder_start_loader(int defer)
+{
+    start_loader(defer);
 }
 
 /* What the last larder_run left: the value of the code's last expression

@@ -36,7 +36,7 @@ PY_LDFLAGS=$(sed -n 's/^PY_LDFLAGS=//p' "$cpy/build/link.env")
 PY_LIBS=$(sed -n 's/^PY_LIBS=//p' "$cpy/build/link.env" |
           tr ' ' '\n' | awk 'NF && !(/^-l|\.a$/ && seen[$0]++)' | tr '\n' ' ')
 # what the runtime's own JS calls by name (larder-runtime.js, jsffi-library.js)
-called="larder_start larder_run larder_result larder_run_error larder_page_call larder_enable_interrupts
+called="larder_start larder_start_loader larder_run larder_result larder_run_error larder_page_call larder_enable_interrupts
 larder_warm_up larder_jsffi_call main malloc free"
 cd "$cpy/build"
 # shellcheck disable=SC2086

@@ -5,7 +5,8 @@
  * worker_threads Worker under Node (larder-runtime.js starts it either way).
  *
  * The interpreter blocks (Atomics.wait) while Python imports, so it cannot
- * await a fetch. It posts {prefetch: [{url, headers, limit, size, sha256}]}
+ * await a fetch. After 'ready' it sends {ping} and waits for {pong} before
+ * anything else. It posts {prefetch: [{url, headers, limit, size, sha256}]}
  * when it knows what it will need — the helper starts all of them at once —
  * and then, for each archive in turn, {fetch: url, headers, limit, size,
  * sha256, control?, pool?}: the helper waits for that archive and, when it
@@ -328,6 +329,10 @@ function wake(control, state) {
 }
 
 async function handle(m) {
+  if (m.ping) {  /* the interpreter's thread checks that its messages arrive (larder-runtime.js) */
+    post({ pong: true });
+    return;
+  }
   keepSoon(m.flush);
   if (m.store) {
     store = m.store;

@@ -41,6 +41,11 @@
  *             plt.show() through the larder_matplotlib backend, which is
  *             selected when this is given), e.g. 'image/png' and its bytes
  *   env       extra environment variables for the interpreter
+ *   init      true to start the interpreter before resolving, while the
+ *             IndexedDB stores are read, instead of at the first run; the
+ *             loader then starts when code first needs the index (an import
+ *             nothing local has) or at the first warmUp(), not before the
+ *             page can run code (not with main())
  *
  * The loader (packages installed on import) is on when indexUrl is given:
  *   indexUrl       the mirror's index.json (absolute, or relative to baseUrl)
@@ -199,6 +204,7 @@
       return {
         post: (m) => worker.postMessage(m),
         onMessage: (f) => { worker.on('message', f); worker.unref(); },
+        terminate: () => worker.terminate(),
       };
     }
     const worker = new Worker(new URL('fetch-helper.js', base).href);
@@ -206,17 +212,27 @@
       worker.onmessage = () => resolve();
       worker.onerror = (e) => reject(new Error(`larder: the fetch helper failed to start: ${e.message}`));
     });
-    return { post: (m) => worker.postMessage(m), onMessage: (f) => { worker.onmessage = (e) => f(e.data); } };
+    /* Chromium hands this thread's messages to a Worker it has just
+     * started only once this thread's event loop has turned again: a
+     * fetch posted at once, followed by Atomics.wait, would wait forever.
+     * A message answered proves the way there open. */
+    await new Promise((resolve) => {
+      worker.onmessage = () => resolve();
+      worker.postMessage({ ping: true });
+    });
+    return { post: (m) => worker.postMessage(m), onMessage: (f) => { worker.onmessage = (e) => f(e.data); },
+      terminate: () => worker.terminate() };
   }
 
-  /* Fetch through the helper: it downloads (in parallel after a prefetch)
-   * while this thread waits on Atomics.wait, then copies the bytes into a
-   * SharedArrayBuffer this thread allocated. store: {name, cap} to keep
+  /* Fetch through the helper (started: startHelper's promise): it
+   * downloads (in parallel after a prefetch) while this thread waits on
+   * Atomics.wait, then copies the bytes into a SharedArrayBuffer this
+   * thread allocated. store: {name, cap} to keep
    * archives in the helper's IndexedDB store (read one by one when
    * needed), or null. warn(text) reports what the helper could not do
    * (keep an archive) without failing the import. */
-  async function helperFetcher(base, headers, store, warn) {
-    const helper = await startHelper(base);
+  async function helperFetcher(started, headers, store, warn) {
+    const helper = await started;
     const flushes = new Map();
     helper.onMessage((m) => {
       if (m.warn) warn(m.warn);
@@ -341,6 +357,10 @@
       wasm: quiet(compileWasm(new URL('python.wasm', base).href)),
       bundles: new Map([['python311.zip', quiet(readFile(base, 'python311.zip'))]]),
       factory: null,
+      /* the fetch helper too, where it will run (start() ends it if the
+       * page turns out to have no loader): it is ready by the time the
+       * interpreter needs it, instead of starting after the interpreter */
+      helper: self.crossOriginIsolated && typeof SharedArrayBuffer === 'function' ? quiet(startHelper(base)) : null,
     };
     try {
       prepared.factory = loadFactory(base);
@@ -478,13 +498,16 @@
     let cacheMode = options.cache || (isNode ? 'memory' : isolated ? 'idb' : 'idbfs');
     if (cacheMode === 'idb' && !isolated) cacheMode = 'idbfs';
     const cacheCap = options.cacheCap || 256 * 1024 * 1024;
+    /* The fetch helper (started by prepare(), or now) is waited for only
+     * when the loader starts (below). */
     let fetcher = null;
-    if (loaderOn) {
-      if (isNode || isolated) {
-        fetcher = await helperFetcher(base, authHeaders(auth),
-          cacheMode === 'idb' ? { name: 'larder-archives', cap: cacheCap } : null, (text) => err(`larder: ${text}`));
-      } else fetcher = xhrFetcher(authHeaders(auth));
-    }
+    const earlyHelper = early && early.helper;
+    const fetcherReady = !loaderOn ? Promise.resolve(null) : isNode || isolated
+      ? helperFetcher(earlyHelper || startHelper(base), authHeaders(auth),
+        cacheMode === 'idb' ? { name: 'larder-archives', cap: cacheCap } : null, (text) => err(`larder: ${text}`))
+      : Promise.resolve(xhrFetcher(authHeaders(auth)));
+    if (earlyHelper && !(loaderOn && isolated)) earlyHelper.then((helper) => helper.terminate(), () => {});
+    fetcherReady.catch(() => {});  /* awaited below */
     const trustMode = options.trust || (!isNode ? 'idbfs' : process.env.LARDER_TRUST_DIR
       || require('path').join(require('os').homedir(), '.local', 'state', 'larder', 'trust'));
     /* IDBFS at /larder holds the verified index in 'idb' mode, everything in 'idbfs' */
@@ -492,6 +515,7 @@
     const anyIdbfs = cacheIdbfs || trustMode === 'idbfs';
     let syncing = Promise.resolve();
     let persistTimer = null;
+    let idbfsRead = Promise.resolve();  /* IDBFS read into memory (below) */
     /* C++ side modules built with exception catching (kiwisolver,
      * matplotlib) import ___cxa_find_matching_catch_N, N-2 being how many
      * types a catch site names; emscripten 3.1.6 generates these only for
@@ -514,8 +538,8 @@
       stdin,
       larderInstalled: options.installed,
       larderDisplay: options.display,
-      larderFetch: fetcher ? fetcher.fetch : undefined,
-      larderPrefetch: fetcher ? fetcher.prefetch : undefined,
+      larderFetch: loaderOn ? (...args) => fetcher.fetch(...args) : undefined,
+      larderPrefetch: loaderOn ? (...args) => fetcher.prefetch(...args) : undefined,
       larderProgress: options.progress,
       larderWarn: (message) => err(`larder: ${message}`),
       /* write the cache back to IndexedDB after installs, off the import's path */
@@ -543,13 +567,14 @@
             M.FS.mount(M.FS.filesystems.NODEFS, { root: mode }, where);
           }
         }
+        /* read while the interpreter starts: only the loader (started
+         * after it) looks under these mount points */
         if (anyIdbfs) {
-          M.addRunDependency('larder-idbfs');
-          M.FS.syncfs(true, (e) => {
+          idbfsRead = new Promise((resolve) => M.FS.syncfs(true, (e) => {
             if (e) err(`larder: cannot read the cache and trust store from IndexedDB: ${e.message || e}`);
             if (cacheMode === 'idb') dropOldArchives(M.FS);
-            M.removeRunDependency('larder-idbfs');
-          });
+            resolve();
+          }));
         }
         if (loaderOn) {
           M.ENV.LARDER_INDEX_URL = indexUrl;
@@ -587,16 +612,37 @@
       };
     }
     let started = false;
+    let loaderNoted = false;   /* larder_start_loader called */
+    let loaderForced = false;  /* ... without defer */
     const begin = () => {
       if (options.interruptBuffer) module._larder_enable_interrupts();
     };
-    const init = () => {
+    const startInterpreter = () => {
       if (started) return;
       if (module._larder_start() !== 0) throw new Error('larder: the interpreter failed to start');
       started = true;
+    };
+    /* The interpreter, then the loader, which needs the helper and the
+     * IndexedDB read (awaited below, before start() resolves). Without
+     * options.init the loader starts here (the index fetched and verified);
+     * with it, it is only noted, and starts when code first needs the index
+     * (an import nothing local has) or at the first idle moment (warmUp),
+     * whichever comes first: the page can run code sooner. */
+    const init = () => {
+      if (loaderNoted) return;
+      startInterpreter();
+      module._larder_start_loader(options.init ? 1 : 0);
+      loaderNoted = true;
+      loaderForced = !options.init;
       module.larderPersist();  /* the index's serial, recorded in the trust store */
       begin();
     };
+    /* options.init: the interpreter starts while IndexedDB is read (and
+     * the helper, if prepare() did not start it, starts), instead of after */
+    if (options.init) startInterpreter();
+    fetcher = await fetcherReady;
+    await idbfsRead;
+    if (options.init) init();
     const flushAll = () => {
       stdoutStream.flush(true);
       stderrStream.flush(true);
@@ -656,6 +702,15 @@
        * optimises the interpreter's hot code before the user's code needs it. */
       warmUp() {
         init();
+        if (!loaderForced) {  /* the loader options.init left for now: its first idle slice */
+          loaderForced = true;
+          try {
+            module._larder_start_loader(0);
+          } finally {
+            flushAll();  /* its failure on stderr; the index's serial in the trust store */
+          }
+          return;
+        }
         if (module._larder_warm_up() !== 0) throw new Error(`larder: warm-up failed: ${errorText()}`);
       },
       registerJsModule(name, functionNames) {
@@ -670,7 +725,7 @@
       },
       /* Run like the python3 command line; returns the exit status. */
       main(args) {
-        if (started) throw new Error('larder: main() cannot follow run() in the same runtime');
+        if (started) throw new Error('larder: main() cannot follow run() or init in the same runtime');
         started = true;
         begin();
         try {

@@ -141,9 +141,11 @@ self.onmessage = async (event) => {
         interruptBuffer: msg.interruptBuffer ? new Uint8Array(msg.interruptBuffer) : undefined,
         installed: (pkg, fromCache, info) => postMessage({ type: 'installed', package: pkg, fromCache, ...info }),
         display: (mime, bytes) => postMessage({ type: 'display', mime, data: bytes.buffer }, [bytes.buffer]),
+        /* 'ready' means the interpreter is ready; the index is fetched and
+         * verified when code first needs it, or in the first idle slice */
+        init: true,
       });
       callBuffer = msg.callBuffer || null;
-      python.init();  /* 'ready' means the interpreter and the index are ready */
       postMessage({ type: 'ready', fetchMode: python.fetchMode });
       if (msg.warmUp !== false) warmSlices = WARM_SLICES;
       resumeAfter = FIRST_SLICE_MS;

@@ -37,6 +37,7 @@ _index = None
 _index_url = None
 _loader = None
 _init_error = None
+_from_environment = None  # _init_from_environment: "deferred" (noted, not started) or "started"
 _finder_ms = {"install_ms": 0.0, "rescan_ms": 0.0}
 # submodule -> the stdlib packages importing it fetches beyond its package's
 # depends (TOP/.larder-imports of an installed package, from larder-build)
@@ -129,7 +130,9 @@ def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_c
          trust_dir=TRUST_DIR):
     """Fetch and verify the index at index_url (pinned key: "ed25519:..."),
     then load packages on import. Raises IndexError or FetchError."""
-    global _index, _index_url, _loader, _init_error
+    global _index, _index_url, _loader, _init_error, _from_environment
+    if _from_environment == "deferred":
+        _from_environment = "started"  # this index, not the one the runtime noted
     _makedirs(cache_dir)
     data, sig, fresh = _fetch_index(index_url, cache_dir, allow_unsigned)
     key_id = _larder.key_id(key) if key else None
@@ -162,11 +165,22 @@ def init(index_url, key=None, allow_unsigned=False, cache_dir=CACHE_DIR, cache_c
     _invalidate()
 
 
-def _init_from_environment():
+def _init_from_environment(defer=False):
     """Called by the runtime at startup when LARDER_INDEX_URL is set. A
     failure is reported on stderr and again by every import that would have
-    needed the index."""
-    global _init_error
+    needed the index. With defer, only noted: the loader starts when
+    something first needs the index (_ready: an import nothing local has, a
+    prefetch, install...), or when the runtime calls again without defer (a
+    page's Worker does in its first idle moment), so that a page is ready
+    to run code before the index is fetched and verified."""
+    global _init_error, _from_environment
+    if _from_environment == "started" or (defer and _from_environment == "deferred"):
+        return
+    if defer:
+        _from_environment = "deferred"
+        _install_finder()
+        return
+    _from_environment = "started"
     env = os.environ
     try:
         init(env["LARDER_INDEX_URL"], key=env.get("LARDER_KEY") or None,
@@ -178,6 +192,13 @@ def _init_from_environment():
         _init_error = error
         _install_finder()
         print(f"larder: packages cannot be loaded: {error}", file=sys.stderr)
+
+
+def _ready():
+    """Start the loader _init_from_environment(defer=True) noted, if it has
+    not started."""
+    if _from_environment == "deferred":
+        _init_from_environment()
 
 
 _ROOTS = {"site": SITE_DIR, "stdlib": STDLIB_DIR, "dynlib": DYNLIB_DIR}  # by install_dir
@@ -265,6 +286,7 @@ class _Finder:
 
     @classmethod
     def find_spec(cls, fullname, path=None, target=None):
+        _ready()
         if _init_error is not None:
             raise IndexError(f"cannot import {fullname!r}: the package index is not available "
                              f"({_init_error})", name=fullname)
@@ -387,6 +409,7 @@ def _install_finder():
 
 
 def _require():
+    _ready()
     if _loader is None:
         raise IndexError("larder is not initialised: no package index "
                          + (f"({_init_error})" if _init_error else "(call larder.init(url))"))
@@ -411,6 +434,8 @@ def prefetch(*modules):
     already under way. Modules already imported, provided by no package or
     by an installed one are skipped; a failed download is reported by the
     import that needs it. Returns the package names announced."""
+    if modules:
+        _ready()
     if _loader is None:
         return []
     packages = []
