@@ -467,6 +467,7 @@
      * compiled code in its wasm code cache for the next visit; prepare()
      * may have begun it. Node reads the file and compiles the bytes. */
     const early = !isNode && prepared && prepared.base === base ? prepared : null;
+    if (prepared && !early && prepared.helper) prepared.helper.then((helper) => helper.terminate(), () => {});
     prepared = null;
     const [wasm, ...zips] = await Promise.all([
       isNode ? readFile(base, 'python.wasm') : early ? early.wasm : compileWasm(new URL('python.wasm', base).href),
