@@ -1,18 +1,25 @@
 #!/usr/bin/env node
 /*
- * patch-dylink.js FILE.js - make emscripten 3.1.6's dynamic linker, in the
- * JS glue of a MAIN_MODULE, resolve after each dlopen only the GOT entries
- * created since the last time, instead of walking the whole GOT.
+ * patch-dylink.js FILE.js - mend emscripten 3.1.6's dynamic linker, in the
+ * JS glue of a MAIN_MODULE: GOT entries made when first needed instead of
+ * all at start, only the new ones resolved after each dlopen, and a symbol
+ * nothing defines failing only the library that needs it.
  *
- * Why: reportUndefinedSymbols(), run after every side module is
- * instantiated, visits every entry of the global offset table and reads its
- * WebAssembly.Global's value, to resolve those still 0. The GOT holds an
- * entry for each of the main module's 9,000+ exports (updateGOT at start)
- * plus every side module's, so each `import` of a C extension paid for all
- * of them: about 0.7 ms per module under Node, more as packages add theirs.
- * Only an entry the GOT proxy (GOTHandler) has just created can be 0 —
- * updateGOT gives the others their value as it makes them — so the proxy
- * now lists the ones it creates and the function resolves that list.
+ * Why: at start the glue made a GOT entry (a WebAssembly.Global, and a
+ * table slot for a function) for each of the main module's 9,000+ exports,
+ * 25-35 ms before the page could run anything (Chromium, a cold visit; most
+ * of them never imported by any side module). Now an entry is made when
+ * first asked for, by GOTEntry, with the value the main module's export
+ * would have given it at start: the same value for every symbol asked for,
+ * and a side module defining a name the main module exports still does not
+ * replace it (updateGOT keeps a non-zero entry), as before.
+ *
+ * And reportUndefinedSymbols(), run after every side module is
+ * instantiated, visited every entry of the GOT and read its value, to
+ * resolve those still 0: each `import` of a C extension paid for all of
+ * them (about 0.7 ms per module under Node, more as packages add theirs).
+ * Only an entry GOTEntry has just made without a value can be 0, so it
+ * lists those, and the function resolves that list.
  *
  * And a symbol no library defines fails that dlopen alone: emscripten left
  * its entry in the GOT at 0, so that every later dlopen, of any library,
@@ -32,9 +39,40 @@ const vm = require('vm');
 const file = process.argv[2];
 const PATCHES = [
   {
-    what: 'the GOT proxy lists the entries it creates',
+    what: 'GOT entries are made by GOTEntry: the main module\'s value at once, else listed to resolve',
     from: 'var GOTHandler={get:function(obj,symName){if(!GOT[symName]){GOT[symName]=new WebAssembly.Global({"value":"i32","mutable":true})}return GOT[symName]}};',
-    to: 'var GOTUnresolved=[];var GOTHandler={get:function(obj,symName){if(!GOT[symName]){GOT[symName]=new WebAssembly.Global({"value":"i32","mutable":true});GOTUnresolved.push(symName)}return GOT[symName]}};',
+    to: 'var GOTUnresolved=[];var GOTMain=null;'
+      + 'function GOTEntry(symName){var entry=GOT[symName];if(entry)return entry;'
+      + 'entry=GOT[symName]=new WebAssembly.Global({"value":"i32","mutable":true});'
+      + 'var value=GOTMain&&Object.prototype.hasOwnProperty.call(GOTMain,symName)&&!isInternalSym(symName)?GOTMain[symName]:undefined;'
+      + 'if(typeof value=="function"){entry.value=addFunction(value)}else if(typeof value=="number"){entry.value=value}'
+      + 'else if(typeof value=="bigint"){entry.value=Number(value)}else{GOTUnresolved.push(symName)}return entry}'
+      + 'var GOTHandler={get:function(obj,symName){return GOTEntry(symName)}};',
+  },
+  {
+    what: 'the main module\'s exports are relocated without making a GOT entry for each',
+    from: 'function relocateExports(exports,memoryBase,replace){var relocated={};for(var e in exports){var value=exports[e];'
+      + 'if(typeof value=="object"){value=value.value}if(typeof value=="number"){value+=memoryBase}relocated[e]=value}'
+      + 'updateGOT(relocated,replace);return relocated}',
+    to: 'function relocateExports(exports,memoryBase,replace,main){var relocated={};for(var e in exports){var value=exports[e];'
+      + 'if(typeof value=="object"){value=value.value}if(typeof value=="number"){value+=memoryBase}relocated[e]=value}'
+      + 'if(main){GOTMain=relocated;functionsInTableMap=new WeakMap;updateTableMap(0,wasmTable.length)}'
+      + 'else{updateGOT(relocated,replace)}return relocated}',
+  },
+  {
+    what: 'the main module is relocated as the main module',
+    from: 'exports=relocateExports(exports,1024);',
+    to: 'exports=relocateExports(exports,1024,false,true);',
+  },
+  {
+    what: 'updateGOT makes its entries with GOTEntry',
+    from: 'if(!GOT[symName]){GOT[symName]=new WebAssembly.Global({"value":"i32","mutable":true})}if(replace||GOT[symName].value==0){',
+    to: 'GOTEntry(symName);if(replace||GOT[symName].value==0){',
+  },
+  {
+    what: 'getMemory sets __heap_base through GOTEntry',
+    from: 'GOT["__heap_base"].value=end;',
+    to: 'GOTEntry("__heap_base").value=end;',
   },
   {
     what: 'reportUndefinedSymbols resolves that list; a failure leaves nothing behind',
