@@ -7,12 +7,16 @@
  *
  * Why: at start the glue made a GOT entry (a WebAssembly.Global, and a
  * table slot for a function) for each of the main module's 9,000+ exports,
- * 25-35 ms before the page could run anything (Chromium, a cold visit; most
- * of them never imported by any side module). Now an entry is made when
- * first asked for, by GOTEntry, with the value the main module's export
- * would have given it at start: the same value for every symbol asked for,
- * and a side module defining a name the main module exports still does not
- * replace it (updateGOT keeps a non-zero entry), as before.
+ * and copied each into its symbol tables (asmLibraryArg, and Module as
+ * _NAME): 35-45 ms before the page could run anything (Chromium, a cold
+ * visit), for names most of which no side module ever imports. Now the
+ * relocated exports are kept as they are (GOTMain) and looked up there when
+ * a side module needs a name; a GOT entry is made when first asked for, by
+ * GOTEntry, with the value the export would have given it at start. What a
+ * side module binds to is the same as before, and a side module defining a
+ * name the main module exports still does not take it over. What changes:
+ * Module._NAME exists only for the functions the glue keeps a wrapper for
+ * (trim-glue.js), not for every export.
  *
  * And reportUndefinedSymbols(), run after every side module is
  * instantiated, visited every entry of the GOT and read its value, to
@@ -63,6 +67,30 @@ const PATCHES = [
     what: 'the main module is relocated as the main module',
     from: 'exports=relocateExports(exports,1024);',
     to: 'exports=relocateExports(exports,1024,false,true);',
+  },
+  {
+    what: 'the main module\'s exports are not copied into asmLibraryArg and Module one by one',
+    from: 'mergeLibSymbols(exports,"main");',
+    to: '',
+  },
+  {
+    what: '... so the linker looks them up in GOTMain, after the JS library and before Module',
+    from: 'if(!sym){sym=asmLibraryArg[symName]}if(!sym){sym=Module[asmjsMangle(symName)]}',
+    to: 'if(!sym){sym=asmLibraryArg[symName]}if(!sym&&GOTMain&&Object.prototype.hasOwnProperty.call(GOTMain,symName)){sym=GOTMain[symName]}'
+      + 'if(!sym){sym=Module[asmjsMangle(symName)]}',
+  },
+  {
+    what: '... a side module\'s function imports bind to them directly, as before (not through a JS stub)',
+    from: 'if(prop in asmLibraryArg){return asmLibraryArg[prop]}',
+    to: 'if(prop in asmLibraryArg){return asmLibraryArg[prop]}'
+      + 'if(GOTMain&&Object.prototype.hasOwnProperty.call(GOTMain,prop)){return GOTMain[prop]}',
+  },
+  {
+    what: '... and a side module defining a name the main module exports does not take it over, as before',
+    from: 'for(var sym in exports){if(!exports.hasOwnProperty(sym)){continue}if(!asmLibraryArg.hasOwnProperty(sym)){asmLibraryArg[sym]=exports[sym]}',
+    to: 'for(var sym in exports){if(!exports.hasOwnProperty(sym)){continue}'
+      + 'if(GOTMain&&Object.prototype.hasOwnProperty.call(GOTMain,sym)){continue}'
+      + 'if(!asmLibraryArg.hasOwnProperty(sym)){asmLibraryArg[sym]=exports[sym]}',
   },
   {
     what: 'updateGOT makes its entries with GOTEntry',
