@@ -47,11 +47,13 @@ static PyStatus configure(PyConfig *config, int argc, char **argv)
     return status;
 }
 
-/* With LARDER_INDEX_URL in the environment, start the loader (larder.py):
- * every import that finds nothing locally then goes to the index. With
- * defer, larder.py only notes it and starts it when something first needs
- * the index (or when called again without defer). */
-static void start_loader(int defer)
+/* With LARDER_INDEX_URL in the environment, start the loader (larder.py)
+ * in the started interpreter: every import that finds nothing locally then
+ * goes to the index. With defer, larder.py only notes it and starts it when
+ * something first needs the index; calling again without defer starts a
+ * deferred one, and a started one stays as it is. A failure is reported by
+ * larder.py, and the interpreter goes on without the loader. */
+EMSCRIPTEN_KEEPALIVE void larder_start_loader(int defer)
 {
     if (!getenv("LARDER_INDEX_URL"))
         return;
@@ -81,7 +83,7 @@ static int init(int argc, char **argv, int with_loader)
         Py_ExitStatusException(status);
     }
     if (with_loader)
-        start_loader(0);
+        larder_start_loader(0);
     return 0;
 }
 
@@ -115,15 +117,6 @@ EMSCRIPTEN_KEEPALIVE int larder_start(void)
     if (rc == 0)
         started = 1;
     return rc;
-}
-
-/* Start the loader in the started interpreter, now or (defer) when
- * something first needs the index; calling again without defer starts a
- * deferred one, and a started one stays as it is. A failure is reported by
- * larder.py, and the interpreter goes on without the loader. */
-EMSCRIPTEN_KEEPALIVE void larder_start_loader(int defer)
-{
-    start_loader(defer);
 }
 
 /* What the last larder_run left: the value of the code's last expression

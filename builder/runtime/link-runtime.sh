@@ -76,6 +76,7 @@ node "$here/apply-relocs.js" "$out/python.wasm" "$out/python.js.tmp2.js"
 # kept: what loader/js/larder-runtime.js and jsffi-library.js call by name
 # shellcheck disable=SC2086
 node "$here/trim-glue.js" "$out/python.js.tmp2.js" $called
-# each dlopen resolves the GOT entries it created, not the whole GOT (patch-dylink.js)
+# the dynamic linker: GOT entries made when first needed, only the new ones resolved
+# after a dlopen, an undefined symbol failing only its library (patch-dylink.js)
 node "$here/patch-dylink.js" "$out/python.js.tmp2.js"
 mv "$out/python.js.tmp2.js" "$out/python.js"

@@ -11,7 +11,7 @@
  * _NAME): 35-45 ms before the page could run anything (Chromium, a cold
  * visit), for names most of which no side module ever imports. Now the
  * relocated exports are kept as they are (GOTMain) and looked up there when
- * a side module needs a name; a GOT entry is made when first asked for, by
+ * a side module needs a name (GOTMainHas); a GOT entry is made when first asked for, by
  * GOTEntry, with the value the export would have given it at start. What a
  * side module binds to is the same as before, and a side module defining a
  * name the main module exports still does not take it over. What changes:
@@ -46,9 +46,10 @@ const PATCHES = [
     what: 'GOT entries are made by GOTEntry: the main module\'s value at once, else listed to resolve',
     from: 'var GOTHandler={get:function(obj,symName){if(!GOT[symName]){GOT[symName]=new WebAssembly.Global({"value":"i32","mutable":true})}return GOT[symName]}};',
     to: 'var GOTUnresolved=[];var GOTMain=null;'
+      + 'function GOTMainHas(symName){return GOTMain!==null&&Object.prototype.hasOwnProperty.call(GOTMain,symName)}'
       + 'function GOTEntry(symName){var entry=GOT[symName];if(entry)return entry;'
       + 'entry=GOT[symName]=new WebAssembly.Global({"value":"i32","mutable":true});'
-      + 'var value=GOTMain&&Object.prototype.hasOwnProperty.call(GOTMain,symName)&&!isInternalSym(symName)?GOTMain[symName]:undefined;'
+      + 'var value=GOTMainHas(symName)&&!isInternalSym(symName)?GOTMain[symName]:undefined;'
       + 'if(typeof value=="function"){entry.value=addFunction(value)}else if(typeof value=="number"){entry.value=value}'
       + 'else if(typeof value=="bigint"){entry.value=Number(value)}else{GOTUnresolved.push(symName)}return entry}'
       + 'var GOTHandler={get:function(obj,symName){return GOTEntry(symName)}};',
@@ -76,20 +77,20 @@ const PATCHES = [
   {
     what: '... so the linker looks them up in GOTMain, after the JS library and before Module',
     from: 'if(!sym){sym=asmLibraryArg[symName]}if(!sym){sym=Module[asmjsMangle(symName)]}',
-    to: 'if(!sym){sym=asmLibraryArg[symName]}if(!sym&&GOTMain&&Object.prototype.hasOwnProperty.call(GOTMain,symName)){sym=GOTMain[symName]}'
+    to: 'if(!sym){sym=asmLibraryArg[symName]}if(!sym&&GOTMainHas(symName)){sym=GOTMain[symName]}'
       + 'if(!sym){sym=Module[asmjsMangle(symName)]}',
   },
   {
     what: '... a side module\'s function imports bind to them directly, as before (not through a JS stub)',
     from: 'if(prop in asmLibraryArg){return asmLibraryArg[prop]}',
     to: 'if(prop in asmLibraryArg){return asmLibraryArg[prop]}'
-      + 'if(GOTMain&&Object.prototype.hasOwnProperty.call(GOTMain,prop)){return GOTMain[prop]}',
+      + 'if(GOTMainHas(prop)){return GOTMain[prop]}',
   },
   {
     what: '... and a side module defining a name the main module exports does not take it over, as before',
     from: 'for(var sym in exports){if(!exports.hasOwnProperty(sym)){continue}if(!asmLibraryArg.hasOwnProperty(sym)){asmLibraryArg[sym]=exports[sym]}',
     to: 'for(var sym in exports){if(!exports.hasOwnProperty(sym)){continue}'
-      + 'if(GOTMain&&Object.prototype.hasOwnProperty.call(GOTMain,sym)){continue}'
+      + 'if(GOTMainHas(sym)){continue}'
       + 'if(!asmLibraryArg.hasOwnProperty(sym)){asmLibraryArg[sym]=exports[sym]}',
   },
   {

@@ -467,7 +467,7 @@
      * compiled code in its wasm code cache for the next visit; prepare()
      * may have begun it. Node reads the file and compiles the bytes. */
     const early = !isNode && prepared && prepared.base === base ? prepared : null;
-    if (prepared && !early && prepared.helper) prepared.helper.then((helper) => helper.terminate(), () => {});
+    const preparedHelper = prepared && prepared.helper;
     prepared = null;
     const [wasm, ...zips] = await Promise.all([
       isNode ? readFile(base, 'python.wasm') : early ? early.wasm : compileWasm(new URL('python.wasm', base).href),
@@ -502,12 +502,13 @@
     /* The fetch helper (started by prepare(), or now) is waited for only
      * when the loader starts (below). */
     let fetcher = null;
-    const earlyHelper = early && early.helper;
+    const earlyHelper = early && loaderOn && isolated ? early.helper : null;
     const fetcherReady = !loaderOn ? Promise.resolve(null) : isNode || isolated
       ? helperFetcher(earlyHelper || startHelper(base), authHeaders(auth),
         cacheMode === 'idb' ? { name: 'larder-archives', cap: cacheCap } : null, (text) => err(`larder: ${text}`))
       : Promise.resolve(xhrFetcher(authHeaders(auth)));
-    if (earlyHelper && !(loaderOn && isolated)) earlyHelper.then((helper) => helper.terminate(), () => {});
+    /* one prepare() started that this start does not use (no loader, or another base URL) */
+    if (preparedHelper && preparedHelper !== earlyHelper) preparedHelper.then((helper) => helper.terminate(), () => {});
     fetcherReady.catch(() => {});  /* awaited below */
     const trustMode = options.trust || (!isNode ? 'idbfs' : process.env.LARDER_TRUST_DIR
       || require('path').join(require('os').homedir(), '.local', 'state', 'larder', 'trust'));

@@ -65,7 +65,7 @@ test('a visit that runs a line and then idles fills the wasm code cache; the nex
   await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 60000 });
   assert.equal(await page.textContent('#out'), '42\n');
   // Chromium writes the entry once, at the 1 MB of optimised code that trigger it: what
-  // it writes has come to 998 KB to 1.02 MB (where a visit without it leaves 72 bytes)
+  // it writes has come to 998 KB to 1.08 MB (where a visit without it leaves 72 bytes)
   const WRITTEN = 800000;
   let bytes = 0;
   for (let waited = 0; waited < 60000 && bytes < WRITTEN; waited += 500) {
