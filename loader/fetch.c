@@ -41,7 +41,18 @@ EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha25
  * name, two ENOENT exceptions thrown inside emscripten's FS (its lookup
  * throws when a name is missing); this asks for each name once, without
  * throwing. It relies on MEMFS of emscripten 3.1.6 (the FS name table,
- * MEMFS.createNode, node.contents/usedBytes), which the runtime pins.
+ * MEMFS.createNode, node.contents/usedBytes, the directory node_ops), which
+ * the runtime pins.
+ * The file bytes are copied out of the wasm heap once; each file is a view
+ * of that copy. A directory two or more levels below root whose files add
+ * up to LAZY bytes or more is made empty and filled when something first
+ * looks into it (a lookup of a name in it, or a listing: every path that
+ * reaches a file inside goes through one), so that importing one
+ * subpackage of a large package does not create the nodes of all the
+ * others (fontTools.ttLib needs a seventh of fonttools' 6.4 MB). What is in
+ * such a directory was checked with the rest (the loader's untar and
+ * owns_path) before anything was written. Until filled, a directory counts
+ * as not empty (rmdir and rename refuse it, as they would the full one).
  * Returns 0 when written, 1 on failure (cause in errbuf, nothing left
  * behind), 2 when root or a directory on the way is not a plain MEMFS
  * directory (a mount point, another file system): the loader then writes
@@ -49,16 +60,38 @@ EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha25
 EM_JS(int, larder_js_write_files, (const char *root_c, const void *entries, int n, int stride, int off_path,
                                    int off_dir, int off_mode, int off_data, int off_size, char *errbuf,
                                    int errlen), {
+    const LAZY = 65536;
     const root = UTF8ToString(root_c);
     const made = [];  /* nodes created, for the rollback */
     const NOT_HERE = {};
-    const isMemfsDir = (node) => FS.isDir(node.mode) && !node.mounted && node.node_ops === MEMFS.ops_table.dir.node;
+    const base = MEMFS.ops_table && MEMFS.ops_table.dir.node;
+    const isMemfsDir = (node) => FS.isDir(node.mode) && !node.mounted && node.node_ops === base;
     const child = (parent, name) => {
         for (let node = FS.nameTable[FS.hashName(parent.id, name)]; node; node = node.name_next)
             if (node.parent.id === parent.id && node.name === name)
                 return node;
         return null;
     };
+    if (base && !Module.larderLazyDirOps) {
+        /* a directory not filled yet: filled before the first lookup or listing */
+        const fill = (node) => {
+            const lazy = node.larderLazy;
+            node.larderLazy = null;
+            node.node_ops = base;
+            node.contents = {};
+            try {
+                lazy();
+            } catch (e) {  /* checked at install, so not expected: say what and fail the call */
+                err('larder: cannot unpack ' + FS.getPath(node) + ': ' + ((e && e.message) || e));
+                throw new FS.ErrnoError(29);
+            }
+        };
+        Module.larderLazyDirOps = Object.assign({}, base, {
+            lookup: (parent, name) => { fill(parent); return FS.lookupNode(parent, name); },
+            readdir: (node) => { fill(node); return base.readdir(node); },
+        });
+        Module.larderLazyDirContents = { '(not unpacked yet)': true };
+    }
     try {
         let top;
         try {
@@ -66,20 +99,68 @@ EM_JS(int, larder_js_write_files, (const char *root_c, const void *entries, int 
         } catch (e) {
             return 2;  /* the loader's own writes report it */
         }
-        if (!MEMFS.ops_table || !isMemfsDir(top))
+        if (!base || !isMemfsDir(top))
             return 2;
+        const list = [];
+        let lo = Infinity, hi = 0;
+        for (let i = 0; i < n; i++) {
+            const e = entries + i * stride;
+            const item = { rel: UTF8ToString(HEAPU32[(e + off_path) >> 2]), isDir: HEAP32[(e + off_dir) >> 2] !== 0,
+                           mode: HEAPU32[(e + off_mode) >> 2] & 0o777, data: HEAPU32[(e + off_data) >> 2],
+                           size: HEAPU32[(e + off_size) >> 2] };
+            if (!item.isDir && item.size) {
+                lo = Math.min(lo, item.data);
+                hi = Math.max(hi, item.data + item.size);
+            }
+            list.push(item);
+        }
+        const bytes = hi > lo ? HEAPU8.slice(lo, hi) : new Uint8Array(0);
+        /* the lazy directories, and which of them (or '' for none) each entry lies below, deepest first */
+        const parents = (rel) => {
+            const out = [];
+            for (let cut = rel.lastIndexOf('/'); cut > 0; cut = rel.lastIndexOf('/', cut - 1))
+                out.push(rel.slice(0, cut));
+            return out;
+        };
+        const under = new Map();
+        for (const item of list)
+            if (!item.isDir)
+                for (const d of parents(item.rel))
+                    under.set(d, (under.get(d) || 0) + item.size);
+        const groups = new Map([["", []]]);
+        under.forEach((size, d) => {
+            if (size >= LAZY && d.indexOf('/') > 0)
+                groups.set(d, []);
+        });
+        const ownerOf = (rel) => {
+            for (const d of parents(rel))
+                if (groups.has(d))
+                    return d;
+            return "";
+        };
+        for (const item of list)
+            groups.get(ownerOf(item.rel)).push(item);
+        const lazyDirs = new Map();  /* group -> the lazy directories right below it */
+        for (const d of groups.keys())
+            if (d) {
+                const o = ownerOf(d);
+                lazyDirs.set(o, (lazyDirs.get(o) || []).concat([d]));
+            }
         const dirs = new Map([["", top]]);
-        const dir = (rel) => {
+        const fresh = new Set();  /* directories this install made: only those can wait to be filled */
+        const dir = (rel, rollback) => {
             let node = dirs.get(rel);
             if (node)
                 return node;
             const cut = rel.lastIndexOf('/');
-            const parent = dir(cut < 0 ? "" : rel.slice(0, cut));
+            const parent = dir(cut < 0 ? "" : rel.slice(0, cut), rollback);
             const name = rel.slice(cut + 1);
             node = child(parent, name);
             if (!node) {
                 node = MEMFS.createNode(parent, name, 0o40755, 0);
-                made.push(node);
+                fresh.add(node);
+                if (rollback)
+                    made.push(node);
             } else if (FS.isLink(node.mode) || !FS.isDir(node.mode)) {
                 throw new Error(root + '/' + rel + ' exists and is not a directory');
             } else if (!isMemfsDir(node)) {
@@ -88,25 +169,37 @@ EM_JS(int, larder_js_write_files, (const char *root_c, const void *entries, int 
             dirs.set(rel, node);
             return node;
         };
-        for (let i = 0; i < n; i++) {
-            const e = entries + i * stride;
-            const rel = UTF8ToString(HEAPU32[(e + off_path) >> 2]);
-            if (HEAP32[(e + off_dir) >> 2]) {
-                dir(rel);
-                continue;
+        /* write a group's entries, then make the lazy directories right below it */
+        const write = (group, rollback) => {
+            for (const item of groups.get(group)) {
+                if (item.isDir) {
+                    dir(item.rel, rollback);
+                    continue;
+                }
+                const cut = item.rel.lastIndexOf('/');
+                const parent = dir(cut < 0 ? "" : item.rel.slice(0, cut), rollback);
+                const name = item.rel.slice(cut + 1);
+                if (child(parent, name))
+                    throw new Error(root + '/' + item.rel + ' already exists: another package installed it (or '
+                                    + 'something put a file or link there)');
+                const node = MEMFS.createNode(parent, name, 0o100000 | item.mode, 0);
+                if (rollback)
+                    made.push(node);
+                node.contents = bytes.subarray(item.data - lo, item.data - lo + item.size);
+                node.usedBytes = item.size;
             }
-            const cut = rel.lastIndexOf('/');
-            const parent = dir(cut < 0 ? "" : rel.slice(0, cut));
-            const name = rel.slice(cut + 1);
-            if (child(parent, name))
-                throw new Error(root + '/' + rel + ' already exists: another package installed it (or something '
-                                + 'put a file or link there)');
-            const node = MEMFS.createNode(parent, name, 0o100000 | (HEAPU32[(e + off_mode) >> 2] & 0o777), 0);
-            made.push(node);
-            const data = HEAPU32[(e + off_data) >> 2], size = HEAPU32[(e + off_size) >> 2];
-            node.contents = HEAPU8.slice(data, data + size);
-            node.usedBytes = size;
-        }
+            for (const d of lazyDirs.get(group) || []) {
+                const node = dir(d, rollback);
+                if (!fresh.has(node)) {  /* there before (a namespace shared with another package) */
+                    write(d, rollback);
+                    continue;
+                }
+                node.node_ops = Module.larderLazyDirOps;
+                node.contents = Object.create(Module.larderLazyDirContents);
+                node.larderLazy = () => write(d, false);
+            }
+        };
+        write("", true);
         return 0;
     } catch (e) {
         for (let i = made.length - 1; i >= 0; i--) {

@@ -127,7 +127,7 @@ typedef struct larder_install_report {
 typedef struct larder_loader_stats {
     uint64_t packages;        /* installed */
     uint64_t from_cache;      /* of which the archive came from the cache */
-    uint64_t files;           /* regular files written */
+    uint64_t files;           /* regular files unpacked (in wasm, a big directory's when first looked into) */
     uint64_t archive_bytes;   /* compressed, fetched or cached */
     uint64_t unpacked_bytes;  /* file bytes written */
     uint64_t prefetched;      /* archives announced ahead by larder_loader_prefetch */

@@ -399,3 +399,41 @@ print(larder.installed())
   assert.match(r.err, /cannot load package 'clash' 1 from .*: \/usr\/local\/lib\/python3\.11\/site-packages\/clash\/z\.py already exists/);
   assert.match(r.err, /cannot load package 'clashlink' 1 from .*: \/usr\/local\/lib\/python3\.11\/site-packages\/clashlink exists and is not a directory/);
 });
+test('a large package\'s big directories are unpacked when first looked into, and behave as if unpacked at once', async () => {
+  const url = handMadeRepo('lazy', `
+blob = bytes(70000)
+archive('lazypkg', [file('lazypkg/__init__.py', b'x = 1'),
+                    file('lazypkg/big/__init__.py', b'from . import deep\\nname = "big"'),
+                    file('lazypkg/big/data.bin', blob),
+                    file('lazypkg/big/deep/__init__.py', b'y = 2'), file('lazypkg/big/deep/blob.bin', blob),
+                    file('lazypkg/other/data.bin', blob), file('lazypkg/small/__init__.py', b'z = 3')], 4 * 70000 + 64)
+archive('nsa', [file('nsa.py', b''), file('ns/a/one.bin', blob)], 70000)
+archive('nsb', [file('nsb.py', b''), file('ns/a/two.bin', blob)], 70000)
+for name in ('nsa', 'nsb'): packages[name]['imports'] = [name, 'ns']
+print(json.dumps(packages))
+`, 11);
+  const r = await python(['-c', `
+import errno, larder, os
+larder.install('lazypkg', 'nsa', 'nsb')
+site = larder.SITE_DIR
+print(sorted(os.listdir(site + '/lazypkg')))
+try:
+    os.rmdir(site + '/lazypkg/other')
+    print('removed?!')
+except OSError as e:
+    print('rmdir', errno.errorcode[e.errno])
+print(len(open(site + '/lazypkg/other/data.bin', 'rb').read()))
+import lazypkg.big, lazypkg.small
+print(lazypkg.big.name, lazypkg.big.deep.y, lazypkg.small.z)
+print(sorted((os.path.relpath(d, site), sorted(f)) for d, _, f in os.walk(site) if not d.endswith('__pycache__')))
+`], { indexUrl: url });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, [
+    "['__init__.py', 'big', 'other', 'small']",
+    'rmdir ENOTEMPTY',
+    '70000',
+    'big 2 3',
+    "[('.', ['nsa.py', 'nsb.py']), ('lazypkg', ['__init__.py']), ('lazypkg/big', ['__init__.py', 'data.bin']), "
+      + "('lazypkg/big/deep', ['__init__.py', 'blob.bin']), ('lazypkg/other', ['data.bin']), "
+      + "('lazypkg/small', ['__init__.py']), ('ns', []), ('ns/a', ['one.bin', 'two.bin'])]", ''].join('\n'));
+});
