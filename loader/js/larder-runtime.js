@@ -596,6 +596,10 @@
         if (extra.length) M.ENV.PYTHONPATH = extra.join(':');
         for (const [name, data] of sideModules) M.FS.writeFile(`${STDLIB}/lib-dynload/${name}`, data);
         if (options.display) M.ENV.MPLBACKEND = 'module://larder_matplotlib';
+        /* matplotlib's font list (read from every font it ships, 0.2-0.3 s
+         * on each import of matplotlib.pyplot) kept with the cache, so that
+         * only a page's first visit builds it */
+        M.ENV.MPLCONFIGDIR = `${CACHE_ROOT}/matplotlib`;
         Object.assign(M.ENV, options.env || {});
       }],
     });

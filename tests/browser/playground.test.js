@@ -172,6 +172,17 @@ test('numpy computes what the host numpy computes, and plt.show() shows the figu
   t.diagnostic(`cache line: ${await page.textContent('#cache')}`);
 });
 
+test('matplotlib\'s font list is kept with the cache: the next visit reads it instead of every font', async () => {
+  await page.evaluate(() => window.playground.persisted());
+  await page.reload();
+  await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 60000 });
+  await runCode('import logging, os, sys\nlogging.basicConfig(level=logging.INFO, stream=sys.stdout)\n'
+    + 'import matplotlib.font_manager as fm\n'
+    + 'print(os.environ["MPLCONFIGDIR"], sorted(os.listdir(os.environ["MPLCONFIGDIR"])), len(fm.fontManager.ttflist))');
+  await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000 });
+  assert.equal(await output(), "/larder/matplotlib ['fontlist-v330.json'] 38\n");
+});
+
 test('the code is kept across reloads, shared as a link, and examples are one click away', async () => {
   const fresh = await browser.context.newPage();
   await fresh.goto(url);
