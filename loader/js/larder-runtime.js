@@ -647,6 +647,11 @@
      * the helper, if prepare() did not start it, starts), instead of after */
     if (options.init) startInterpreter();
     fetcher = await fetcherReady;
+    /* the signed index, which the noted loader reads first: asked for now,
+     * while the page gets ready, so that the first import does not wait
+     * for it (the helper keeps it until asked, once) */
+    if (options.init && fetcher && fetcher.parallel)
+      for (const url of [indexUrl, `${indexUrl}.sig`]) fetcher.prefetch([{ url, size: 0 }]);
     await idbfsRead;
     if (options.init) init();
     const flushAll = () => {

@@ -50,7 +50,7 @@ test('a lazy import in the Worker: progress events, parallel downloads, then the
   assert.equal(await page.evaluate((o) => window.start(o), { ...options(), warmUp: false }), 'parallel',
     'the page is cross-origin isolated');
   const indexGets = () => pages.log.filter((l) => l.startsWith('GET /mirror/index.json ')).length;
-  assert.equal(indexGets(), 0, 'ready before the index is fetched');
+  const indexBefore = indexGets();  // the helper asks for it as the page gets ready, without waiting
   pages.log.length = 0;
   pages.stats.delayMs = 150;  // slow archives make overlapping downloads visible
   pages.stats.maxInFlight = 0;
@@ -61,7 +61,7 @@ test('a lazy import in the Worker: progress events, parallel downloads, then the
   assert.ok(pages.stats.maxInFlight > 1, `the closure downloads in parallel (max in flight ${pages.stats.maxInFlight})`);
   assert.deepEqual(r.stderr, []);
   assert.deepEqual(r.stdout, ['Wednesday', '1.16.0 42']);
-  assert.equal(indexGets(), 1, 'the first import fetched the index');
+  assert.equal(indexBefore + indexGets(), 1, 'the index is fetched once, and read by the first import');
   const gets = archiveGets();
   assert.equal(new Set(gets).size, gets.length, `each archive is fetched once: ${gets}`);
   for (const f of ['six-1.16.0-0', 'python_dateutil-2.8.2-0', 'pyparsing-3.0.9-0']) {
