@@ -649,7 +649,8 @@
     fetcher = await fetcherReady;
     /* the signed index, which the noted loader reads first: asked for now,
      * while the page gets ready, so that the first import does not wait
-     * for it (the helper keeps it until asked, once) */
+     * for it (the helper keeps it until asked, once); one URL per prefetch,
+     * as two would be asked for as a bundle of archives */
     if (options.init && fetcher && fetcher.parallel)
       for (const url of [indexUrl, `${indexUrl}.sig`]) fetcher.prefetch([{ url, size: 0 }]);
     await idbfsRead;
