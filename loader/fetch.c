@@ -15,12 +15,13 @@
 
 /* Returns 0 and a malloc'd buffer (and in *from_store whether the
  * platform's archive store had it), or 1 with the cause in errbuf. */
-EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha256, unsigned char **data,
-                             size_t *len, int *from_store, char *errbuf, int errlen), {
+EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha256, int refresh,
+                             unsigned char **data, size_t *len, int *from_store, char *errbuf, int errlen), {
     try {
         if (!Module.larderFetch)
             throw new Error('this runtime has no fetcher (larder-runtime.js sets Module.larderFetch)');
-        const got = Module.larderFetch(UTF8ToString(url), expected, sha256 ? UTF8ToString(sha256) : null);
+        const got = Module.larderFetch(UTF8ToString(url), expected, sha256 ? UTF8ToString(sha256) : null,
+                                       refresh !== 0);
         const bytes = got.bytes;
         HEAP32[from_store >> 2] = got.fromStore ? 1 : 0;
         const ptr = _malloc(bytes.length || 1);
@@ -254,7 +255,8 @@ larder_code platform_fetch(void *ctx, const larder_fetch_request *req, unsigned 
     *data = NULL;
     *len = 0;
     *from_store = 0;
-    if (larder_js_fetch(req->url, (double)req->size, req->sha256, data, len, from_store, cause, (int)sizeof cause) != 0)
+    if (larder_js_fetch(req->url, (double)req->size, req->sha256, req->refresh, data, len, from_store, cause,
+                        (int)sizeof cause) != 0)
         return larder_fail(err, LARDER_EFETCH, "%s", cause);
     return LARDER_OK;
 }

@@ -360,27 +360,34 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
     }
     if (!l->cfg.fetch)
         return larder_fail(err, LARDER_EFETCH, "no way to fetch (offline, and not in the cache)");
-    larder_fetch_request req = {url, p->size, p->sha256};
-    larder_code rc = l->cfg.fetch(l->cfg.fetch_ctx, &req, data, len, from_cache, err);
-    double t2 = now_ms();
-    /* a platform store (IndexedDB) answers through the fetch hook too */
-    if (*from_cache)
-        l->stats.cache_read_ms += t2 - t1;
-    else
-        l->stats.fetch_ms += t2 - t1;
-    if (rc != LARDER_OK)
-        return rc;
-    if (p->size && *len != p->size)
-        rc = larder_fail(err, LARDER_EINTEGRITY, "got %zu bytes, the index says %llu (truncated or "
-                         "altered download)", *len, (unsigned long long)p->size);
-    else
-        rc = larder_verify_sha256(*data, *len, p->sha256, "archive", err);
-    l->stats.verify_ms += now_ms() - t2;
-    if (rc != LARDER_OK) {
+    larder_fetch_request req = {url, p->size, p->sha256, 0};
+    for (;;) {
+        larder_code rc = l->cfg.fetch(l->cfg.fetch_ctx, &req, data, len, from_cache, err);
+        double t2 = now_ms();
+        /* a platform store (IndexedDB) answers through the fetch hook too */
+        if (*from_cache)
+            l->stats.cache_read_ms += t2 - t1;
+        else
+            l->stats.fetch_ms += t2 - t1;
+        if (rc != LARDER_OK)
+            return rc;
+        if (p->size && *len != p->size)
+            rc = larder_fail(err, LARDER_EINTEGRITY, "got %zu bytes, the index says %llu (truncated or "
+                             "altered download)", *len, (unsigned long long)p->size);
+        else
+            rc = larder_verify_sha256(*data, *len, p->sha256, "archive", err);
+        t1 = now_ms();
+        l->stats.verify_ms += t1 - t2;
+        if (rc == LARDER_OK)
+            return rc;
         free(*data);
         *data = NULL;
+        /* the platform's store checks sizes only: a damaged copy from it is
+         * dropped and downloaded again, once, as the loader's own cache does */
+        if (!*from_cache || req.refresh)
+            return rc;
+        req.refresh = 1;
     }
-    return rc;
 }
 
 static void archive_url(const larder_loader *l, const larder_package *p, char *url, size_t size)

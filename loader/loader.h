@@ -70,15 +70,20 @@ uint64_t larder_cache_bytes(const larder_cache *cache);
  * is the most the platform reads (it stops a larger response before it
  * fills memory; unknown sizes get a fixed cap) and lets it show progress;
  * and the sha256 the index gives (NULL: none), under which a platform with
- * an archive store of its own (IndexedDB in a browser) keeps and finds it. */
+ * an archive store of its own (IndexedDB in a browser) keeps and finds it;
+ * refresh is 1 when the bytes that store gave did not match that sha256:
+ * the platform drops its copy and downloads the archive. */
 typedef struct larder_fetch_request {
     const char *url;
     uint64_t size;
     const char *sha256;
+    int refresh;
 } larder_fetch_request;
 
 /* Fetch a request into a malloc'd buffer; *from_store is 1 when the
- * platform's own store had it (the loader verifies the bytes either way).
+ * platform's own store had it (the loader verifies the bytes either way,
+ * and asks again with refresh when they do not match: the store checks
+ * only their size).
  * Failures are LARDER_EFETCH with the cause (HTTP status, network error,
  * too large). This is the one platform hook: the wasm runtime fetches
  * through JS (loader/fetch.c), host tests read files. */

@@ -167,7 +167,7 @@ static PyObject *larder_py_fetch(PyObject *self, PyObject *arg)
     larder_error err = {0};
     if (!url)
         return NULL;
-    larder_fetch_request req = {url, 0, NULL};
+    larder_fetch_request req = {url, 0, NULL, 0};
     int from_store;
     if (platform_fetch(NULL, &req, &data, &len, &from_store, &err) != LARDER_OK) {
         larder_prefix(&err, LARDER_EFETCH, "cannot fetch %s", url);

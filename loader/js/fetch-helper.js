@@ -9,7 +9,7 @@
  * anything else. It posts {prefetch: [{url, headers, limit, size, sha256}]}
  * when it knows what it will need — the helper starts all of them at once —
  * and then, for each archive in turn, {fetch: url, headers, limit, size,
- * sha256, control?, pool?}: the helper waits for that archive and, when it
+ * sha256, refresh?, control?, pool?}: the helper waits for that archive and, when it
  * fits in pool (a SharedArrayBuffer the interpreter sends when it makes a
  * new one), copies it there, stores its length in the shared control array
  * and wakes the interpreter (state 2); an archive that does not fit, or an
@@ -25,8 +25,11 @@
  * IndexedDB database of archives keyed by sha256, read one at a time when
  * the interpreter asks for one, so that a start reads nothing of it but the
  * list of digests it holds (an archive not in it goes straight to the
- * network). A hit is checked (size and sha256) before use, a damaged entry
- * dropped and fetched again; downloads are kept when they hash to the
+ * network). A hit's size is checked here and its sha256 by the interpreter,
+ * which verifies every archive anyway (hashing it here too cost each
+ * hand-over a round trip through WebCrypto); when it does not match, the
+ * interpreter asks again with refresh: the entry is dropped and the archive
+ * downloaded. Downloads are kept when they hash to the
  * index's digest, together in one transaction once the interpreter has
  * asked for nothing for KEEP_AFTER_MS (an IndexedDB write would hold up the
  * reads and the fetches of the install under way); the least recently used
@@ -124,13 +127,14 @@ function readMany(digests) {
   return new Map(digests.map((sha) => [sha, reads.then((m) => m.get(sha) || null)]));
 }
 
-/* An archive from the store (buffer: its readMany promise), checked; null
- * when the store has none or a damaged one (dropped: fetched again). */
+/* An archive from the store (buffer: its readMany promise); null when the
+ * store has none or one of another size (dropped: fetched again). Its
+ * sha256 is the interpreter's to check (fetch with refresh). */
 async function stored(sha256, size, buffer) {
   const raw = await (buffer || readMany([sha256]).get(sha256));
   if (!raw) return null;
   const bytes = new Uint8Array(raw);
-  if ((size && bytes.length !== size) || await sha256Hex(bytes) !== sha256) {
+  if (size && bytes.length !== size) {
     await drop(await db(), [sha256]);
     return null;
   }
@@ -270,10 +274,12 @@ async function fetchBundle(dir, headers, chunk, buffers, parts) {
   if (index < wanted.length) throw new Error('the bundle ended early');
 }
 
-function obtain({ url, headers, limit, size, sha256 }, buffer, part) {
+/* The bytes of url (pending: one promise per URL until handed over); from
+ * the store first unless fresh. */
+function obtain({ url, headers, limit, size, sha256 }, buffer, part, fresh = false) {
   if (!pending.has(url)) {
     const p = (async () => {
-      if (store && sha256) {
+      if (store && sha256 && !fresh) {
         try {
           const bytes = await stored(sha256, size, buffer);
           if (bytes) return { bytes, fromStore: true };
@@ -346,7 +352,16 @@ async function handle(m) {
     if (m.pool) pool = m.pool;
     if (m.control) control = m.control;
     try {
-      const { bytes, fromStore } = await obtain({ ...m, url: m.fetch });
+      if (m.refresh && store && m.sha256) {  /* the store's copy did not match its digest */
+        pending.delete(m.fetch);
+        used.delete(m.sha256);
+        try {
+          await drop(await db(), [m.sha256]);
+        } catch (e) {
+          post({ warn: `a damaged archive could not be removed from the store (${e.message})` });
+        }
+      }
+      const { bytes, fromStore } = await obtain({ ...m, url: m.fetch }, undefined, undefined, Boolean(m.refresh));
       Atomics.store(control, 1, bytes.length);
       Atomics.store(control, 3, fromStore ? 1 : 0);
       if (pool && bytes.length <= pool.byteLength) {

@@ -254,12 +254,14 @@
         prefetch: items.map(({ url, size, sha256 }) => ({ url, headers: headers(url), limit: limitOf(size), size, sha256 })),
       }),
       /* The bytes returned are a view of the pool, valid until the next
-       * fetch: the caller copies them (larder_js_fetch: into the wasm heap). */
-      fetch: (url, expected, sha256) => {
+       * fetch: the caller copies them (larder_js_fetch: into the wasm heap).
+       * refresh: the store's copy did not match sha256 (the loader checks
+       * it); the helper drops it and downloads the archive. */
+      fetch: (url, expected, sha256, refresh) => {
         Atomics.store(control, 0, 0);
         /* the shared control array and pool go once: cloning shared memory
          * into a message costs more than the rest of it */
-        helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256,
+        helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, refresh,
           control: poolSent ? undefined : control, pool: poolSent ? undefined : pool });
         poolSent = true;
         Atomics.wait(control, 0, 0);

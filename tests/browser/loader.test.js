@@ -7,6 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -113,6 +114,48 @@ test('the second visit reads no archive at start: the cache is an IndexedDB stor
     + 'sorted(f for f in os.listdir("/larder/cache") if f.endswith(".tar.zst")))'));
   assert.deepEqual(r.stdout, ['3.0.9 []'], r.stderr.join('\n'));
   assert.deepEqual(archiveGets(), [], 'read from the store, not fetched');
+});
+
+/* The bytes the archive store holds under sha (an ArrayBuffer's bytes as an
+ * array), or, with damage, flip one byte of them in place first. */
+const storeEntry = (sha, damage = false) => page.evaluate(([key, flip]) => new Promise((resolve, reject) => {
+  const open = indexedDB.open('larder-archives');
+  open.onsuccess = () => {
+    const tx = open.result.transaction('archives', 'readwrite');
+    const archives = tx.objectStore('archives');
+    let bytes;
+    const get = archives.get(key);
+    get.onsuccess = () => {
+      bytes = new Uint8Array(get.result);
+      if (flip) {
+        bytes[bytes.length >> 1] ^= 0xff;
+        archives.put(bytes.slice().buffer, key);
+      }
+    };
+    tx.oncomplete = () => { open.result.close(); resolve(Array.from(bytes)); };
+    tx.onerror = () => reject(tx.error);
+  };
+  open.onerror = () => reject(open.error);
+}), [sha, damage]);
+
+test('an archive the store holds damaged is downloaded again, and the good copy kept', async () => {
+  await page.evaluate(() => window.saved);
+  const index = JSON.parse(fs.readFileSync(path.join(work, 'repo', 'index.json'), 'utf8'));
+  const { sha256, size } = index.packages.six;
+  const digest = (bytes) => crypto.createHash('sha256').update(Buffer.from(bytes)).digest('hex');
+  const damaged = await storeEntry(sha256, true);
+  assert.equal(damaged.length, size, 'the same size: only the sha256 tells');
+  assert.notEqual(digest(await storeEntry(sha256)), sha256);
+  await page.reload();
+  await page.evaluate((o) => window.start(o), options());
+  pages.log.length = 0;
+  const r = await page.evaluate(() => window.runPython('import six\nprint(six.__version__)'));
+  assert.deepEqual(r.stdout, ['1.16.0'], r.stderr.join('\n'));
+  assert.deepEqual(r.stderr, []);
+  assert.deepEqual(archiveGets().map((l) => l.split(' ').slice(0, 3).join(' ')), ['GET /mirror/six-1.16.0-0.tar.zst 200'],
+    'the damaged one downloaded again, nothing else');
+  await page.evaluate(() => window.saved);
+  assert.equal(digest(await storeEntry(sha256)), sha256, 'the store holds the good copy now');
 });
 
 test('with the mirror gone the import still works from the cache', async () => {
