@@ -346,7 +346,7 @@
 
   /* prepare(): in a Worker, begin what start() will wait for before any
    * option is known: python.wasm's download and compilation, the core
-   * bundle's download, python.js. A start() with the same base uses them
+   * bundle's download, python.js (right after the Worker's script). A start() with the same base uses them
    * (worker.js calls this as it loads, so that the download runs while the
    * page is still loading its own scripts). A failure is reported by start(). */
   let prepared = null;
@@ -364,11 +364,17 @@
        * interpreter needs it, instead of starting after the interpreter */
       helper: self.crossOriginIsolated && typeof SharedArrayBuffer === 'function' ? quiet(startHelper(base)) : null,
     };
-    try {
-      prepared.factory = loadFactory(base);
-    } catch (e) {
-      // start() loads it again and reports why it cannot
-    }
+    /* python.js (importScripts: synchronous) once the Worker's script has
+     * been evaluated: until then Chromium holds the page's messages (the
+     * options of 'init') back */
+    const early = prepared;
+    setTimeout(() => {
+      try {
+        early.factory = loadFactory(base);
+      } catch (e) {
+        // start() loads it again and reports why it cannot
+      }
+    }, 0);
   }
 
   function defaultBase() {

@@ -11,6 +11,7 @@
  *     progress: (pkg, done, total) => ...,
  *     display: (mime, data) => ...,                 // plt.show() figures: 'image/png', an ArrayBuffer
  *     warmUp: false,                                // skip the idle warm-up after start (worker.js)
+ *     starting: () => ...,                          // the Worker has the options and starts (below)
  *   });
  *   const { ok, value } = await py.runPython('import six; six.__version__');   // value: '1.16.0'
  *   await py.globals.set('n', [1, 2]);  await py.globals.get('n');
@@ -30,7 +31,13 @@
  * The runtime files are taken from where larder.js was loaded (runtimeUrl
  * overrides). Loading larder.js starts the first interpreter's Worker at
  * once (python.wasm downloads while the page loads); <script
- * data-prestart="no" src=".../larder.js"> leaves that to create(). The page
+ * data-prestart="no" src=".../larder.js"> leaves that to create().
+ * Chromium hands a message to a Worker whose script is still being
+ * evaluated only once the page's own thread is free, so create()'s options
+ * wait for whatever the page's thread does then: a page with heavy work of
+ * its own at load (building an editor) does it from starting(), called
+ * once the Worker has them (or at ready, from a worker that does not say),
+ * and the interpreter starts on the other core meanwhile. The page
  * must be served with COOP/COEP for input(), interrupt() and
  * registerJsModule; larder-mirror serve does that.
  */
@@ -62,10 +69,20 @@
     let persistedRuns = 0;
     let persistWaiters = [];
     const listeners = { stdout: options.stdout || console.log, stderr: options.stderr || console.error };
+    let starting = options.starting || null;
+    const started = () => {
+      const f = starting;
+      starting = null;
+      if (f) f();
+    };
     const ready = new Promise((resolve, reject) => {
       worker.onmessage = async (e) => {
         const m = e.data;
-        if (m.type === 'ready') resolve();
+        if (m.type === 'starting') started();
+        else if (m.type === 'ready') {
+          started();
+          resolve();
+        }
         else if (m.type === 'stdout' || m.type === 'stderr') listeners[m.type](m.text, { partial: m.partial });
         else if (m.type === 'progress' && options.progress) options.progress(m.package, m.done, m.total);
         else if (m.type === 'installed' && options.installed) {

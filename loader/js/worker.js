@@ -19,7 +19,8 @@
  *                {type: 'get', id, name} | {type: 'set', id, name, value}
  *                {type: 'register', id, name, functions}  a Python module
  *                whose functions call the page's (registerJsModule)
- * Messages out:  {type: 'ready', fetchMode} | {type: 'stdout'|'stderr', text}
+ * Messages out:  {type: 'starting'}  'init' has arrived, the interpreter starts
+ *                {type: 'ready', fetchMode} | {type: 'stdout'|'stderr', text}
  *                {type: 'progress', package, done, total}
  *                {type: 'installed', package, fromCache, version, size, stdlib}
  *                {type: 'display', mime, data}  data: an ArrayBuffer
@@ -125,6 +126,7 @@ self.onmessage = async (event) => {
   let resumeAfter = RESUME_MS;
   try {
     if (msg.type === 'init') {
+      postMessage({ type: 'starting' });
       python = await LarderRuntime.start({
         baseUrl: msg.baseUrl,  /* default: where worker.js is */
         bundles: msg.bundles,

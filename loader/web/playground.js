@@ -6,11 +6,15 @@
  * and which packages came from the cache; the code is kept across reloads
  * (localStorage) and shared as a link (the code in the URL fragment), a few
  * examples are one click away, and the page lists what the mirror offers.
- * Bundled by esbuild at build time.
+ * Bundled by esbuild at build time. The interpreter is asked to start
+ * before CodeMirror's code runs (its modules are imported dynamically, so
+ * esbuild runs them only then), and the editor is built once the Worker has
+ * the options (larder.js, starting): building it takes the page's thread
+ * for ~250 ms on a cold load, and Chromium hands the options to a Worker
+ * still evaluating its script only once that thread is free. So CPython
+ * starts on the other core while the editor is built; Run is enabled once
+ * both are ready.
  */
-import { EditorView, basicSetup } from 'codemirror';
-import { keymap } from '@codemirror/view';
-import { python } from '@codemirror/lang-python';
 
 const $ = (id) => document.getElementById(id);
 const out = $('out');
@@ -77,17 +81,24 @@ function keptCode() {
   }
 }
 
-const editor = new EditorView({
-  doc: codeFromLink() ?? keptCode() ?? SAMPLE,
-  parent: $('editor'),
-  extensions: [basicSetup, python(), keymap.of([{ key: 'Mod-Enter', run: () => { run(); return true; } }]),
-    EditorView.updateListener.of((u) => {
-      if (!u.docChanged) return;
-      try {
-        localStorage.setItem(KEPT, u.state.doc.toString());
-      } catch (e) { /* storage disabled or full: the code is simply not kept */ }
-    })],
-});
+let editor = null;
+const EDITOR_WAIT_MS = 1000;
+/* The editor, built once CodeMirror's code has run. */
+async function makeEditor() {
+  const [{ EditorView, basicSetup }, { keymap }, { python }] = await Promise.all([
+    import('codemirror'), import('@codemirror/view'), import('@codemirror/lang-python')]);
+  editor = new EditorView({
+    doc: codeFromLink() ?? keptCode() ?? SAMPLE,
+    parent: $('editor'),
+    extensions: [basicSetup, python(), keymap.of([{ key: 'Mod-Enter', run: () => { run(); return true; } }]),
+      EditorView.updateListener.of((u) => {
+        if (!u.docChanged) return;
+        try {
+          localStorage.setItem(KEPT, u.state.doc.toString());
+        } catch (e) { /* storage disabled or full: the code is simply not kept */ }
+      })],
+  });
+}
 const setCode = (code) => editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: code } });
 
 for (const name of Object.keys(EXAMPLES)) $('examples').append(new Option(name, name));
@@ -96,6 +107,7 @@ $('examples').onchange = () => {
   $('examples').value = '';
 };
 $('share').onclick = async () => {
+  if (!editor) return;
   const link = linkFor(editor.state.doc.toString());
   history.replaceState(null, '', link);
   try {
@@ -198,10 +210,20 @@ function setRunning(on) {
   $('stop').disabled = !on || !shared;
 }
 
+/* The interpreter, then the editor, built as the interpreter starts; Run
+ * is enabled once both are ready. */
 async function start() {
   const t0 = performance.now();
+  let editorReady = null;
+  const buildEditor = () => {
+    if (!editorReady) editorReady = makeEditor();
+  };
+  /* on a slow network the Worker's scripts take a while to come: the
+   * editor does not wait for them more than a second */
+  setTimeout(buildEditor, EDITOR_WAIT_MS);
   try {
     py = await Larder.create({
+      starting: buildEditor,
       runtimeUrl: new URL('/runtime/', location.href).href,
       ...(config ? config : { bundles: ['python311.zip', 'stdlib-full.zip'], sideModules: true }),
       stdout: (text, flags) => write(text, null, flags && flags.partial),
@@ -218,6 +240,13 @@ async function start() {
     });
   } catch (e) {
     $('status').textContent = `The interpreter could not start: ${e.message}`;
+    buildEditor();  // the code can still be read and kept
+    return;
+  }
+  try {
+    await editorReady;  // set: create() calls starting before it resolves
+  } catch (e) {
+    $('status').textContent = `The editor could not be built: ${e.message}`;
     return;
   }
   $('status').textContent = `Ready in ${Math.round(performance.now() - t0)} ms.`;
@@ -258,5 +287,6 @@ function stop() {
 
 $('run').onclick = run;
 $('stop').onclick = stop;
-window.playground = { editor, run, stop, setCode, linkFor, persisted: () => (py ? py.persisted() : Promise.resolve()) };
+window.playground = { get editor() { return editor; }, run, stop, setCode, linkFor,
+  persisted: () => (py ? py.persisted() : Promise.resolve()) };
 start();

@@ -33,7 +33,10 @@ const EMBED = `<!doctype html><meta charset="utf-8"><script src="/runtime/larder
 <script>
   const show = (x) => { document.getElementById('out').textContent += JSON.stringify(x) + '\\n'; };
   (async () => {
-    const py = await Larder.create({ ...window.LARDER_CONFIG, stdout: () => {}, stderr: () => {} });
+    let starting = 0;
+    const py = await Larder.create({ ...window.LARDER_CONFIG, stdout: () => {}, stderr: () => {},
+      starting: () => { starting++; } });
+    show({ starting });
     show(await py.runPython('1 + 2'));
     await py.globals.set('data', { xs: [1, 2, 3], name: 'larder' });
     show(await py.runPython('import statistics\\nstatistics.mean(data["xs"]), data["name"].upper()'));
@@ -122,21 +125,22 @@ print("run ends")
   assert.equal(await output(), "5 2 True\nb'larder' b'\\xc3\\xa9'\nJsException SyntaxError\nrun ends\nlater True\n");
 });
 
-test('larder.js: runPython resolves to the last value; globals get and set; registerJsModule', async () => {
+test('larder.js: starting once before create() resolves; runPython resolves to the last value; globals get and set; registerJsModule', async () => {
   const embed = await browser.context.newPage();
   await embed.goto(`${url}embed.html`);
   await embed.waitForFunction(() => /^"(end|error .*)"$/m.test(document.getElementById('out').textContent), null,
     { timeout: 60000 });
   const lines = (await embed.textContent('#out')).trim().split('\n').map((l) => JSON.parse(l));
   await embed.close();
-  assert.deepEqual(lines.slice(0, 3), [
+  assert.deepEqual(lines.slice(0, 4), [
+    { starting: 1 },  // once, before create() resolves
     { ok: true, value: 3 },
     { ok: true, value: [2, 'LARDER'] },
     { xs: [1, 2, 3], name: 'larder' },
   ]);
-  assert.equal(lines[3].ok, false);
-  assert.match(lines[3].error, /^TypeError: a value of type object cannot go to JavaScript/);
-  assert.deepEqual(lines[4], { ok: true, value: [5, 40, 'embedded'] });
-  assert.deepEqual(lines[5], { ok: false, error: 'JsException: Error: page.fails (in the page): nope' });
-  assert.equal(lines[6], 'end');
+  assert.equal(lines[4].ok, false);
+  assert.match(lines[4].error, /^TypeError: a value of type object cannot go to JavaScript/);
+  assert.deepEqual(lines[5], { ok: true, value: [5, 40, 'embedded'] });
+  assert.deepEqual(lines[6], { ok: false, error: 'JsException: Error: page.fails (in the page): nope' });
+  assert.equal(lines[7], 'end');
 });

@@ -1,7 +1,8 @@
 /*
  * adapter.js (benchmark) - larder's worker protocol over Pyodide, for the
  * adapter workers of both Pyodide versions (worker.js: 0.24.1, a classic
- * worker; worker-314.js: 314.0.7, a module worker): {init} -> {ready},
+ * worker; worker-314.js: 314.0.7, a module worker): {init} -> {starting},
+ * {ready},
  * {run, code} -> {stdout}... {done}. larderPyodideAdapter(setup) returns the
  * message handler; setup resolves to {loadPyodide, loadImports}. With
  * loadImports (the page's config.js says so: bench/loadpackage.js), a run
@@ -15,6 +16,7 @@ self.larderPyodideAdapter = (setup) => {
     const m = e.data;
     const { loadPyodide, loadImports } = await setup;
     if (m.type === 'init') {
+      postMessage({ type: 'starting' });
       pyodide = await loadPyodide({
         indexURL: '/pyodide/',
         stdout: (text) => postMessage({ type: 'stdout', text }),
