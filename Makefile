@@ -342,12 +342,16 @@ $(CORPUS)/.ok: $(B)/bin/larder-build builder/packages.txt $(B)/stdlib/.ok
 	$(B)/bin/larder-build dist -q -o $(@D) --stdlib $(B)/stdlib pytest pluggy iniconfig
 	@touch $@
 
-# The playground page, bundled (CodeMirror from npm) with esbuild.
+# The playground page, bundled (CodeMirror from npm) with esbuild: two ES
+# modules, playground.js and editor.js (CodeMirror), which it imports.
 SITE := $(B)/site
-SITE_FILES := $(SITE)/index.html $(SITE)/style.css $(SITE)/playground.js
-$(SITE)/playground.js: loader/web/playground.js package-lock.json
+SITE_FILES := $(SITE)/index.html $(SITE)/style.css $(SITE)/playground.js $(SITE)/editor.js
+$(SITE)/editor.js: $(SITE)/playground.js ;
+$(SITE)/playground.js: loader/web/playground.js loader/web/editor.js package-lock.json
 	@mkdir -p $(@D)
-	node_modules/.bin/esbuild $< --bundle --minify --format=iife --target=es2020 --log-level=warning --outfile=$@
+	node_modules/.bin/esbuild loader/web/playground.js loader/web/editor.js --bundle --splitting --format=esm \
+		--minify --target=es2020 --log-level=warning --outdir=$(@D)
+	@test "$$(ls $(@D)/*.js | wc -l)" = 2 || { echo "esbuild wrote more than playground.js and editor.js" >&2; exit 1; }
 $(SITE)/%: loader/web/%
 	@mkdir -p $(@D)
 	cp $< $@

@@ -6,15 +6,13 @@
  * and which packages came from the cache; the code is kept across reloads
  * (localStorage) and shared as a link (the code in the URL fragment), a few
  * examples are one click away, and the page lists what the mirror offers.
- * Bundled by esbuild at build time. The interpreter is asked to start
- * before CodeMirror's code runs (its modules are imported dynamically, so
- * esbuild runs them only then), and the editor is built once the Worker has
- * the options (larder.js, starting): building it takes the page's thread
- * for ~250 ms on a cold load, and Chromium hands the options to a Worker
- * still evaluating its script only once that thread is free. So CPython
- * starts on the other core while the editor is built; Run is enabled once
- * both are ready.
- */
+ * Bundled by esbuild at build time into two modules: this one (a few KB)
+ * and editor.js (CodeMirror, ~460 KB), imported once the Worker has the
+ * interpreter's options (larder.js, starting). Chromium hands a message to
+ * a Worker still evaluating its script only once the page's thread is
+ * free, and building the editor takes that thread for ~250 ms on a cold
+ * load: so the options go first, CPython starts on the other core while
+ * the editor is built, and Run is enabled once both are ready. */
 
 const $ = (id) => document.getElementById(id);
 const out = $('out');
@@ -83,20 +81,18 @@ function keptCode() {
 
 let editor = null;
 const EDITOR_WAIT_MS = 1000;
-/* The editor, built once CodeMirror's code has run. */
+/* The editor (editor.js, CodeMirror), loaded and built now. */
 async function makeEditor() {
-  const [{ EditorView, basicSetup }, { keymap }, { python }] = await Promise.all([
-    import('codemirror'), import('@codemirror/view'), import('@codemirror/lang-python')]);
-  editor = new EditorView({
+  const { createEditor } = await import('./editor.js');
+  editor = createEditor({
     doc: codeFromLink() ?? keptCode() ?? SAMPLE,
     parent: $('editor'),
-    extensions: [basicSetup, python(), keymap.of([{ key: 'Mod-Enter', run: () => { run(); return true; } }]),
-      EditorView.updateListener.of((u) => {
-        if (!u.docChanged) return;
-        try {
-          localStorage.setItem(KEPT, u.state.doc.toString());
-        } catch (e) { /* storage disabled or full: the code is simply not kept */ }
-      })],
+    onRun: () => run(),
+    onChange: (text) => {
+      try {
+        localStorage.setItem(KEPT, text);
+      } catch (e) { /* storage disabled or full: the code is simply not kept */ }
+    },
   });
 }
 const setCode = (code) => editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: code } });
