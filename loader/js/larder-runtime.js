@@ -346,9 +346,10 @@
 
   /* prepare(): in a Worker, begin what start() will wait for before any
    * option is known: python.wasm's download and compilation, the core
-   * bundle's download, python.js (right after the Worker's script). A start() with the same base uses them
-   * (worker.js calls this as it loads, so that the download runs while the
-   * page is still loading its own scripts). A failure is reported by start(). */
+   * bundle's download, python.js (right after the Worker's script). A
+   * start() with the same base uses them (worker.js calls this as it loads,
+   * so that the download runs while the page is still loading its own
+   * scripts). A failure is reported by start(). */
   let prepared = null;
   function prepare(baseUrl) {
     if (isNode || prepared) return;

@@ -69,11 +69,13 @@
     let persistedRuns = 0;
     let persistWaiters = [];
     const listeners = { stdout: options.stdout || console.log, stderr: options.stderr || console.error };
+    /* options.starting, once; as a microtask, so that an error in it
+     * reaches the console as an unhandled rejection without stopping
+     * create() */
     let starting = options.starting || null;
     const started = () => {
-      const f = starting;
+      if (starting) Promise.resolve().then(starting);
       starting = null;
-      if (f) f();
     };
     const ready = new Promise((resolve, reject) => {
       worker.onmessage = async (e) => {
