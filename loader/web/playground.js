@@ -99,7 +99,7 @@ const setCode = (code) => editor.dispatch({ changes: { from: 0, to: editor.state
 
 for (const name of Object.keys(EXAMPLES)) $('examples').append(new Option(name, name));
 $('examples').onchange = () => {
-  if ($('examples').value) setCode(EXAMPLES[$('examples').value]);
+  if (editor && $('examples').value) setCode(EXAMPLES[$('examples').value]);
   $('examples').value = '';
 };
 $('share').onclick = async () => {
