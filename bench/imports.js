@@ -37,7 +37,7 @@ const { launch } = require('../tests/lib/browser');
 const { root, runtime } = require('../tests/lib/paths');
 const { serve: staticServe } = require('../tests/lib/static-server');
 const serveMirror = require('../tests/lib/mirror-serve');
-const { median, playgroundRepo } = require('./lib/pages');
+const { median, playgroundRepo, runCode: run } = require('./lib/pages');
 
 const REPS = Number(process.env.BENCH_REPS) || 5;
 const IDLE_MS = Number(process.env.IDLE_MS) || 4000;
@@ -45,14 +45,6 @@ const PROGRAMS = {
   'numpy, matplotlib.pyplot': 'import numpy, matplotlib.pyplot',
   'fontTools.ttLib': 'import fontTools.ttLib',
 };
-
-/* Run code in the playground; its output. */
-async function run(page, code) {
-  await page.evaluate((c) => window.playground.setCode(c), code);
-  await page.click('#run');
-  await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 180000 });
-  return page.textContent('#out');
-}
 
 /* The import, timed by Python: its milliseconds, after IDLE_MS with
  * nothing sent to the page. The loader is started first (untimed): a

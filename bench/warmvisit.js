@@ -29,7 +29,7 @@ const os = require('os');
 const path = require('path');
 const { launch, traced, wasmLoad } = require('../tests/lib/browser');
 const { root, runtime } = require('../tests/lib/paths');
-const { median, playgroundRepo } = require('./lib/pages');
+const { median, playgroundRepo, runCode } = require('./lib/pages');
 const serveMirror = require('../tests/lib/mirror-serve');
 
 const REPS = Number(process.env.BENCH_REPS) || 3;
@@ -69,11 +69,7 @@ const IDLE_MS = 3000;
   /* Run code untimed, leave the page IDLE_MS (the worker's warm-up runs and
    * the browser writes the code cache), after the archives are stored. */
   async function settle(page, code) {
-    if (code) {
-      await page.evaluate((c) => window.playground.setCode(c), code);
-      await page.click('#run');
-      await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 120000 });
-    }
+    if (code) await runCode(page, code, 120000);
     await page.evaluate(() => window.playground.persisted());
     await page.waitForTimeout(IDLE_MS);
   }

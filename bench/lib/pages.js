@@ -99,6 +99,15 @@ async function eachRun(servers, reps, fn) {
   }
 }
 
+/* Run code in the playground on page and wait for the run to end (at most
+ * timeout ms); its output. */
+async function runCode(page, code, timeout = 180000) {
+  await page.evaluate((c) => window.playground.setCode(c), code);
+  await page.click('#run');
+  await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout });
+  return page.textContent('#out');
+}
+
 const PYODIDE_RUNTIME = path.join(root, 'bench', 'firstload', 'pyodide-runtime');
 // the npm packages (package.json) of each Pyodide side: 0.24.1, and the newest, 314.0.7
 const PYODIDE_PACKAGES = { pyodide: 'pyodide', pyodide314: 'pyodide-314' };
@@ -120,4 +129,4 @@ function pyodideRuntime(dir, which = 'pyodide') {
   return dir;
 }
 
-module.exports = { median, makeRepo, makeSites, playgroundRepo, serve, eachRun, pyodideRuntime };
+module.exports = { median, makeRepo, makeSites, playgroundRepo, serve, eachRun, runCode, pyodideRuntime };
