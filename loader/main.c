@@ -179,15 +179,38 @@ static PyObject *page_method(const char *func, const char *a, const char *b)
     return r;
 }
 
+/* Whether the page has sent the Worker a message it has not taken yet:
+ * Module.larderPageWaiting(), which larder-runtime.js sets where the page
+ * can say so (a SharedArrayBuffer); 0 where it cannot. */
+EM_JS(int, larder_js_page_waiting, (void), {
+    return Module.larderPageWaiting ? Module.larderPageWaiting() : 0;
+});
+
+static PyObject *page_waiting(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return PyBool_FromLong(larder_js_page_waiting());
+}
+
+static PyMethodDef page_waiting_def = {"page_waiting", page_waiting, METH_NOARGS,
+                                       "whether the page has sent a message the Worker has not taken yet"};
+
 /* One slice of idle work (larder_page.warm_up) for the engine to optimise
- * the interpreter's hot code; 0 on success. The signal buffer is not
- * polled meanwhile: an interrupt the page sends is for the user's run that
+ * the interpreter's hot code; 0 on success. The slice ends early when the
+ * page sends a message (page_waiting), so that a run clicked meanwhile
+ * waits a few milliseconds at most. The signal buffer is not polled
+ * meanwhile: an interrupt the page sends is for the user's run that
  * follows, and stays in the buffer for it. */
 EMSCRIPTEN_KEEPALIVE int larder_warm_up(void)
 {
     int polling = Py_EMSCRIPTEN_SIGNAL_HANDLING;
     Py_EMSCRIPTEN_SIGNAL_HANDLING = 0;
-    PyObject *r = page_method("warm_up", NULL, NULL);
+    PyObject *page = PyImport_ImportModule("larder_page");
+    PyObject *waiting = page ? PyCFunction_New(&page_waiting_def, NULL) : NULL;
+    PyObject *r = waiting ? PyObject_CallMethod(page, "warm_up", "O", waiting) : NULL;
+    Py_XDECREF(waiting);
+    Py_XDECREF(page);
     Py_EMSCRIPTEN_SIGNAL_HANDLING = polling;
     if (!r) {
         report(1);

@@ -34,6 +34,9 @@
  *             line (with or without its newline), or null for end of input
  *   interruptBuffer  a Uint8Array over a SharedArrayBuffer: writing 2 (SIGINT)
  *             into element 0 raises KeyboardInterrupt in the running program
+ *   pageWaiting  a function, true when the page has sent a message that
+ *             is waiting for the interpreter: warmUp()'s slice then ends at
+ *             once (worker.js reads it from a SharedArrayBuffer the page sets)
  *   installed(package, fromCache, {version, size, stdlib})   after each
  *             package the loader installs (size: the archive's bytes;
  *             stdlib: a module of the standard library)
@@ -549,6 +552,7 @@
       stdin,
       larderInstalled: options.installed,
       larderDisplay: options.display,
+      larderPageWaiting: options.pageWaiting,
       larderFetch: loaderOn ? (...args) => fetcher.fetch(...args) : undefined,
       larderPrefetch: loaderOn ? (...args) => fetcher.prefetch(...args) : undefined,
       larderProgress: options.progress,

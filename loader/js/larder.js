@@ -56,6 +56,9 @@
     if (!base) throw new Error('Larder.create: give runtimeUrl (the directory of worker.js)');
     const shared = typeof SharedArrayBuffer === 'function' && self.crossOriginIsolated;
     const interruptBuffer = shared ? new SharedArrayBuffer(1) : null;
+    /* Int32 [waiting]: set before each message posted to the worker, so
+     * that an idle slice of its warm-up ends at once (worker.js) */
+    const waitingBuffer = shared ? new SharedArrayBuffer(4) : null;
     const inputBuffer = shared ? new SharedArrayBuffer(8 + 65536) : null;
     const callBuffer = shared ? new SharedArrayBuffer(8 + (1 << 20)) : null;
     const modules = {};
@@ -64,6 +67,10 @@
     const worker = spare && spare.base === base ? spare.worker : new Worker(new URL('worker.js', base).href);
     if (spare && spare.worker !== worker) spare.worker.terminate();
     spare = null;
+    const post = (msg) => {
+      if (waitingBuffer) Atomics.store(new Int32Array(waitingBuffer), 0, 1);
+      worker.postMessage(msg);
+    };
     let pending = null;
     let runs = 0;            // runs done, and of those written back to the cache:
     let persistedRuns = 0;
@@ -148,11 +155,11 @@
     const request = (msg) => new Promise((resolve, reject) => {
       const id = nextId++;
       requests.set(id, { resolve, reject });
-      worker.postMessage({ ...msg, id });
+      post({ ...msg, id });
     });
     worker.postMessage({ type: 'init', baseUrl: base, indexUrl: options.indexUrl, key: options.key, token: options.token,
       allowUnsigned: options.allowUnsigned, bundles: options.bundles, sideModules: options.sideModules, warmUp: options.warmUp,
-      interruptBuffer, inputBuffer, callBuffer });
+      interruptBuffer, inputBuffer, callBuffer, waitingBuffer });
     await ready;
     return {
       /* Run code in a persistent __main__; resolves to {ok, value} or {ok: false, error}.
@@ -162,7 +169,7 @@
         if (interruptBuffer) new Uint8Array(interruptBuffer)[0] = 0;
         return new Promise((resolve, reject) => {
           pending = { resolve, reject };
-          worker.postMessage({ type: 'run', id: Date.now(), code, value });
+          post({ type: 'run', id: Date.now(), code, value });
         });
       },
       /* __main__'s globals, as JSON-compatible values */

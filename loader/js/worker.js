@@ -3,8 +3,12 @@
  *
  * Messages in:   {type: 'init', baseUrl?, bundles?, sideModules?,
  *                 indexUrl?, key?, token?, allowUnsigned?, cache?,
- *                 interruptBuffer?, inputBuffer?, callBuffer?, warmUp?}
+ *                 interruptBuffer?, inputBuffer?, callBuffer?, waitingBuffer?,
+ *                 warmUp?}
  *                warmUp: false to skip the idle work after 'ready' (below).
+ *                waitingBuffer: SharedArrayBuffer; Int32 [waiting]: the page
+ *                sets it to 1 before each message it posts, the worker to 0
+ *                as it takes one; an idle slice ends early when it is 1.
  *                interruptBuffer: SharedArrayBuffer; the page writes 2 into
  *                byte 0 to interrupt (KeyboardInterrupt).
  *                inputBuffer: SharedArrayBuffer; Int32 [state, length] then
@@ -120,13 +124,16 @@ function resumeWarmUp(delay) {
   if (warmSlices > 0) warmTimer = setTimeout(warmUp, delay);
 }
 
+let waiting = null;  /* Int32Array over the page's waitingBuffer */
 self.onmessage = async (event) => {
   const msg = event.data;
+  if (waiting) Atomics.store(waiting, 0, 0);
   pauseWarmUp();  /* the page is in use */
   let resumeAfter = RESUME_MS;
   try {
     if (msg.type === 'init') {
       postMessage({ type: 'starting' });
+      waiting = msg.waitingBuffer ? new Int32Array(msg.waitingBuffer) : null;
       python = await LarderRuntime.start({
         baseUrl: msg.baseUrl,  /* default: where worker.js is */
         bundles: msg.bundles,
@@ -141,6 +148,7 @@ self.onmessage = async (event) => {
         stderr: (text, flags) => postMessage({ type: 'stderr', text, partial: Boolean(flags && flags.partial) }),
         stdin: msg.inputBuffer ? inputFrom(msg.inputBuffer) : undefined,
         interruptBuffer: msg.interruptBuffer ? new Uint8Array(msg.interruptBuffer) : undefined,
+        pageWaiting: waiting ? () => Atomics.load(waiting, 0) !== 0 : undefined,
         installed: (pkg, fromCache, info) => postMessage({ type: 'installed', package: pkg, fromCache, ...info }),
         display: (mime, bytes) => postMessage({ type: 'display', mime, data: bytes.buffer }, [bytes.buffer]),
         /* 'ready' means the interpreter is ready; the index is fetched and

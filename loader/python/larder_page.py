@@ -160,16 +160,20 @@ for i in range(2000):
     k = i % 97
     d[k] = d.get(k, 0) + i
 result.append(sum(d.values()))
+pause()
 text = " ".join(f"{i}:{i * 3:x}/{i / 7:.2f}" for i in range(300))
 words = text.replace("/", " ").upper().split()
 result.append(len(counter(w[:2] for w in words)))
 result.append(text.find("99:") + text.count(":") + len(text.encode("utf-8").decode("utf-8")))
+pause()
 xs = sorted((i * 7919 % 1009) / 7.0 for i in range(1500))
 result.append(round(max(xs) - min(xs), 6))
+pause()
 pts = [Point(i * 0.5, -i * 0.25) for i in range(300)]
 poly = Polygon("p", *pts[:50], colour="red", filled=True)
 result.append(int(sum(p.norm2() for p in pts)) + poly.size + int(poly.area()))
 result.append(len({p for p in pts} | frozenset(pts[:10])) + len(repr(pts[:5])))
+pause()
 try:
     Shape("s").area()
 except NotImplementedError as e:
@@ -182,16 +186,19 @@ for w in words[:300]:
         bad += 1
     finally:
         bad += 0
+pause()
 with Resource() as r:
     result.append(r.open)
 add = make_adder(3)
 result.append(sum(map(add, range(100))) + add(1, scale=2))
 result.append(sum(gen(500)) + sum(x for x in range(500) if x & 1))
+pause()
 big = 3 ** 200 + 7 ** 90
 result.append(big % 1000003 + (big >> 100).bit_length())
 ba = bytearray(b"larder" * 50)
 ba[::2] = b"x" * 150
 result.append(bytes(ba).count(b"x") + len(memoryview(ba)[10:20].tobytes()))
+pause()
 a, *rest = [1, 2, 3, 4]
 result.append(dict(zip("abcd", rest + [a])) == {"a": 2, "b": 3, "c": 4, "d": 1})
 result.append([(i, j) for i in range(10) for j in range(i) if (i + j) % 3 == 0][-1])
@@ -199,16 +206,33 @@ result.append(fib(14) + bad)
 '''
 
 
-def warm_up():
+class _PageWaiting(Exception):
+    """The page has sent the Worker a message: the slice ends (warm_up)."""
+
+
+def warm_up(page_waiting=None):
     """One slice (a few milliseconds) of everyday Python for the engine to
     optimise the interpreter's hot code while the page is idle: compiling a
     program, then running it (calls and recursion, classes, dicts, sets,
     str formatting, sorting, floats, big ints, bytes, generators,
     exceptions), and the zstd decompression and SHA-256 every install runs
     (_larder.selftest, on a 14 KB frame). It leaves no state behind.
-    worker.js runs a bounded number of slices after 'ready'."""
-    _larder.selftest()
-    code = compile(_WARM_SOURCE, "<warm_up>", "exec")
-    namespace = {"__name__": "__warm_up__"}
-    exec(code, namespace)
+    worker.js runs a bounded number of slices after 'ready'. Between its
+    steps (a few milliseconds each, tens on a cold start) it asks
+    page_waiting() and ends at once when the page has sent a message, so
+    that a run clicked during a slice does not wait for all of it. The
+    number of results computed; 0 when it ended early."""
+    def pause():
+        if page_waiting is not None and page_waiting():
+            raise _PageWaiting
+
+    try:
+        _larder.selftest()
+        pause()
+        code = compile(_WARM_SOURCE, "<warm_up>", "exec")
+        pause()
+        namespace = {"__name__": "__warm_up__", "pause": pause}
+        exec(code, namespace)
+    except _PageWaiting:
+        return 0
     return len(namespace["result"])

@@ -121,6 +121,21 @@ print(counts, sorted(set(sys.modules) - before), sorted(set(globals()) - set(g) 
   assert.equal(r.out, '[15, 15, 15] [] []\n');
 });
 
+test('an idle warm-up slice ends at its next step once the page has sent a message', () => {
+  // page_waiting is asked between the slice's steps: 9 times in a slice that runs to its end
+  const r = python(['--core-only', '-c', `
+import larder_page
+asked = []
+def waiting():
+    asked.append(1)
+    return len(asked) == 4
+whole = []
+print(larder_page.warm_up(lambda: whole.append(1)), len(whole), larder_page.warm_up(waiting), len(asked))
+`]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '15 9 0 4\n');
+});
+
 test('C methods, getters and setters are called from wasm, whatever parameters they declare (loader/trampoline.c)', () => {
   // CPython's JavaScript trampolines are replaced at link time: python.wasm no longer imports them
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(fs.readFileSync(path.join(runtime, 'python.wasm'))))
