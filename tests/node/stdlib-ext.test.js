@@ -103,6 +103,20 @@ print('_hashlib' in sys.modules)
   assert.equal(fetched('_hashlib') - before, 1);
 });
 
+test('codecs: a single-byte codec fetches encodings alone; a CJK codec its own module and _multibytecodec', async () => {
+  const counts = () => ['encodings', '_multibytecodec', '_codecs_jp', '_codecs_cn', '_codecs_kr']
+    .map((name) => fetched(name));
+  const before = counts();
+  const r = await python(`
+import sys
+print('\u00e9\u2500'.encode('cp437').hex(), sorted(m for m in sys.modules if m.startswith('_codecs_') or m == '_multibytecodec'))
+print('\u65e5\u672c'.encode('shift_jis').hex(), sorted(m for m in sys.modules if m.startswith('_codecs_') or m == '_multibytecodec'))
+`);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "82c4 []\n93fa967b ['_codecs_jp', '_multibytecodec']\n");
+  assert.deepEqual(counts().map((n, i) => n - before[i]), [1, 1, 1, 0, 0]);
+});
+
 // CDLL(None) is python.wasm: CPython's C API and the C library functions
 // of builder/runtime/exports.txt (what side modules import), not all of libc
 test('ctypes: CDLL(None), C functions of the runtime, structures, pointers, callbacks', async () => {
