@@ -56,9 +56,9 @@
     if (!base) throw new Error('Larder.create: give runtimeUrl (the directory of worker.js)');
     const shared = typeof SharedArrayBuffer === 'function' && self.crossOriginIsolated;
     const interruptBuffer = shared ? new SharedArrayBuffer(1) : null;
-    /* Int32 [waiting]: set before each message posted to the worker, so
-     * that an idle slice of its warm-up ends at once (worker.js) */
-    const waitingBuffer = shared ? new SharedArrayBuffer(4) : null;
+    /* [waiting]: set before each message posted to the worker, so that an
+     * idle slice of its warm-up ends at once (worker.js) */
+    const waiting = shared ? new Int32Array(new SharedArrayBuffer(4)) : null;
     const inputBuffer = shared ? new SharedArrayBuffer(8 + 65536) : null;
     const callBuffer = shared ? new SharedArrayBuffer(8 + (1 << 20)) : null;
     const modules = {};
@@ -68,7 +68,7 @@
     if (spare && spare.worker !== worker) spare.worker.terminate();
     spare = null;
     const post = (msg) => {
-      if (waitingBuffer) Atomics.store(new Int32Array(waitingBuffer), 0, 1);
+      if (waiting) Atomics.store(waiting, 0, 1);
       worker.postMessage(msg);
     };
     let pending = null;
@@ -159,7 +159,7 @@
     });
     worker.postMessage({ type: 'init', baseUrl: base, indexUrl: options.indexUrl, key: options.key, token: options.token,
       allowUnsigned: options.allowUnsigned, bundles: options.bundles, sideModules: options.sideModules, warmUp: options.warmUp,
-      interruptBuffer, inputBuffer, callBuffer, waitingBuffer });
+      interruptBuffer, inputBuffer, callBuffer, waitingBuffer: waiting && waiting.buffer });
     await ready;
     return {
       /* Run code in a persistent __main__; resolves to {ok, value} or {ok: false, error}.

@@ -210,6 +210,10 @@ class _PageWaiting(Exception):
     """The page has sent the Worker a message: the slice ends (warm_up)."""
 
 
+# how many slices warm_up ran to their end, and how many it ended early
+slices = {"done": 0, "ended_early": 0}
+
+
 def warm_up(page_waiting=None):
     """One slice (a few milliseconds) of everyday Python for the engine to
     optimise the interpreter's hot code while the page is idle: compiling a
@@ -234,5 +238,7 @@ def warm_up(page_waiting=None):
         namespace = {"__name__": "__warm_up__", "pause": pause}
         exec(code, namespace)
     except _PageWaiting:
+        slices["ended_early"] += 1
         return 0
+    slices["done"] += 1
     return len(namespace["result"])

@@ -26,6 +26,27 @@ test.after(async () => {
   if (server) await server.close();
 });
 
+// first: the idle slices (60, the first of which would start a loader this page has
+// not) have only begun
+test('an idle slice ends early while the page says a message is waiting; the message clears it', async () => {
+  const counts = async () => {
+    const r = await page.evaluate(() => window.runPython('import larder_page\nprint(*larder_page.slices.values())'));
+    assert.equal(r.ok, true, r.stderr.join('\n'));
+    return r.stdout[0].split(' ').map(Number);
+  };
+  const [done, early] = await counts();
+  // the slices resume a second after that run; with the flag set and no message, every
+  // one left ends at its first step
+  await page.evaluate(() => Atomics.store(window.waiting, 0, 1));
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  assert.equal(await page.evaluate(() => Atomics.load(window.waiting, 0)), 1);
+  const [done2, early2] = await counts();
+  assert.equal(await page.evaluate(() => Atomics.load(window.waiting, 0)), 0, 'the worker cleared it on the run');
+  assert.equal(done2, done, 'no slice ran to its end');
+  assert.equal(done2 + early2, 59, `all slices used: ${done} done and ${early} ended early before`);
+  assert.ok(early2 > early);
+});
+
 test('the page is cross-origin isolated and the interpreter runs in a Worker', async () => {
   assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
   const r = await page.evaluate(() => window.runPython("print('hello')"));
