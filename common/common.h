@@ -100,6 +100,12 @@ int larder_is_sha256_hex(const char *s);
 larder_code larder_verify_sha256(const void *data, size_t len, const char *expected_hex,
                                  const char *what, larder_error *err);
 
+/* The same check of a digest computed elsewhere (actual_hex: the SHA-256 of
+ * the data as 64 lowercase hex digits): LARDER_EINTEGRITY when it
+ * differs from expected_hex, LARDER_EINVAL when either is malformed. */
+larder_code larder_check_sha256(const char *actual_hex, const char *expected_hex, const char *what,
+                                larder_error *err);
+
 /* ------------------------------------------------------------------------
  * Paths (path.c)
  * ------------------------------------------------------------------------ */

@@ -20,18 +20,26 @@ int larder_is_sha256_hex(const char *s)
     return i == 2 * LARDER_SHA256_BYTES;
 }
 
+larder_code larder_check_sha256(const char *actual_hex, const char *expected_hex, const char *what,
+                                larder_error *err)
+{
+    if (!expected_hex || !larder_is_sha256_hex(expected_hex))
+        return larder_fail(err, LARDER_EINVAL,
+                           "%s: expected sha256 is not 64 lowercase hex digits", what);
+    if (!actual_hex || !larder_is_sha256_hex(actual_hex))
+        return larder_fail(err, LARDER_EINVAL, "%s: the computed sha256 is not 64 lowercase hex digits", what);
+    if (strcmp(actual_hex, expected_hex) != 0)
+        return larder_fail(err, LARDER_EINTEGRITY,
+                           "%s: sha256 mismatch (expected %s, got %s); the data was "
+                           "altered or truncated in transit or storage",
+                           what, expected_hex, actual_hex);
+    return LARDER_OK;
+}
+
 larder_code larder_verify_sha256(const void *data, size_t len, const char *expected_hex,
                                  const char *what, larder_error *err)
 {
     char actual[LARDER_SHA256_HEX];
-    if (!expected_hex || !larder_is_sha256_hex(expected_hex))
-        return larder_fail(err, LARDER_EINVAL,
-                           "%s: expected sha256 is not 64 lowercase hex digits", what);
     larder_sha256_hex(data, len, actual);
-    if (strcmp(actual, expected_hex) != 0)
-        return larder_fail(err, LARDER_EINTEGRITY,
-                           "%s: sha256 mismatch (expected %s, got %s); the data was "
-                           "altered or truncated in transit or storage",
-                           what, expected_hex, actual);
-    return LARDER_OK;
+    return larder_check_sha256(actual, expected_hex, what, err);
 }

@@ -14,9 +14,11 @@
 #include <string.h>
 
 /* Returns 0 and a malloc'd buffer (and in *from_store whether the
- * platform's archive store had it), or 1 with the cause in errbuf. */
+ * platform's archive store had it, in digest the bytes' sha256 when the
+ * fetcher computed it: 64 hex digits, or ""), or 1 with the cause in errbuf. */
 EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha256, int refresh,
-                             unsigned char **data, size_t *len, int *from_store, char *errbuf, int errlen), {
+                             unsigned char **data, size_t *len, int *from_store, char *digest, int digestlen,
+                             char *errbuf, int errlen), {
     try {
         if (!Module.larderFetch)
             throw new Error('this runtime has no fetcher (larder-runtime.js sets Module.larderFetch)');
@@ -24,6 +26,7 @@ EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha25
                                        refresh !== 0);
         const bytes = got.bytes;
         HEAP32[from_store >> 2] = got.fromStore ? 1 : 0;
+        stringToUTF8(got.sha256 || "", digest, digestlen);
         const ptr = _malloc(bytes.length || 1);
         if (!ptr)
             throw new Error('out of memory for ' + bytes.length + ' bytes');
@@ -248,15 +251,15 @@ EM_JS(void, larder_js_warn, (const char *message), {
 });
 
 larder_code platform_fetch(void *ctx, const larder_fetch_request *req, unsigned char **data, size_t *len,
-                                  int *from_store, larder_error *err)
+                           larder_fetch_result *result, larder_error *err)
 {
     (void)ctx;
     char cause[400];
     *data = NULL;
     *len = 0;
-    *from_store = 0;
-    if (larder_js_fetch(req->url, (double)req->size, req->sha256, req->refresh, data, len, from_store, cause,
-                        (int)sizeof cause) != 0)
+    *result = (larder_fetch_result){0};
+    if (larder_js_fetch(req->url, (double)req->size, req->sha256, req->refresh, data, len, &result->from_store,
+                        result->sha256, (int)sizeof result->sha256, cause, (int)sizeof cause) != 0)
         return larder_fail(err, LARDER_EFETCH, "%s", cause);
     return LARDER_OK;
 }

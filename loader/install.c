@@ -362,7 +362,9 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
         return larder_fail(err, LARDER_EFETCH, "no way to fetch (offline, and not in the cache)");
     larder_fetch_request req = {url, p->size, p->sha256, 0};
     for (;;) {
-        larder_code rc = l->cfg.fetch(l->cfg.fetch_ctx, &req, data, len, from_cache, err);
+        larder_fetch_result got = {0};
+        larder_code rc = l->cfg.fetch(l->cfg.fetch_ctx, &req, data, len, &got, err);
+        *from_cache = got.from_store;
         double t2 = now_ms();
         /* a platform store (IndexedDB) answers through the fetch hook too */
         if (*from_cache)
@@ -374,7 +376,10 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
         if (p->size && *len != p->size)
             rc = larder_fail(err, LARDER_EINTEGRITY, "got %zu bytes, the index says %llu (truncated or "
                              "altered download)", *len, (unsigned long long)p->size);
-        else
+        else if (got.sha256[0]) {
+            l->stats.hashed_by_platform++;
+            rc = larder_check_sha256(got.sha256, p->sha256, "archive", err);
+        } else
             rc = larder_verify_sha256(*data, *len, p->sha256, "archive", err);
         t1 = now_ms();
         l->stats.verify_ms += t1 - t2;

@@ -80,15 +80,25 @@ typedef struct larder_fetch_request {
     int refresh;
 } larder_fetch_request;
 
-/* Fetch a request into a malloc'd buffer; *from_store is 1 when the
- * platform's own store had it (the loader verifies the bytes either way,
- * and asks again with refresh when they do not match: the store checks
- * only their size).
+/* What the platform says of the bytes it fetched: whether its own archive
+ * store had them, and their SHA-256 when it
+ * computed it itself, off the interpreter's thread (the fetch helper, with
+ * the browser's or Node's native SHA-256, over the exact bytes it hands
+ * over); "" when it did not, and the loader hashes them. Either way the
+ * loader compares the digest with the signed index's, and asks again with
+ * refresh when a copy from the store does not match. */
+typedef struct larder_fetch_result {
+    int from_store;
+    char sha256[LARDER_SHA256_HEX];
+} larder_fetch_result;
+
+/* Fetch a request into a malloc'd buffer, saying in *result where the bytes
+ * came from and (optionally) their digest.
  * Failures are LARDER_EFETCH with the cause (HTTP status, network error,
  * too large). This is the one platform hook: the wasm runtime fetches
  * through JS (loader/fetch.c), host tests read files. */
 typedef larder_code (*larder_fetch_fn)(void *ctx, const larder_fetch_request *req, unsigned char **data,
-                                       size_t *len, int *from_store, larder_error *err);
+                                       size_t *len, larder_fetch_result *result, larder_error *err);
 
 typedef struct larder_loader_config {
     const char *base_url;     /* archives are base_url/file_name */
@@ -136,6 +146,7 @@ typedef struct larder_loader_stats {
     uint64_t archive_bytes;   /* compressed, fetched or cached */
     uint64_t unpacked_bytes;  /* file bytes written */
     uint64_t prefetched;      /* archives announced ahead by larder_loader_prefetch */
+    uint64_t hashed_by_platform; /* fetched archives whose sha256 the platform computed (compared only) */
     double resolve_ms;        /* dependency closure, prefetch announcement */
     double fetch_ms;          /* archives fetched (waiting for the network) */
     double cache_read_ms;     /* archives read from the cache */

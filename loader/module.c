@@ -168,8 +168,8 @@ static PyObject *larder_py_fetch(PyObject *self, PyObject *arg)
     if (!url)
         return NULL;
     larder_fetch_request req = {url, 0, NULL, 0};
-    int from_store;
-    if (platform_fetch(NULL, &req, &data, &len, &from_store, &err) != LARDER_OK) {
+    larder_fetch_result got;
+    if (platform_fetch(NULL, &req, &data, &len, &got, &err) != LARDER_OK) {
         larder_prefix(&err, LARDER_EFETCH, "cannot fetch %s", url);
         return module_raise(&err);
     }

@@ -29,7 +29,7 @@ const larder_index *module_index_of(PyObject *obj);
 
 /* The platform hooks of the wasm runtime (fetch.c). */
 larder_code platform_fetch(void *ctx, const larder_fetch_request *req, unsigned char **data, size_t *len,
-                                  int *from_store, larder_error *err);
+                           larder_fetch_result *result, larder_error *err);
 void platform_progress(void *ctx, const char *package, uint64_t done, uint64_t total);
 void platform_persist(void *ctx);
 void platform_prefetch(void *ctx, const larder_fetch_request *reqs, size_t n);

@@ -21,24 +21,31 @@
  * decides which URL gets one). Each download stops as soon as it passes its
  * limit (the size the index declares; larder-runtime.js's readLimited).
  *
+ * Every archive's SHA-256 is computed here, with the platform's native
+ * SHA-256 (WebCrypto), as soon as its bytes are in, while the interpreter
+ * works on the archives before it, and handed over with the bytes (the
+ * interpreter would take four to six times as long in wasm, on its own
+ * thread); the loader compares it with the signed index's digest.
+ *
  * The archive store ({store: {name, cap}}, the runtime's 'idb' cache): an
  * IndexedDB database of archives keyed by sha256, read one at a time when
  * the interpreter asks for one, so that a start reads nothing of it but the
  * list of digests it holds (an archive not in it goes straight to the
- * network). A hit's size is checked here and its sha256 by the interpreter,
- * which verifies every archive anyway (hashing it here too cost each
- * hand-over a round trip through WebCrypto); when it does not match, the
- * interpreter asks again with refresh: the entry is dropped and the archive
- * downloaded. Downloads are kept when they hash to the
+ * network). A hit whose size or sha256 is not the one asked for is dropped
+ * and the archive downloaded; should the interpreter still find a copy from
+ * the store wrong, it asks again with refresh, which does the same.
+ * Downloads are kept when they hash to the
  * index's digest, together in one transaction once the interpreter has
  * asked for nothing for KEEP_AFTER_MS (an IndexedDB write would hold up the
  * reads and the fetches of the install under way); the least recently used
  * go beyond cap. {flush: id} answers {flushed: id} once every archive handed
  * over is kept; what cannot be kept is reported as {warn}.
  *
- * control: Int32Array [state, length, error length, from store], state 0 =
- * waiting, 1 = length ready (the bytes to deliver), 2 = bytes copied, 3 =
- * failed (error text follows in control as UTF-16 code units from index 4).
+ * control: Int32Array [state, length, text length, from store, text...],
+ * state 0 = waiting, 1 = length ready (the bytes to deliver), 2 = bytes
+ * copied, 3 = failed; the text, as UTF-16 code units from index 4, is the
+ * error (3) or the archive's sha256 in hex (1 and 2; none for a URL asked
+ * for without a digest, such as the index).
  */
 'use strict';
 /* global LarderRuntime */
@@ -100,9 +107,19 @@ function db() {
   return database;
 }
 
+/* WebCrypto: the browser's (a cross-origin isolated page is a secure
+ * context); Node's from its crypto module (a global from Node 19) */
+const subtle = inNode ? require('crypto').webcrypto.subtle : self.crypto && self.crypto.subtle;
+
+/* The hex SHA-256 of bytes; '' when WebCrypto cannot tell (the interpreter
+ * then hashes them itself). */
 async function sha256Hex(bytes) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  try {
+    const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
+    return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  } catch (e) {
+    return '';
+  }
 }
 
 function heldDigests() {
@@ -127,19 +144,20 @@ function readMany(digests) {
   return new Map(digests.map((sha) => [sha, reads.then((m) => m.get(sha) || null)]));
 }
 
-/* An archive from the store (buffer: its readMany promise); null when the
- * store has none or one of another size (dropped: fetched again). Its
- * sha256 is the interpreter's to check (fetch with refresh). */
+/* An archive from the store (buffer: its readMany promise) with its digest;
+ * null when the store has none, or one of another size or digest (dropped:
+ * fetched again). */
 async function stored(sha256, size, buffer) {
   const raw = await (buffer || readMany([sha256]).get(sha256));
   if (!raw) return null;
   const bytes = new Uint8Array(raw);
-  if (size && bytes.length !== size) {
+  const digest = size && bytes.length !== size ? null : await sha256Hex(bytes);
+  if (digest === null || (digest && digest !== sha256)) {
     await drop(await db(), [sha256]);
     return null;
   }
   used.set(sha256, bytes.length);  // recorded with the next batch kept
-  return bytes;
+  return { bytes, digest };
 }
 
 async function drop(d, shas) {
@@ -158,8 +176,7 @@ async function drop(d, shas) {
 async function keepHeld() {
   const batch = [];
   for (const [sha256, bytes] of unkept) {
-    // not the index's archive: the loader refuses it, nothing kept
-    if (bytes.length <= store.cap && await sha256Hex(bytes) === sha256) batch.push([sha256, bytes]);
+    if (bytes.length <= store.cap) batch.push([sha256, bytes]);
   }
   unkept.clear();
   const touched = [...used];
@@ -274,27 +291,35 @@ async function fetchBundle(dir, headers, chunk, buffers, parts) {
   if (index < wanted.length) throw new Error('the bundle ended early');
 }
 
-/* The bytes of url (pending: one promise per URL until handed over); from
- * the store first unless fresh. */
+/* Downloaded bytes with their digest (when the index gave one), kept in
+ * the store when it is the index's: another archive the loader refuses. */
+async function downloaded(bytes, sha256) {
+  const digest = sha256 ? await sha256Hex(bytes) : '';
+  if (store && sha256 && digest === sha256) unkept.set(sha256, bytes);
+  return { bytes, fromStore: false, digest };
+}
+
+/* The bytes of url and their sha256 (pending: one promise per URL until
+ * handed over); from the store first unless fresh. */
 function obtain({ url, headers, limit, size, sha256 }, buffer, part, fresh = false) {
   if (!pending.has(url)) {
     const p = (async () => {
       if (store && sha256 && !fresh) {
         try {
-          const bytes = await stored(sha256, size, buffer);
-          if (bytes) return { bytes, fromStore: true };
+          const hit = await stored(sha256, size, buffer);
+          if (hit) return { ...hit, fromStore: true };
         } catch (e) {
           post({ warn: `the archive store could not be read (${e.message}); fetching` });
         }
       }
       if (part) {
+        let bytes = null;
         try {
-          const bytes = await part;
-          if (store && sha256) unkept.set(sha256, bytes);
-          return { bytes, fromStore: false };
+          bytes = await part;
         } catch (e) {
           // not in the bundle, or the bundle failed: fetched alone
         }
+        if (bytes) return downloaded(bytes, sha256);
       }
       let response;
       try {
@@ -303,9 +328,7 @@ function obtain({ url, headers, limit, size, sha256 }, buffer, part, fresh = fal
         throw new Error(`network error (${(e.cause && e.cause.message) || e.message})`);
       }
       if (!response.ok) throw new Error(`HTTP ${response.status}${response.statusText ? ' ' + response.statusText : ''}`);
-      const bytes = await readLimited(response, limit);
-      if (store && sha256) unkept.set(sha256, bytes);
-      return { bytes, fromStore: false };
+      return downloaded(await readLimited(response, limit), sha256);
     })();
     pending.set(url, p);
     p.catch(() => {});  // reported when asked for
@@ -361,9 +384,12 @@ async function handle(m) {
           post({ warn: `a damaged archive could not be removed from the store (${e.message})` });
         }
       }
-      const { bytes, fromStore } = await obtain({ ...m, url: m.fetch }, undefined, undefined, Boolean(m.refresh));
+      const { bytes, fromStore, digest } = await obtain({ ...m, url: m.fetch }, undefined, undefined,
+        Boolean(m.refresh));
       Atomics.store(control, 1, bytes.length);
       Atomics.store(control, 3, fromStore ? 1 : 0);
+      Atomics.store(control, 2, digest.length);
+      for (let i = 0; i < digest.length; i++) control[4 + i] = digest.charCodeAt(i);
       if (pool && bytes.length <= pool.byteLength) {
         new Uint8Array(pool).set(bytes);
         pending.delete(m.fetch);  // delivered once

@@ -149,8 +149,10 @@ test('an archive the store holds damaged is downloaded again, and the good copy 
   await page.reload();
   await page.evaluate((o) => window.start(o), options());
   pages.log.length = 0;
-  const r = await page.evaluate(() => window.runPython('import six\nprint(six.__version__)'));
-  assert.deepEqual(r.stdout, ['1.16.0'], r.stderr.join('\n'));
+  const r = await page.evaluate(() => window.runPython('import six, larder\ns = larder.stats()\n'
+    + 'print(six.__version__, s["hashed_by_platform"] == s["packages"] > 0)'));
+  // the helper hashed every archive it handed over (WebCrypto), the damaged copy found by it
+  assert.deepEqual(r.stdout, ['1.16.0 True'], r.stderr.join('\n'));
   assert.deepEqual(r.stderr, []);
   assert.deepEqual(archiveGets().map((l) => l.split(' ').slice(0, 3).join(' ')), ['GET /mirror/six-1.16.0-0.tar.zst 200'],
     'the damaged one downloaded again, nothing else');

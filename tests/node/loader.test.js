@@ -97,12 +97,12 @@ larder.install('six')
 s = larder.stats()
 print(s['packages'], s['from_cache'], s['files'], s['archive_bytes'] == larder.info('six')['size'],
       s['unpacked_bytes'] == larder.info('six')['unpacked_size'], s['install_ms'] == 0)
-print(all(s[k] >= 0 for k in s if k.endswith('_ms')), s['unpack_ms'] > 0, s['fetch_ms'] > 0)
+print(all(s[k] >= 0 for k in s if k.endswith('_ms')), s['unpack_ms'] > 0, s['fetch_ms'] > 0, s['hashed_by_platform'])
 `]);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, "['archive_bytes', 'cache_read_ms', 'cache_write_ms', 'decompress_ms', 'fetch_ms', "
-    + "'files', 'from_cache', 'install_ms', 'packages', 'prefetched', 'rescan_ms', 'resolve_ms', 'unpack_ms', "
-    + "'unpacked_bytes', 'verify_ms']\n[0, 0, 0, 0]\n1 0 4 True True True\nTrue True True\n");
+    + "'files', 'from_cache', 'hashed_by_platform', 'install_ms', 'packages', 'prefetched', 'rescan_ms', "
+    + "'resolve_ms', 'unpack_ms', 'unpacked_bytes', 'verify_ms']\n[0, 0, 0, 0]\n1 0 4 True True True\nTrue True True 1\n");
 });
 
 test('a submodule\'s stdlib imports are fetched at once when it is imported (.larder-imports)', async () => {

@@ -19,11 +19,11 @@ static char mirror[256], site[256], cache[256];
 static int fetches;
 
 static larder_code fetch_file(void *ctx, const larder_fetch_request *req, unsigned char **data, size_t *len,
-                              int *from_store, larder_error *err)
+                              larder_fetch_result *result, larder_error *err)
 {
     (void)ctx;
     const char *url = req->url;
-    *from_store = 0;
+    *result = (larder_fetch_result){0};
     fetches++;
     FILE *f = fopen(url, "rb");
     if (!f)

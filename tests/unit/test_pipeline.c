@@ -20,6 +20,19 @@ static void test_sha256(void)
     CHECK(larder_verify_sha256("abc", 3, "BA7816BF", "x", &err) == LARDER_EINVAL,
           "a malformed expected digest is refused");
     CHECK(larder_verify_sha256("abc", 3, NULL, "x", &err) == LARDER_EINVAL, "a missing digest is refused");
+
+    /* a digest the platform computed (the fetch helper's WebCrypto) is compared the same way */
+    CHECK(larder_check_sha256(hex, hex, "archive", &err) == LARDER_OK, "an equal computed digest checks");
+    char other[LARDER_SHA256_HEX];
+    larder_sha256_hex("abd", 3, other);
+    CHECK(larder_check_sha256(other, hex, "archive", &err) == LARDER_EINTEGRITY,
+          "a computed digest that differs is an integrity error");
+    CHECK_STR_HAS(err.message, "archive: sha256 mismatch (expected ba7816bf", "message names what and both digests");
+    CHECK(larder_check_sha256("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", hex, "archive", &err)
+              == LARDER_EINVAL && larder_check_sha256(hex, "ba78", "archive", &err) == LARDER_EINVAL
+              && larder_check_sha256(NULL, hex, "archive", &err) == LARDER_EINVAL,
+          "a computed or expected digest that is not 64 lowercase hex digits is refused, never taken as a match");
+    CHECK_STR_HAS(err.message, "computed sha256 is not 64 lowercase hex digits", "the malformed one is named");
 }
 
 static void test_zstd(void)
