@@ -9,15 +9,10 @@
  * anything else. It posts {prefetch: [{url, headers, limit, size, sha256}]}
  * when it knows what it will need — the helper starts all of them at once —
  * and then, for each archive in turn, {fetch: url, headers, limit, size,
- * sha256, refresh?, control?, pool?, next?}: the helper waits for that archive and, when it
+ * sha256, refresh?, control?, pool?}: the helper waits for that archive and, when it
  * fits in pool (a SharedArrayBuffer the interpreter sends when it makes a
  * new one), copies it there, stores its length in the shared control array
- * and wakes the interpreter (state 2). With it, in the same hand-over, go
- * those of next (the URLs the interpreter will ask for after it, in order)
- * whose bytes are in already, as many as follow one another and fit in the
- * pool (the batch table, below): each hand-over is a round trip between two
- * threads (0.4 ms for a small archive on the isolated playground), and an
- * install of 30 stdlib modules made 30 of them. An archive that does not fit, or an
+ * and wakes the interpreter (state 2); an archive that does not fit, or an
  * error, wakes it with state 1 and the length (or 3 and the error): it then
  * posts {deliver: url, data} with a pool big enough, and the helper copies
  * the bytes in and wakes it again. control (below) comes with the first
@@ -46,14 +41,11 @@
  * go beyond cap. {flush: id} answers {flushed: id} once every archive handed
  * over is kept; what cannot be kept is reported as {warn}.
  *
- * control: Int32Array [state, length, text length, from store, text...,
- * batch table], state 0 = waiting, 1 = length ready (the bytes to
- * deliver), 2 = bytes copied, 3 = failed; the text, as UTF-16 code units
- * from index 4, is the error (3) or the archive's sha256 in hex (1 and 2;
- * none for a URL asked for without a digest, such as the index). The batch
- * table from BATCH (state 2): how many of next came along, then for each
- * its length, from store and 64 code units of its sha256 hex (0s: none),
- * their bytes one after another in the pool after the archive asked for.
+ * control: Int32Array [state, length, text length, from store, text...],
+ * state 0 = waiting, 1 = length ready (the bytes to deliver), 2 = bytes
+ * copied, 3 = failed; the text, as UTF-16 code units from index 4, is the
+ * error (3) or the archive's sha256 in hex (1 and 2; none for a URL asked
+ * for without a digest, such as the index).
  */
 'use strict';
 /* global LarderRuntime */
@@ -85,9 +77,6 @@ const writes = new Set();   // batches being kept
 const KEEP_AFTER_MS = 100;
 let pool = null;            // the interpreter's SharedArrayBuffer for an archive's bytes
 let control = null;         // its Int32Array for the hand-over (below)
-const BATCH = 404;          // where control's batch table starts (larder-runtime.js: the same)
-const BATCH_ITEM = 66;      // Int32s per archive in it
-const ready = new Map();    // url -> {bytes, fromStore, digest}: obtained, not handed over yet
 let keepTimer = null;
 
 function request(r) {
@@ -342,7 +331,7 @@ function obtain({ url, headers, limit, size, sha256 }, buffer, part, fresh = fal
       return downloaded(await readLimited(response, limit), sha256);
     })();
     pending.set(url, p);
-    p.then((got) => { if (pending.get(url) === p) ready.set(url, got); }, () => {});  // a failure: reported when asked for
+    p.catch(() => {});  // reported when asked for
   }
   return pending.get(url);
 }
@@ -361,34 +350,6 @@ function keepSoon(now) {
   });
   writes.add(w);
   w.then(() => writes.delete(w));
-}
-
-/* Forget url's bytes (handed over, failed, or to be refreshed): the next
- * request for it obtains it again. */
-function forget(url) {
-  pending.delete(url);
-  ready.delete(url);
-}
-
-/* After the archive asked for (used: its bytes in the pool), the archives
- * of next that are in already, in order, as many as follow one another and
- * fit: copied into the pool after it and described in control's batch
- * table. */
-function batch(next, used) {
-  let n = 0;
-  const room = Math.min(next.length, Math.floor((control.length - BATCH - 1) / BATCH_ITEM));
-  for (; n < room; n++) {
-    const got = ready.get(next[n]);
-    if (!got || used + got.bytes.length > pool.byteLength) break;
-    new Uint8Array(pool, used, got.bytes.length).set(got.bytes);
-    used += got.bytes.length;
-    const at = BATCH + 1 + n * BATCH_ITEM;
-    control[at] = got.bytes.length;
-    control[at + 1] = got.fromStore ? 1 : 0;
-    for (let i = 0; i < 64; i++) control[at + 2 + i] = i < got.digest.length ? got.digest.charCodeAt(i) : 0;
-    forget(next[n]);
-  }
-  Atomics.store(control, BATCH, n);
 }
 
 function wake(control, state) {
@@ -415,7 +376,7 @@ async function handle(m) {
     if (m.control) control = m.control;
     try {
       if (m.refresh && store && m.sha256) {  /* the store's copy did not match its digest */
-        forget(m.fetch);
+        pending.delete(m.fetch);
         used.delete(m.sha256);
         try {
           await drop(await db(), [m.sha256]);
@@ -431,8 +392,7 @@ async function handle(m) {
       for (let i = 0; i < digest.length; i++) control[4 + i] = digest.charCodeAt(i);
       if (pool && bytes.length <= pool.byteLength) {
         new Uint8Array(pool).set(bytes);
-        forget(m.fetch);
-        batch(m.next || [], bytes.length);
+        pending.delete(m.fetch);  // delivered once
         wake(control, 2);
         keepSoon(false);
       } else {
@@ -442,15 +402,14 @@ async function handle(m) {
       const text = String(e.message).slice(0, 400);
       Atomics.store(control, 2, text.length);
       for (let i = 0; i < text.length; i++) control[4 + i] = text.charCodeAt(i);
-      forget(m.fetch);  // a later attempt fetches again
+      pending.delete(m.fetch);  // a later attempt fetches again
       wake(control, 3);
     }
   } else if (m.deliver) {
     pool = m.data;
     const { bytes } = await pending.get(m.deliver);
     new Uint8Array(m.data).set(bytes);
-    forget(m.deliver);
-    Atomics.store(control, BATCH, 0);
+    pending.delete(m.deliver);  // delivered once
     wake(control, 2);
     keepSoon(false);
   } else if (m.flush) {

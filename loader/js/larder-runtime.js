@@ -245,60 +245,26 @@
       }
     });
     if (store) helper.post({ store });
-    /* [state, length, text length, from store, text (400), batch table:
-     * count, then per archive length, from store, sha256 (64)] */
-    const BATCH = 404;
-    const BATCH_ITEM = 66;
-    const control = new Int32Array(new SharedArrayBuffer(4 * (BATCH + 1 + 128 * BATCH_ITEM)));
+    const control = new Int32Array(new SharedArrayBuffer(4 * (4 + 400)));
     /* where the helper puts an archive's bytes: one buffer, grown when an
      * archive does not fit, and given to the helper only then */
     let pool = new SharedArrayBuffer(1 << 20);
     let poolSent = false;
     let flushId = 0;
-    /* The URLs of the last announcements, each in the order the loader
-     * will ask for them (an install's closure; what followed a package's
-     * import on the last visit, one install after another); those the
-     * helper handed over together with another one (url -> the fetch
-     * result) until the loader asks; and how many hand-overs there were and
-     * how many archives came along in them (globalThis.larderHandOvers, for
-     * tests and benchmarks). */
-    const announced = [];
-    const arrived = new Map();
-    const counts = { handOvers: 0, batched: 0 };
-    globalThis.larderHandOvers = counts;
     return {
       parallel: true,
-      prefetch: (items) => {
-        announced.push(items.map((item) => item.url));
-        if (announced.length > 16) announced.shift();
-        const wanted = items.filter((item) => !arrived.has(item.url));
-        if (wanted.length) {
-          helper.post({
-            prefetch: wanted.map(({ url, size, sha256 }) => ({ url, headers: headers(url), limit: limitOf(size), size, sha256 })),
-          });
-        }
-      },
-      /* The bytes returned are a view of the pool (or a copy of what came
-       * along with an archive before), valid until the next fetch: the
-       * caller copies them (larder_js_fetch: into the wasm heap). refresh:
-       * the store's copy did not match sha256 (the loader checks it); the
-       * helper drops it and downloads the archive. */
+      prefetch: (items) => helper.post({
+        prefetch: items.map(({ url, size, sha256 }) => ({ url, headers: headers(url), limit: limitOf(size), size, sha256 })),
+      }),
+      /* The bytes returned are a view of the pool, valid until the next
+       * fetch: the caller copies them (larder_js_fetch: into the wasm heap).
+       * refresh: the store's copy did not match sha256 (the loader checks
+       * it); the helper drops it and downloads the archive. */
       fetch: (url, expected, sha256, refresh) => {
-        const early = arrived.get(url);
-        arrived.delete(url);
-        if (early && !refresh) return early;
-        /* what the loader will ask for next: what follows url in the latest
-         * announcement where something does */
-        let next = [];
-        for (let i = announced.length - 1; i >= 0 && !next.length; i--) {
-          const at = announced[i].indexOf(url);
-          if (at >= 0) next = announced[i].slice(at + 1).filter((u) => !arrived.has(u)).slice(0, 128);
-        }
         Atomics.store(control, 0, 0);
-        counts.handOvers++;
         /* the shared control array and pool go once: cloning shared memory
          * into a message costs more than the rest of it */
-        helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, refresh, next,
+        helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, refresh,
           control: poolSent ? undefined : control, pool: poolSent ? undefined : pool });
         poolSent = true;
         Atomics.wait(control, 0, 0);
@@ -313,18 +279,6 @@
           pool = new SharedArrayBuffer(Math.max(length, 2 * pool.byteLength));
           helper.post({ deliver: url, data: pool });
           Atomics.wait(control, 0, 1);
-        }
-        /* what came along: copied out of the pool, which the next fetch reuses */
-        let offset = length;
-        for (let i = 0; i < Atomics.load(control, BATCH); i++) {
-          const item = BATCH + 1 + i * BATCH_ITEM;
-          const size = control[item];
-          const bytes = new Uint8Array(size);
-          bytes.set(new Uint8Array(pool, offset, size));
-          offset += size;
-          const digest = String.fromCharCode(...control.subarray(item + 2, item + 2 + 64)).replace(/\0+$/, '');
-          arrived.set(next[i], { bytes, fromStore: control[item + 1] === 1, sha256: digest });
-          counts.batched++;
         }
         return { bytes: new Uint8Array(pool, 0, length), fromStore, sha256: sha };
       },

@@ -116,25 +116,6 @@ test('the second visit reads no archive at start: the cache is an IndexedDB stor
   assert.deepEqual(archiveGets(), [], 'read from the store, not fetched');
 });
 
-test('archives the helper has by the time the loader asks for one come with it, in one hand-over', async () => {
-  await page.evaluate(() => window.saved);
-  await page.reload();
-  await page.evaluate((o) => window.start(o), options());
-  pages.log.length = 0;
-  // what the import installs announced and left time to be read from the store, then
-  // imported (27 packages: six and python-dateutil, then the 25 stdlib modules its code
-  // imports, which followed it on the first visit): six brings python-dateutil along
-  // (its install's closure), the first stdlib module the 24 others (what followed
-  // dateutil's import, in order): 2 hand-overs instead of 27 (larderHandOvers counts)
-  const r = await page.evaluate(() => window.runPython('import larder, time, js\n'
-    + 'larder.prefetch("dateutil")\ntime.sleep(1)\nh = js.larderHandOvers\nbefore = (h.handOvers, h.batched)\n'
-    + 's0 = larder.stats()["packages"]\nimport dateutil.parser\n'
-    + 'print(dateutil.parser.parse("2026-12-05").day, larder.stats()["packages"] - s0, '
-    + 'h.handOvers - before[0], h.batched - before[1])'));
-  assert.deepEqual(r.stdout, ['5 27 2 25'], r.stderr.join('\n'));
-  assert.deepEqual(archiveGets(), [], 'both from the store');
-});
-
 /* The bytes the archive store holds under sha (an ArrayBuffer's bytes as an
  * array), or, with damage, flip one byte of them in place first. */
 const storeEntry = (sha, damage = false) => page.evaluate(([key, flip]) => new Promise((resolve, reject) => {
