@@ -352,6 +352,12 @@ function keepSoon(now) {
   w.then(() => writes.delete(w));
 }
 
+/* control's text: the error, or the archive's sha256 (above) */
+function putText(text) {
+  Atomics.store(control, 2, text.length);
+  for (let i = 0; i < text.length; i++) control[4 + i] = text.charCodeAt(i);
+}
+
 function wake(control, state) {
   Atomics.store(control, 0, state);
   Atomics.notify(control, 0);
@@ -388,8 +394,7 @@ async function handle(m) {
         Boolean(m.refresh));
       Atomics.store(control, 1, bytes.length);
       Atomics.store(control, 3, fromStore ? 1 : 0);
-      Atomics.store(control, 2, digest.length);
-      for (let i = 0; i < digest.length; i++) control[4 + i] = digest.charCodeAt(i);
+      putText(digest);
       if (pool && bytes.length <= pool.byteLength) {
         new Uint8Array(pool).set(bytes);
         pending.delete(m.fetch);  // delivered once
@@ -399,9 +404,7 @@ async function handle(m) {
         wake(control, 1);
       }
     } catch (e) {
-      const text = String(e.message).slice(0, 400);
-      Atomics.store(control, 2, text.length);
-      for (let i = 0; i < text.length; i++) control[4 + i] = text.charCodeAt(i);
+      putText(String(e.message).slice(0, 400));
       pending.delete(m.fetch);  // a later attempt fetches again
       wake(control, 3);
     }

@@ -268,19 +268,17 @@
           control: poolSent ? undefined : control, pool: poolSent ? undefined : pool });
         poolSent = true;
         Atomics.wait(control, 0, 0);
-        if (Atomics.load(control, 0) === 3) {
-          throw new Error(String.fromCharCode(...control.subarray(4, 4 + Atomics.load(control, 2))));
-        }
+        /* the error, or the archive's sha256 as the helper computed it (the loader compares it with the index's) */
+        const text = String.fromCharCode(...control.subarray(4, 4 + Atomics.load(control, 2)));
+        if (Atomics.load(control, 0) === 3) throw new Error(text);
         const fromStore = Atomics.load(control, 3) === 1;
         const length = Atomics.load(control, 1);
-        /* the archive's sha256 as the helper computed it (the loader compares it with the index's) */
-        const sha = String.fromCharCode(...control.subarray(4, 4 + Atomics.load(control, 2)));
         if (Atomics.load(control, 0) === 1) {  // too big for the pool: a bigger one, then the bytes
           pool = new SharedArrayBuffer(Math.max(length, 2 * pool.byteLength));
           helper.post({ deliver: url, data: pool });
           Atomics.wait(control, 0, 1);
         }
-        return { bytes: new Uint8Array(pool, 0, length), fromStore, sha256: sha };
+        return { bytes: new Uint8Array(pool, 0, length), fromStore, sha256: text };
       },
       /* resolves when the archives it was given are in its store */
       flush: store ? () => new Promise((resolve) => {
