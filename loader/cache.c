@@ -145,13 +145,19 @@ int larder_cache_has(const larder_cache *c, const char *sha)
     return 0;
 }
 
-int larder_cache_get(larder_cache *c, const char *sha, unsigned char **data, size_t *len)
+void larder_cache_file(const larder_cache *c, const char *sha, char *out, size_t size)
 {
-    char path[1024], name[96];
+    char name[96];
+    snprintf(name, sizeof name, "%s.tar.zst", sha);
+    path_of(c, name, out, size);
+}
+
+int larder_cache_get(larder_cache *c, const char *sha, const char *known, unsigned char **data, size_t *len)
+{
+    char path[1024];
     *data = NULL;
     *len = 0;
-    snprintf(name, sizeof name, "%s.tar.zst", sha);
-    path_of(c, name, path, sizeof path);
+    larder_cache_file(c, sha, path, sizeof path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return 0;
@@ -162,7 +168,9 @@ int larder_cache_get(larder_cache *c, const char *sha, unsigned char **data, siz
         got = fread(buf, 1, (size_t)st.st_size, f);
     fclose(f);
     /* re-verified on every use: a damaged entry is dropped and refetched */
-    if (!buf || got != (size_t)st.st_size || larder_verify_sha256(buf, got, sha, "cache", NULL) != LARDER_OK) {
+    if (!buf || got != (size_t)st.st_size
+        || (known ? larder_check_sha256(known, sha, "cache", NULL) : larder_verify_sha256(buf, got, sha, "cache", NULL))
+               != LARDER_OK) {
         free(buf);
         drop(c, sha);
         save_list(c, NULL);

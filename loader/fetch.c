@@ -4,7 +4,9 @@
  * the module (larderFetch: synchronous XHR in a Worker, a helper thread
  * under Node; larderProgress; larderPersist: IDBFS syncfs in the
  * background); an archive's files are written into MEMFS directly
- * (write_files). Only this file differs between the wasm and host loaders.
+ * (write_files); the digests larder-runtime.js computed of the IDBFS
+ * cache's files are given to the loader (file_sha256). Only this file
+ * differs between the wasm and host loaders.
  */
 #include "loader.h"
 
@@ -245,6 +247,16 @@ EM_JS(void, larder_js_installed, (const char *package, const char *version, doub
                                { version: UTF8ToString(version), size: size, stdlib: stdlib != 0 });
 });
 
+/* 1 and the file's SHA-256 in out when larder-runtime.js hashed it (the
+ * IDBFS cache, with WebCrypto) and it has not changed since; 0 otherwise. */
+EM_JS(int, larder_js_file_sha256, (const char *path, char *out, int outlen), {
+    const digest = Module.larderFileSha256 ? Module.larderFileSha256(UTF8ToString(path)) : null;
+    if (!digest)
+        return 0;
+    stringToUTF8(digest, out, outlen);
+    return 1;
+});
+
 EM_JS(void, larder_js_warn, (const char *message), {
     if (Module.larderWarn)
         Module.larderWarn(UTF8ToString(message));
@@ -322,4 +334,10 @@ void platform_warn(void *ctx, const char *message)
 {
     (void)ctx;
     larder_js_warn(message);
+}
+
+int platform_file_sha256(void *ctx, const char *path, char out[LARDER_SHA256_HEX])
+{
+    (void)ctx;
+    return larder_js_file_sha256(path, out, LARDER_SHA256_HEX);
 }

@@ -351,10 +351,18 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
 {
     *from_cache = 0;
     double t0 = now_ms();
-    int hit = l->cache && larder_cache_get(l->cache, p->sha256, data, len);
+    char known[LARDER_SHA256_HEX] = "";
+    if (l->cache && l->cfg.file_sha256) {
+        char path[1024];
+        larder_cache_file(l->cache, p->sha256, path, sizeof path);
+        if (!l->cfg.file_sha256(l->cfg.hook_ctx, path, known))
+            known[0] = '\0';
+    }
+    int hit = l->cache && larder_cache_get(l->cache, p->sha256, known[0] ? known : NULL, data, len);
     double t1 = now_ms();
     l->stats.cache_read_ms += t1 - t0;
     if (hit) {
+        l->stats.hashed_by_platform += known[0] != '\0';
         *from_cache = 1;
         return LARDER_OK;
     }

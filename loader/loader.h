@@ -52,8 +52,13 @@ typedef struct larder_cache larder_cache;
 larder_cache *larder_cache_open(const char *dir, uint64_t cap, larder_error *err);
 void larder_cache_close(larder_cache *cache);
 /* 1 and a malloc'd copy when an entry with that sha256 is cached and its
- * bytes still hash to it; a damaged entry is dropped and 0 returned. */
-int larder_cache_get(larder_cache *cache, const char *sha, unsigned char **data, size_t *len);
+ * bytes still hash to it; a damaged entry is dropped and 0 returned. With
+ * known (the SHA-256 the platform computed of the entry's file, whose path
+ * larder_cache_file gives, over the bytes the file holds now), the bytes
+ * are not hashed again: known is compared with sha instead. */
+int larder_cache_get(larder_cache *cache, const char *sha, const char *known, unsigned char **data, size_t *len);
+/* The path of the file that holds (or would hold) the entry for sha. */
+void larder_cache_file(const larder_cache *cache, const char *sha, char *out, size_t size);
 /* 1 when the cache lists an entry for sha (not re-verified: a cheap look). */
 int larder_cache_has(const larder_cache *cache, const char *sha);
 /* Store an archive (already verified) and evict the least recently used
@@ -126,6 +131,13 @@ typedef struct larder_loader_config {
      * directly (fetch.c). */
     larder_code (*write_files)(void *ctx, const char *root, const larder_tar_entry *entries, size_t n,
                                int *handled, larder_error *err);
+    /* The SHA-256 of a file of the cache (larder_cache_file) that the
+     * platform computed itself and that has not changed since, as 64
+     * lowercase hex digits into out; 0 when it has none, and the loader
+     * hashes the file's bytes. The wasm runtime's hook answers for the
+     * IDBFS cache, which it hashes with WebCrypto, off the interpreter's
+     * thread, once IndexedDB has given it (larder-runtime.js). */
+    int (*file_sha256)(void *ctx, const char *path, char out[LARDER_SHA256_HEX]);
 } larder_loader_config;
 
 typedef struct larder_loader larder_loader;
@@ -146,7 +158,7 @@ typedef struct larder_loader_stats {
     uint64_t archive_bytes;   /* compressed, fetched or cached */
     uint64_t unpacked_bytes;  /* file bytes written */
     uint64_t prefetched;      /* archives announced ahead by larder_loader_prefetch */
-    uint64_t hashed_by_platform; /* fetched archives whose sha256 the platform computed (compared only) */
+    uint64_t hashed_by_platform; /* archives (fetched or cached) whose sha256 the platform computed (compared only) */
     double resolve_ms;        /* dependency closure, prefetch announcement */
     double fetch_ms;          /* archives fetched (waiting for the network) */
     double cache_read_ms;     /* archives read from the cache */

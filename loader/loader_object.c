@@ -64,7 +64,7 @@ static int Loader_init(LoaderObject *self, PyObject *args, PyObject *kwargs)
         .fetch = platform_fetch, .progress = platform_progress,
         .persist = platform_persist, .warn = platform_warn,
         .prefetch = platform_prefetch, .installed = platform_installed,
-        .write_files = platform_write_files,
+        .write_files = platform_write_files, .file_sha256 = platform_file_sha256,
     };
     larder_error err = {0};
     self->loader = larder_loader_new(&cfg, ix, &err);

@@ -37,5 +37,6 @@ void platform_installed(void *ctx, const larder_package *package, int from_cache
 void platform_warn(void *ctx, const char *message);
 larder_code platform_write_files(void *ctx, const char *root, const larder_tar_entry *entries, size_t n,
                                  int *handled, larder_error *err);
+int platform_file_sha256(void *ctx, const char *path, char out[LARDER_SHA256_HEX]);
 
 #endif

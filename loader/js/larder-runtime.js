@@ -177,6 +177,57 @@
     }
   }
 
+  /* 'idbfs' (a page that is not isolated): the archives IndexedDB gave at
+   * start, hashed with WebCrypto one after another, off the interpreter's
+   * thread, while the page gets ready and idles; the loader compares a
+   * digest found here with the signed index's instead of hashing the
+   * archive in wasm (Module.larderFileSha256, loader/fetch.c). A digest
+   * holds while the file is the node that was hashed, unchanged: MEMFS
+   * gives a file written since new contents or a new timestamp (the
+   * files IndexedDB gave carry their old times). Returns the lookup:
+   * path -> 64 hex digits, or null (not hashed yet, changed, no WebCrypto:
+   * outside a secure context). */
+  function hashCachedArchives(FS) {
+    const subtle = self.crypto && self.crypto.subtle;
+    const dir = `${CACHE_ROOT}/cache`;
+    const known = new Map();  /* path -> {hex, node, contents, size, time} */
+    const state = (path) => {
+      try {
+        const node = FS.lookupPath(path).node;
+        return { node, contents: node.contents, size: node.usedBytes, time: node.timestamp };
+      } catch (e) {
+        return null;  /* gone */
+      }
+    };
+    const same = (a, b) => Boolean(a && b) && a.node === b.node && a.contents === b.contents
+      && a.size === b.size && a.time === b.time;
+    let names = [];
+    try {
+      names = FS.readdir(dir).filter((name) => name.endsWith('.tar.zst'));
+    } catch (e) {
+      /* no cache directory yet */
+    }
+    (async () => {
+      for (const name of subtle ? names : []) {
+        const path = `${dir}/${name}`;
+        const before = state(path);
+        if (!before || !ArrayBuffer.isView(before.contents)) continue;  /* MEMFS: an Int8Array */
+        let digest;
+        try {  /* digest() copies the bytes as it is called */
+          digest = new Uint8Array(await subtle.digest('SHA-256', before.contents.subarray(0, before.size)));
+        } catch (e) {
+          return;  /* WebCrypto refused: the loader hashes, as without it */
+        }
+        if (same(before, state(path)))
+          known.set(path, { hex: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), ...before });
+      }
+    })();
+    return (path) => {
+      const entry = known.get(path);
+      return entry && same(entry, state(path)) ? entry.hex : null;
+    };
+  }
+
   function authHeaders(auth) {
     return (url) => {
       if (!auth) return {};
@@ -530,6 +581,7 @@
     let syncing = Promise.resolve();
     let persistTimer = null;
     let idbfsRead = Promise.resolve();  /* IDBFS read into memory (below) */
+    let cachedDigest = null;            /* the cache's archives hashed (hashCachedArchives) */
     /* C++ side modules built with exception catching (kiwisolver,
      * matplotlib) import ___cxa_find_matching_catch_N, N-2 being how many
      * types a catch site names; emscripten 3.1.6 generates these only for
@@ -557,6 +609,7 @@
       larderPrefetch: loaderOn ? (...args) => fetcher.prefetch(...args) : undefined,
       larderProgress: options.progress,
       larderWarn: (message) => err(`larder: ${message}`),
+      larderFileSha256: (path) => (cachedDigest ? cachedDigest(path) : null),
       /* write the cache back to IndexedDB after installs, off the import's path */
       larderPersist: () => {
         if (!anyIdbfs || persistTimer) return;
@@ -588,6 +641,7 @@
           idbfsRead = new Promise((resolve) => M.FS.syncfs(true, (e) => {
             if (e) err(`larder: cannot read the cache and trust store from IndexedDB: ${e.message || e}`);
             if (cacheMode === 'idb') dropOldArchives(M.FS);
+            if (cacheMode === 'idbfs' && !isNode) cachedDigest = hashCachedArchives(M.FS);
             resolve();
           }));
         }

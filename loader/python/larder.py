@@ -455,8 +455,9 @@ def stats():
     """Where loading packages took its time in this session: counts
     (packages, from_cache, files, archive_bytes, unpacked_bytes, and
     prefetched: archives whose download began ahead of the install, and
-    hashed_by_platform: archives whose sha256 the fetch helper computed, which
-    the loader compared with the index's instead of hashing them) and
+    hashed_by_platform: archives whose sha256 the fetch helper, or the runtime
+    for its IDBFS cache, computed with WebCrypto, which the loader compared
+    with the index's instead of hashing them) and
     milliseconds per step of the installs (resolve, fetch, cache_read,
     verify, decompress, unpack, cache_write), with install_ms, the whole of
     the installs imports made, and rescan_ms, finding the module afterwards.

@@ -238,3 +238,63 @@ test('a page that is not cross-origin isolated loads one archive after another f
     await plain.close();
   }
 });
+
+test('a page that is not cross-origin isolated (cache in IDBFS) has WebCrypto hash what IndexedDB gave, and '
+  + 'downloads a damaged copy again', async () => {
+  const plain = await serve({ isolated: false, routes: { '/runtime/': runtime, '/mirror/': path.join(work, 'repo'), '/': path.join(__dirname, 'pages') } });
+  const other = await browser.context.newPage();
+  const gets = () => plain.log.filter((l) => l.includes('.tar.zst')).map((l) => l.split(' ').slice(0, 3).join(' '));
+  const code = 'import six, larder\ns = larder.stats()\n'
+    + 'print(six.__version__, s["packages"], s["from_cache"], s["hashed_by_platform"])';
+  const visit = async () => {
+    await other.goto(`${plain.url}/loader.html`);
+    assert.equal(await other.evaluate((o) => window.start({ ...o, warmUp: false }), options()), 'sequential');
+    // the archives IndexedDB gave are hashed in the background once the page
+    // has started: a few KB here, done well within this wait
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    plain.log.length = 0;
+    const r = await other.evaluate((c) => window.runPython(c), code);
+    await other.evaluate(() => window.saved);
+    return r;
+  };
+  try {
+    let r = await visit();
+    // six and the stdlib modules it needs, downloaded (by synchronous XHR, which does not hash)
+    const n = Number((r.stdout[0] || '').split(' ')[1]);
+    assert.deepEqual(r.stdout, [`1.16.0 ${n} 0 0`], r.stderr.join('\n'));
+    assert.equal(gets().length, n);
+    assert.ok(gets().includes('GET /mirror/six-1.16.0-0.tar.zst 200'), gets().join('\n'));
+    r = await visit();
+    // all from IDBFS, every digest WebCrypto's
+    assert.deepEqual(r.stdout, [`1.16.0 ${n} ${n} ${n}`], r.stderr.join('\n'));
+    assert.deepEqual(gets(), []);
+    // one byte of the copy in IndexedDB flipped (IDBFS: a database per mount point, a record per file)
+    const index = JSON.parse(fs.readFileSync(path.join(work, 'repo', 'index.json'), 'utf8'));
+    const file = `/larder/cache/${index.packages.six.sha256}.tar.zst`;
+    assert.equal(await other.evaluate((key) => new Promise((resolve, reject) => {
+      const open = indexedDB.open('/larder');
+      open.onsuccess = () => {
+        const tx = open.result.transaction('FILE_DATA', 'readwrite');
+        const files = tx.objectStore('FILE_DATA');
+        const get = files.get(key);
+        get.onsuccess = () => {
+          const entry = get.result;
+          entry.contents[entry.contents.length >> 1] ^= 0xff;
+          files.put(entry, key);
+        };
+        tx.oncomplete = () => { open.result.close(); resolve(true); };
+        tx.onerror = () => reject(tx.error);
+      };
+      open.onerror = () => reject(open.error);
+    }), file), true);
+    r = await visit();
+    // the damaged copy's digest is not the index's: downloaded again
+    assert.deepEqual(r.stdout, [`1.16.0 ${n} ${n - 1} ${n - 1}`], r.stderr.join('\n'));
+    assert.deepEqual(gets(), ['GET /mirror/six-1.16.0-0.tar.zst 200']);
+    r = await visit();
+    assert.deepEqual(r.stdout, [`1.16.0 ${n} ${n} ${n}`], r.stderr.join('\n'));  // the good copy kept
+  } finally {
+    await other.close();
+    await plain.close();
+  }
+});

@@ -37,6 +37,32 @@ static larder_code fetch_file(void *ctx, const larder_fetch_request *req, unsign
     return LARDER_OK;
 }
 
+/* The file_sha256 hook of a platform that hashes the cache's files itself:
+ * 0 knows nothing, 1 answers a file's true digest, 2 a well-formed wrong
+ * one. hook_path is the last path asked about. */
+static int hook_mode;
+static char hook_path[1024];
+static int file_digest(void *ctx, const char *path, char out[LARDER_SHA256_HEX])
+{
+    (void)ctx;
+    snprintf(hook_path, sizeof hook_path, "%s", path);
+    if (hook_mode == 0)
+        return 0;
+    if (hook_mode == 2) {
+        memset(out, 'a', LARDER_SHA256_HEX - 1);
+        out[LARDER_SHA256_HEX - 1] = '\0';
+        return 1;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    static unsigned char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    larder_sha256_hex(buf, n, out);
+    return 1;
+}
+
 static void write_file(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -325,6 +351,34 @@ int main(void)
     fetches = 0;
     CHECK(install(index, "good", &err, &from_cache) == LARDER_OK && from_cache == 0 && fetches == 1,
           "a corrupted cache entry is refetched");
+
+    /* a digest of a cache file the platform computed (file_sha256) is
+     * compared with the index's instead of hashing the bytes again */
+    larder_loader_config dcfg = {.base_url = mirror, .cache_dir = cache, .cache_cap = 1 << 20, .site_dir = site,
+                                 .stdlib_dir = site, .dynlib_dir = site, .fetch = fetch_file,
+                                 .file_sha256 = file_digest};
+    char good_file[1024];
+    for (hook_mode = 1; hook_mode <= 2; hook_mode++) {
+        snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir %s", site, site);
+        CHECK(system(cmd) == 0, "an empty install dir");
+        larder_loader *hooked = larder_loader_new(&dcfg, index, &err);
+        fetches = 0;
+        CHECK(hooked && larder_loader_install(hooked, &name, 1, &report, &err) == LARDER_OK && report.n == 2
+                  && exists("good/__init__.py"),
+              hook_mode == 1 ? "installed with the platform's digests" : "installed despite wrong digests");
+        larder_cache_file(larder_loader_cache(hooked), good->sha256, good_file, sizeof good_file);
+        if (hook_mode == 1)
+            CHECK(report.from_cache[0] && report.from_cache[1] && fetches == 0
+                      && larder_loader_get_stats(hooked)->hashed_by_platform == 2
+                      && strcmp(hook_path, good_file) == 0,
+                  "both from the cache, their digests the platform's (asked for the cache's file of each)");
+        else
+            CHECK(!report.from_cache[0] && !report.from_cache[1] && fetches == 2
+                      && larder_loader_get_stats(hooked)->hashed_by_platform == 0,
+                  "a platform digest that is not the index's drops the entry: both downloaded again");
+        larder_loader_free(hooked);
+    }
+    hook_mode = 0;
 
     /* a truncated download and a missing archive */
     snprintf(cmd, sizeof cmd, "cp %s/good.tar.zst %s/good.bak && truncate -s 30 %s/good.tar.zst && rm -rf %s",
