@@ -28,6 +28,7 @@ struct larder_cache {
     lru_entry *entries;
     size_t n, room;
     uint64_t clock;
+    int dirty;  /* recency changed since the list was last written */
 };
 
 static void path_of(const larder_cache *c, const char *name, char *out, size_t size)
@@ -73,7 +74,7 @@ static void load_list(larder_cache *c)
 /* Entries are written without fsync (LARDER_WRITE_NOSYNC): an archive is
  * re-hashed when it is read back, and a list lost in a crash loses only
  * the order of eviction. */
-static larder_code save_list(const larder_cache *c, larder_error *err)
+static larder_code save_list(larder_cache *c, larder_error *err)
 {
     char path[1024];
     enum { LINE = LARDER_SHA256_HEX + 2 * 21 + 2 };
@@ -87,7 +88,15 @@ static larder_code save_list(const larder_cache *c, larder_error *err)
     path_of(c, LIST_FILE, path, sizeof path);
     larder_code rc = larder_write_file(path, text, len, 0644, LARDER_WRITE_NOSYNC, err);
     free(text);
-    return rc == LARDER_OK ? rc : larder_prefix(err, rc, "cache");
+    if (rc != LARDER_OK)
+        return larder_prefix(err, rc, "cache");
+    c->dirty = 0;
+    return LARDER_OK;
+}
+
+larder_code larder_cache_sync(larder_cache *c, larder_error *err)
+{
+    return c->dirty ? save_list(c, err) : LARDER_OK;
 }
 
 larder_cache *larder_cache_open(const char *dir, uint64_t cap, larder_error *err)
@@ -177,9 +186,10 @@ int larder_cache_get(larder_cache *c, const char *sha, const char *known, unsign
         return 0;
     }
     lru_entry *e = find(c, sha);
-    if (e)
+    if (e) {
         e->used = ++c->clock;
-    save_list(c, NULL);
+        c->dirty = 1;  /* written by larder_cache_sync, once for all of an install's archives */
+    }
     *data = buf;
     *len = got;
     return 1;

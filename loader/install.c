@@ -515,6 +515,9 @@ larder_code larder_loader_install(larder_loader *l, const char *const *names, si
         }
     }
     free(order);
+    larder_error cache_err;
+    if (l->cache && larder_cache_sync(l->cache, &cache_err) != LARDER_OK && l->cfg.warn)
+        l->cfg.warn(l->cfg.hook_ctx, cache_err.message);  /* which archives were used last: kept for eviction */
     if (l->cfg.persist && report->n)
         l->cfg.persist(l->cfg.hook_ctx);
     return rc;

@@ -59,6 +59,10 @@ void larder_cache_close(larder_cache *cache);
 int larder_cache_get(larder_cache *cache, const char *sha, const char *known, unsigned char **data, size_t *len);
 /* The path of the file that holds (or would hold) the entry for sha. */
 void larder_cache_file(const larder_cache *cache, const char *sha, char *out, size_t size);
+/* Write the cache's list if larder_cache_get changed which entries were
+ * used last (a get does not write it, so that an install of many archives
+ * writes it once; larder_loader_install calls this at its end). */
+larder_code larder_cache_sync(larder_cache *cache, larder_error *err);
 /* 1 when the cache lists an entry for sha (not re-verified: a cheap look). */
 int larder_cache_has(const larder_cache *cache, const char *sha);
 /* Store an archive (already verified) and evict the least recently used

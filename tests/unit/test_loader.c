@@ -63,6 +63,16 @@ static int file_digest(void *ctx, const char *path, char out[LARDER_SHA256_HEX])
     return 1;
 }
 
+/* The text of a small file into out (size outsize; "" if unreadable). */
+static void read_text(const char *path, char *out, size_t outsize)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, outsize - 1, f) : 0;
+    out[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
 static void write_file(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -470,6 +480,32 @@ int main(void)
     snprintf(cmd, sizeof cmd, "test $(ls %s | grep -c tar.zst) -le 4200", many_dir);
     CHECK(system(cmd) == 0, "the cache stops tracking entries past 4,096 no more: the files beyond the cap "
           "were evicted");
+
+    /* a get marks its entry used last, and the list records it at the next
+     * sync (an install's end), not at every get: a new cache of two
+     * entries, A put first, then used again */
+    snprintf(many_dir, sizeof many_dir, "%s/lru-cache", base);
+    larder_cache *lc = larder_cache_open(many_dir, 1 << 20, &err);
+    char sha_a[LARDER_SHA256_HEX], sha_b[LARDER_SHA256_HEX], list[600] = "";
+    larder_sha256_hex("A", 1, sha_a);
+    larder_sha256_hex("B", 1, sha_b);
+    unsigned char *got = NULL;
+    size_t got_len = 0;
+    CHECK(lc && larder_cache_put(lc, sha_a, (const unsigned char *)"A", 1, &err) == LARDER_OK
+              && larder_cache_put(lc, sha_b, (const unsigned char *)"B", 1, &err) == LARDER_OK
+              && larder_cache_get(lc, sha_a, NULL, &got, &got_len) == 1 && got_len == 1 && got[0] == 'A',
+          "two entries put, the first one got back");
+    free(got);
+    snprintf(path, sizeof path, "%s/lru.txt", many_dir);
+    char expect[600];
+    snprintf(expect, sizeof expect, "%s 1 1\n%s 1 2\n", sha_a, sha_b);
+    read_text(path, list, sizeof list);
+    CHECK(strcmp(list, expect) == 0, "the list is not written by a get");
+    CHECK(larder_cache_sync(lc, &err) == LARDER_OK, "sync");
+    snprintf(expect, sizeof expect, "%s 1 3\n%s 1 2\n", sha_a, sha_b);
+    read_text(path, list, sizeof list);
+    CHECK(strcmp(list, expect) == 0, "after the sync it records the get: A used last");
+    larder_cache_close(lc);
 
     /* LRU eviction beyond the cap */
     snprintf(cmd, sizeof cmd, "rm -rf %s %s/good %s/dep", cache, site, site);
