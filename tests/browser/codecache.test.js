@@ -64,9 +64,11 @@ test('a visit that runs a line and then idles fills the wasm code cache; the nex
   await page.click('#run');
   await page.waitForFunction(() => !document.getElementById('run').disabled, null, { timeout: 60000 });
   assert.equal(await page.textContent('#out'), '42\n');
-  // Chromium writes the entry once, at the 1 MB of optimised code that trigger it: what
-  // it writes has come to 998 KB to 1.08 MB (where a visit without it leaves 72 bytes)
-  const WRITTEN = 800000;
+  // Chromium writes the entry once, mostly at the 1 MB of optimised code that trigger
+  // it: what it writes has come to 825 KB to 1.12 MB, once to 558 KB (2026-12-05), where
+  // a visit without it leaves 72 bytes; whether that is the code the next visit needs
+  // is what the assertions after it check
+  const WRITTEN = 400000;
   let bytes = 0;
   for (let waited = 0; waited < 60000 && bytes < WRITTEN; waited += 500) {
     await new Promise((r) => setTimeout(r, 500));
@@ -82,7 +84,9 @@ test('a visit that runs a line and then idles fills the wasm code cache; the nex
     + `second: ${second} (${secondLoad.lazy})`);
   assert.deepEqual(firstLoad.hits, [], 'a fresh profile has nothing cached');
   assert.deepEqual(secondLoad.hits, ['python.wasm'], 'the second visit starts from the cached code');
-  assert.ok(firstLoad.lazy > 500 && secondLoad.lazy < firstLoad.lazy / 10,
+  // which functions the entry holds depends on what V8 had optimised when it was
+  // written: the second visit has compiled 0 to 212 lazily, the first 1,252 to 1,812
+  assert.ok(firstLoad.lazy > 500 && secondLoad.lazy < firstLoad.lazy / 4,
     `lazy compilation: ${firstLoad.lazy} functions on the first visit, ${secondLoad.lazy} on the second`);
   // the page works from the cached code
   await page.evaluate(() => window.playground.setCode('print(sum(i * i for i in range(300_000)))'));
