@@ -53,6 +53,7 @@
 const inNode = typeof importScripts !== 'function';
 let post;
 let readLimited;
+let sha256Hex;
 let bundleGroups;
 let bundleUrl;
 let noBundles;
@@ -60,12 +61,12 @@ if (inNode) {
   const { parentPort } = require('worker_threads');
   post = (m) => parentPort.postMessage(m);
   parentPort.on('message', (m) => handle(m));
-  ({ readLimited, bundleGroups, bundleUrl, noBundles } = require('./larder-runtime.js'));
+  ({ readLimited, sha256Hex, bundleGroups, bundleUrl, noBundles } = require('./larder-runtime.js'));
 } else {
   importScripts('larder-runtime.js');
   post = (m) => self.postMessage(m);
   self.onmessage = (event) => handle(event.data);
-  ({ readLimited, bundleGroups, bundleUrl, noBundles } = LarderRuntime);
+  ({ readLimited, sha256Hex, bundleGroups, bundleUrl, noBundles } = LarderRuntime);
 }
 const pending = new Map();  // url -> Promise<{bytes, fromStore}>
 let store = null;           // {name, cap}
@@ -105,21 +106,6 @@ function db() {
     database = request(open);
   }
   return database;
-}
-
-/* WebCrypto: the browser's (a cross-origin isolated page is a secure
- * context); Node's from its crypto module (a global from Node 19) */
-const subtle = inNode ? require('crypto').webcrypto.subtle : self.crypto && self.crypto.subtle;
-
-/* The hex SHA-256 of bytes; '' when WebCrypto cannot tell (the interpreter
- * then hashes them itself). */
-async function sha256Hex(bytes) {
-  try {
-    const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
-    return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-  } catch (e) {
-    return '';
-  }
 }
 
 function heldDigests() {

@@ -85,6 +85,22 @@
   const CACHE_ROOT = '/larder';
   const TRUST_ROOT = '/larder-trust';
 
+  /* WebCrypto: the browser's (in a secure context: https, localhost, a
+   * cross-origin isolated page) or Node's, from its crypto module */
+  const subtle = isNode ? require('crypto').webcrypto.subtle : self.crypto && self.crypto.subtle;
+
+  /* The hex SHA-256 of bytes (copied as the call is made); '' when WebCrypto
+   * cannot tell (the interpreter then hashes them itself). Used here for the
+   * IDBFS cache and by fetch-helper.js for what it hands over. */
+  async function sha256Hex(bytes) {
+    try {
+      const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
+      return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    } catch (e) {
+      return '';
+    }
+  }
+
   /* Synchronous fetch for the loader, two ways:
    * - Node, and a cross-origin isolated Worker: fetch-helper.js downloads in
    *   parallel (prefetch of the whole closure) while this thread waits on
@@ -188,7 +204,6 @@
    * path -> 64 hex digits, or null (not hashed yet, changed, no WebCrypto:
    * outside a secure context). */
   function hashCachedArchives(FS) {
-    const subtle = self.crypto && self.crypto.subtle;
     const dir = `${CACHE_ROOT}/cache`;
     const known = new Map();  /* path -> {hex, node, contents, size, time} */
     const state = (path) => {
@@ -208,18 +223,13 @@
       /* no cache directory yet */
     }
     (async () => {
-      for (const name of subtle ? names : []) {
+      for (const name of names) {
         const path = `${dir}/${name}`;
         const before = state(path);
         if (!before || !ArrayBuffer.isView(before.contents)) continue;  /* MEMFS: an Int8Array */
-        let digest;
-        try {  /* digest() copies the bytes as it is called */
-          digest = new Uint8Array(await subtle.digest('SHA-256', before.contents.subarray(0, before.size)));
-        } catch (e) {
-          return;  /* WebCrypto refused: the loader hashes, as without it */
-        }
-        if (same(before, state(path)))
-          known.set(path, { hex: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), ...before });
+        const hex = await sha256Hex(before.contents.subarray(0, before.size));
+        if (!hex) return;  /* no WebCrypto, or it refused: the loader hashes, as without it */
+        if (same(before, state(path))) known.set(path, { hex, ...before });
       }
     })();
     return (path) => {
@@ -817,7 +827,7 @@
     };
   }
 
-  const api = { start, prepare, readLimited, bundleGroups, bundleUrl, noBundles };
+  const api = { start, prepare, readLimited, sha256Hex, bundleGroups, bundleUrl, noBundles };
   if (isNode) module.exports = api;
   else root.LarderRuntime = api;
 })(typeof self !== 'undefined' ? self : this);
