@@ -186,8 +186,10 @@ test('a load failure reaches the page as a readable ImportError, and a retry rec
   assert.deepEqual(r.stdout, ['1'], r.stderr.join('\n'));
 });
 
-test('a page that is not cross-origin isolated gets what an install announces in one request from larder-mirror serve', async () => {
-  // the page and the runtime from a plain server, the packages from a mirror on another origin
+/* A larder-mirror repository of the corpus (made once): {repo, mirrorKey}. */
+let mirrorRepo = null;
+function corpusMirror() {
+  if (mirrorRepo) return mirrorRepo;
   const repo = path.join(work, 'mirror-repo');
   const mirrorBin = path.join(bin, 'larder-mirror');
   execFileSync(mirrorBin, ['init', repo]);
@@ -196,6 +198,21 @@ test('a page that is not cross-origin isolated gets what an install announces in
     .map((f) => path.join(corpus, f))]);
   execFileSync(mirrorBin, ['--repo', repo, 'sign']);
   const mirrorKey = execFileSync(mirrorBin, ['--repo', repo, 'keys', '--public'], { encoding: 'utf8' }).trim();
+  mirrorRepo = { repo, mirrorKey };
+  return mirrorRepo;
+}
+
+/* The archives an access log shows requested, one name per archive (a bundle's one by one). */
+const requested = (lines) => lines.flatMap((l) => {
+  const bundle = l.match(/GET \/larder-bundle\?files=([^ "]+)/);
+  if (bundle) return bundle[1].split(',');
+  const one = l.match(/GET \/([^ ?"]+\.tar\.zst)/);
+  return one ? [one[1]] : [];
+});
+
+test('a page that is not cross-origin isolated gets what an install announces in one request from larder-mirror serve', async () => {
+  // the page and the runtime from a plain server, the packages from a mirror on another origin
+  const { repo, mirrorKey } = corpusMirror();
   const log = path.join(work, 'mirror-access.log');
   const mirror = await serveMirror.start(repo, ['--access-log', log]);
   const plain = await serve({ isolated: false, routes: { '/runtime/': runtime, '/': path.join(__dirname, 'pages') } });
@@ -212,6 +229,40 @@ test('a page that is not cross-origin isolated gets what an install announces in
   } finally {
     await other.close();
     await plain.close();
+    await serveMirror.stop(mirror);
+  }
+});
+
+test('an isolated page takes what its store holds from there and the rest of the same install in one bundle', async () => {
+  // page, runtime and packages from larder-mirror serve (cross-origin isolated), on an origin of its own: a new store
+  const { repo, mirrorKey } = corpusMirror();
+  const log = path.join(work, 'mirror-isolated-access.log');
+  const mirror = await serveMirror.start(repo, ['--access-log', log, '--runtime', runtime, '--site', path.join(__dirname, 'pages')]);
+  const other = await browser.context.newPage();
+  const lines = () => fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('.tar.zst'));
+  try {
+    await other.goto(`${mirror.url}/loader.html`);
+    assert.equal(await other.evaluate(() => self.crossOriginIsolated), true);
+    const o = { indexUrl: `${mirror.url}/index.json`, key: mirrorKey };
+    assert.equal(await other.evaluate((opts) => window.start(opts), o), 'parallel');
+    let r = await other.evaluate(() => window.runPython('import six\nprint(six.__version__)'));
+    assert.deepEqual(r.stdout, ['1.16.0'], r.stderr.join('\n'));
+    await other.evaluate(() => window.saved);
+    const first = requested(lines());
+    assert.ok(first.includes('six-1.16.0-0.tar.zst'), first.join(' '));
+    await other.reload();
+    assert.equal(await other.evaluate((opts) => window.start(opts), o), 'parallel');
+    const before = lines().length;
+    // one install whose closure is six (held) and two packages the store does not hold
+    r = await other.evaluate(() => window.runPython('import larder\nlarder.install("python-dateutil", "pyparsing")\n'
+      + 's = larder.stats()\nprint(s["packages"], s["from_cache"])'));
+    assert.deepEqual(r.stdout, ['3 1'], r.stderr.join('\n'));
+    const second = lines().slice(before);
+    assert.equal(second.length, 1, second.join('\n'));
+    assert.match(second[0], /"GET \/larder-bundle\?files=[^ ]+" 200 /);
+    assert.deepEqual(requested(second).sort(), ['pyparsing-3.0.9-0.tar.zst', 'python_dateutil-2.8.2-0.tar.zst']);
+  } finally {
+    await other.close();
     await serveMirror.stop(mirror);
   }
 });
