@@ -19,8 +19,8 @@
  * platform's archive store had it, in digest the bytes' sha256 when the
  * fetcher computed it: 64 hex digits, or ""), or 1 with the cause in errbuf. */
 EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha256, int refresh,
-                             unsigned char **data, size_t *len, int *from_store, char *digest, int digestlen,
-                             char *errbuf, int errlen), {
+                             unsigned char **data, size_t *len, int *from_store, int *ahead, char *digest,
+                             int digestlen, char *errbuf, int errlen), {
     try {
         if (!Module.larderFetch)
             throw new Error('this runtime has no fetcher (larder-runtime.js sets Module.larderFetch)');
@@ -28,11 +28,14 @@ EM_JS(int, larder_js_fetch, (const char *url, double expected, const char *sha25
                                        refresh !== 0);
         const bytes = got.bytes;
         HEAP32[from_store >> 2] = got.fromStore ? 1 : 0;
+        HEAP32[ahead >> 2] = got.ahead ? 1 : 0;
         stringToUTF8(got.sha256 || "", digest, digestlen);
         const ptr = _malloc(bytes.length || 1);
         if (!ptr)
             throw new Error('out of memory for ' + bytes.length + ' bytes');
         HEAPU8.set(bytes, ptr);
+        if (got.release)  /* the bytes were a view of shared memory the fetcher may reuse now */
+            got.release();
         HEAPU32[data >> 2] = ptr;
         HEAPU32[len >> 2] = bytes.length;
         return 0;
@@ -271,7 +274,7 @@ larder_code platform_fetch(void *ctx, const larder_fetch_request *req, unsigned 
     *len = 0;
     *result = (larder_fetch_result){0};
     if (larder_js_fetch(req->url, (double)req->size, req->sha256, req->refresh, data, len, &result->from_store,
-                        result->sha256, (int)sizeof result->sha256, cause, (int)sizeof cause) != 0)
+                        &result->ahead, result->sha256, (int)sizeof result->sha256, cause, (int)sizeof cause) != 0)
         return larder_fail(err, LARDER_EFETCH, "%s", cause);
     return LARDER_OK;
 }

@@ -373,6 +373,7 @@ static larder_code obtain(larder_loader *l, const larder_package *p, const char 
         larder_fetch_result got = {0};
         larder_code rc = l->cfg.fetch(l->cfg.fetch_ctx, &req, data, len, &got, err);
         *from_cache = got.from_store;
+        l->stats.handed_ahead += got.ahead != 0;
         double t2 = now_ms();
         /* a platform store (IndexedDB) answers through the fetch hook too */
         if (*from_cache)

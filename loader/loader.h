@@ -95,9 +95,12 @@ typedef struct larder_fetch_request {
  * the browser's or Node's native SHA-256, over the exact bytes it hands
  * over); "" when it did not, and the loader hashes them. Either way the
  * loader compares the digest with the signed index's, and asks again with
- * refresh when a copy from the store does not match. */
+ * refresh when a copy from the store does not match. ahead: the platform had
+ * handed the bytes over before they were asked for (an archive a prefetch
+ * announced), so the loader did not wait for them. */
 typedef struct larder_fetch_result {
     int from_store;
+    int ahead;
     char sha256[LARDER_SHA256_HEX];
 } larder_fetch_result;
 
@@ -163,6 +166,7 @@ typedef struct larder_loader_stats {
     uint64_t unpacked_bytes;  /* file bytes written */
     uint64_t prefetched;      /* archives announced ahead by larder_loader_prefetch */
     uint64_t hashed_by_platform; /* archives (fetched or cached) whose sha256 the platform computed (compared only) */
+    uint64_t handed_ahead;    /* archives the platform had handed over before they were asked for */
     double resolve_ms;        /* dependency closure, prefetch announcement */
     double fetch_ms;          /* archives fetched (waiting for the network) */
     double cache_read_ms;     /* archives read from the cache */

@@ -185,7 +185,7 @@ static PyObject *Loader_stats(LoaderObject *self, PyObject *unused)
     if (!ready(self))
         return NULL;
     const larder_loader_stats *s = larder_loader_get_stats(self->loader);
-    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:d,s:d,s:d,s:d}",
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:d,s:d,s:d,s:d}",
                          "packages", (unsigned long long)s->packages,
                          "from_cache", (unsigned long long)s->from_cache,
                          "files", (unsigned long long)s->files,
@@ -193,6 +193,7 @@ static PyObject *Loader_stats(LoaderObject *self, PyObject *unused)
                          "unpacked_bytes", (unsigned long long)s->unpacked_bytes,
                          "prefetched", (unsigned long long)s->prefetched,
                          "hashed_by_platform", (unsigned long long)s->hashed_by_platform,
+                         "handed_ahead", (unsigned long long)s->handed_ahead,
                          "resolve_ms", s->resolve_ms, "fetch_ms", s->fetch_ms,
                          "cache_read_ms", s->cache_read_ms, "verify_ms", s->verify_ms,
                          "decompress_ms", s->decompress_ms, "unpack_ms", s->unpack_ms,

@@ -9,14 +9,19 @@
  * anything else. It posts {prefetch: [{url, headers, limit, size, sha256}]}
  * when it knows what it will need — the helper starts all of them at once —
  * and then, for each archive in turn, {fetch: url, headers, limit, size,
- * sha256, refresh?, control?, pool?}: the helper waits for that archive and, when it
+ * sha256, refresh?, control?, pool?, slots?, slotBufs?}: the helper waits for that archive and, when it
  * fits in pool (a SharedArrayBuffer the interpreter sends when it makes a
  * new one), copies it there, stores its length in the shared control array
  * and wakes the interpreter (state 2); an archive that does not fit, or an
  * error, wakes it with state 1 and the length (or 3 and the error): it then
  * posts {deliver: url, data} with a pool big enough, and the helper copies
  * the bytes in and wakes it again. control (below) comes with the first
- * fetch only, like pool. headers are what to
+ * fetch only, like pool and the slots of the hand-over ahead: the helper
+ * puts the next archives a prefetch announced there as they become ready,
+ * and the interpreter takes one without a message when it is the one it
+ * needs, then posts {freed: slot, url} (larder-runtime.js, AHEAD_SLOTS).
+ * A prefetch's archives are the next ones asked for, in its order; one
+ * passed over goes to the end of the list. headers are what to
  * send with the URL (a private mirror's token: the interpreter's side
  * decides which URL gets one). Each download stops as soon as it passes its
  * limit (the size the index declares; larder-runtime.js's readLimited).
@@ -57,16 +62,22 @@ let sha256Hex;
 let bundleGroups;
 let bundleUrl;
 let noBundles;
+let slotFill;
+let slotClear;
+let slotState;
+let AHEAD_SLOTS;
 if (inNode) {
   const { parentPort } = require('worker_threads');
   post = (m) => parentPort.postMessage(m);
   parentPort.on('message', (m) => handle(m));
-  ({ readLimited, sha256Hex, bundleGroups, bundleUrl, noBundles } = require('./larder-runtime.js'));
+  ({ readLimited, sha256Hex, bundleGroups, bundleUrl, noBundles, slotFill, slotClear, slotState, AHEAD_SLOTS } =
+    require('./larder-runtime.js'));
 } else {
   importScripts('larder-runtime.js');
   post = (m) => self.postMessage(m);
   self.onmessage = (event) => handle(event.data);
-  ({ readLimited, sha256Hex, bundleGroups, bundleUrl, noBundles } = LarderRuntime);
+  ({ readLimited, sha256Hex, bundleGroups, bundleUrl, noBundles, slotFill, slotClear, slotState, AHEAD_SLOTS } =
+    LarderRuntime);
 }
 const pending = new Map();  // url -> Promise<{bytes, fromStore}>
 let store = null;           // {name, cap}
@@ -79,6 +90,11 @@ const KEEP_AFTER_MS = 100;
 let pool = null;            // the interpreter's SharedArrayBuffer for an archive's bytes
 let control = null;         // its Int32Array for the hand-over (below)
 let keepTimer = null;
+let slots = null;           // the hand-over ahead (larder-runtime.js): the slots' Int32Array
+let slotBufs = null;        // and their buffers
+const inSlot = [];          // slot -> the URL put there, until freed or cleared
+let announced = [];         // {url, sha256} of the prefetches not handed over yet, in their order
+let filling = false;
 
 function request(r) {
   return new Promise((resolve, reject) => {
@@ -366,6 +382,59 @@ function keepSoon(now) {
   w.then(() => writes.delete(w));
 }
 
+/* Put the first archives of the list in the free slots, each once it is
+ * ready (the interpreter takes them without asking: larder-runtime.js). */
+const firstOnes = () => announced.slice(0, AHEAD_SLOTS);
+async function fillAhead() {
+  if (filling || !slots) return;
+  filling = true;
+  try {
+    for (;;) {
+      let slot = -1;
+      for (let i = 0; i < AHEAD_SLOTS && slot < 0; i++) if (slotState(slots, i) === 0) slot = i;
+      const next = firstOnes().find((item) => !inSlot.includes(item.url));
+      if (slot < 0 || !next) break;
+      let got = null;
+      try {
+        got = await pending.get(next.url);
+      } catch (e) {
+        // asked for by message, the failure is reported then
+      }
+      if (inSlot.includes(next.url) || !firstOnes().some((item) => item.url === next.url)) continue;  // handed over meanwhile, or no longer next
+      if (!got || !slotFill(slots, slotBufs, slot, next.sha256, got)) {
+        /* failed, or too big for a slot: the interpreter asks for it by message */
+        announced = announced.filter((item) => item.url !== next.url);
+        continue;
+      }
+      inSlot[slot] = next.url;
+    }
+  } finally {
+    filling = false;
+  }
+}
+
+/* Keep in the slots the first archives of the list only: one the
+ * interpreter has not taken and that is no longer among them is taken out
+ * (fillAhead puts the first ones in). */
+function realign() {
+  const first = new Set(firstOnes().map((item) => item.url));
+  for (let i = 0; slots && i < AHEAD_SLOTS; i++) {
+    if (inSlot[i] && !first.has(inSlot[i]) && slotClear(slots, i)) inSlot[i] = null;
+  }
+  fillAhead();
+}
+
+/* url handed over (by message, or taken from a slot) leaves the list; what
+ * was announced before it and not asked for yet goes to its end (an import
+ * that did not happen, or not yet). */
+function handedOver(url) {
+  const at = announced.findIndex((item) => item.url === url);
+  if (at >= 0) announced = announced.slice(at + 1).concat(announced.slice(0, at));
+  pending.delete(url);  // delivered once
+  keepSoon(false);
+  realign();
+}
+
 /* control's text: the error, or the archive's sha256 (above) */
 function putText(text) {
   Atomics.store(control, 2, text.length);
@@ -391,9 +460,25 @@ async function handle(m) {
     const buffers = store ? readMany(fresh.filter((item) => item.sha256).map((item) => item.sha256)) : new Map();
     const parts = fresh.length > 1 ? bundled(fresh) : new Map();
     for (const item of fresh) obtain(item, buffers.get(item.sha256), parts.get(item.url));
+    /* what the interpreter asks for next, in its order (an install announces
+     * its closure as it begins): first in the list, before what was announced earlier */
+    const batch = m.prefetch.filter((item) => item.sha256 && pending.has(item.url));
+    const urls = new Set(batch.map((item) => item.url));
+    announced = batch.map(({ url, sha256 }) => ({ url, sha256 })).concat(announced.filter((item) => !urls.has(item.url)));
+    realign();
+  } else if (m.freed !== undefined) {
+    if (inSlot[m.freed] === m.url) inSlot[m.freed] = null;
+    handedOver(m.url);
   } else if (m.fetch) {
+    for (let i = 0; slots && i < AHEAD_SLOTS; i++) {  /* put there after the interpreter looked */
+      if (inSlot[i] === m.fetch && slotClear(slots, i)) inSlot[i] = null;
+    }
     if (m.pool) pool = m.pool;
     if (m.control) control = m.control;
+    if (m.slots) {
+      slots = m.slots;
+      slotBufs = m.slotBufs;
+    }
     try {
       if (m.refresh && store && m.sha256) {  /* the store's copy did not match its digest */
         pending.delete(m.fetch);
@@ -412,24 +497,23 @@ async function handle(m) {
       putText(digest);
       if (pool && bytes.length <= pool.byteLength) {
         new Uint8Array(pool).set(bytes);
-        pending.delete(m.fetch);  // delivered once
         wake(control, 2);
-        keepSoon(false);
+        handedOver(m.fetch);
       } else {
         wake(control, 1);
       }
     } catch (e) {
       putText(String(e.message).slice(0, 400));
       pending.delete(m.fetch);  // a later attempt fetches again
+      announced = announced.filter((item) => item.url !== m.fetch);
       wake(control, 3);
     }
   } else if (m.deliver) {
     pool = m.data;
     const { bytes } = await pending.get(m.deliver);
     new Uint8Array(m.data).set(bytes);
-    pending.delete(m.deliver);  // delivered once
     wake(control, 2);
-    keepSoon(false);
+    handedOver(m.deliver);
   } else if (m.flush) {
     await Promise.all([...writes]);
     post({ flushed: m.flush });

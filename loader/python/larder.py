@@ -457,7 +457,8 @@ def stats():
     prefetched: archives whose download began ahead of the install, and
     hashed_by_platform: archives whose sha256 the fetch helper, or the runtime
     for its IDBFS cache, computed with WebCrypto, which the loader compared
-    with the index's instead of hashing them) and
+    with the index's instead of hashing them, and handed_ahead: archives the
+    fetch helper had handed over before the loader asked for them) and
     milliseconds per step of the installs (resolve, fetch, cache_read,
     verify, decompress, unpack, cache_write), with install_ms, the whole of
     the installs imports made, and rescan_ms, finding the module afterwards.

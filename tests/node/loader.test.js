@@ -87,6 +87,30 @@ print(larder.stats()['prefetched'], 'six' in larder.installed(), larder.prefetch
   assert.equal(new Set(gets).size, gets.length, `an archive was fetched twice: ${gets}`);
 });
 
+test('archives a prefetch announced are handed over ahead, before the loader asks (no round trip to the helper); '
+  + 'one nobody announced is asked for', async () => {
+  server.log.length = 0;
+  const r = await python(['-c', `
+import larder, time
+larder.prefetch('dateutil')
+time.sleep(2)  # the helper downloads six and python-dateutil meanwhile, and puts them in its slots
+larder.install('python-dateutil')
+s = larder.stats()
+print(s['packages'], s['handed_ahead'], s['hashed_by_platform'])
+larder.install('pyparsing')
+s = larder.stats()
+print(s['packages'], s['handed_ahead'], s['hashed_by_platform'])
+import dateutil.parser, pyparsing
+print(dateutil.parser.parse('2026-12-05').year, pyparsing.__version__)
+`]);
+  assert.equal(r.code, 0, r.err);
+  // both taken from the slots, checked against the index as any other (the helper's digests);
+  // pyparsing, announced by nobody, by message
+  assert.equal(r.out, '2 2 2\n3 2 3\n2026 3.0.9\n');
+  const gets = archiveGets();
+  assert.equal(new Set(gets).size, gets.length, `an archive was fetched twice: ${gets}`);
+});
+
 test('larder.stats(): what the installs did, counted, and where their time went', async () => {
   const r = await python(['-c', `
 import larder
@@ -101,7 +125,7 @@ print(all(s[k] >= 0 for k in s if k.endswith('_ms')), s['unpack_ms'] > 0, s['fet
 `]);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, "['archive_bytes', 'cache_read_ms', 'cache_write_ms', 'decompress_ms', 'fetch_ms', "
-    + "'files', 'from_cache', 'hashed_by_platform', 'install_ms', 'packages', 'prefetched', 'rescan_ms', "
+    + "'files', 'from_cache', 'handed_ahead', 'hashed_by_platform', 'install_ms', 'packages', 'prefetched', 'rescan_ms', "
     + "'resolve_ms', 'unpack_ms', 'unpacked_bytes', 'verify_ms']\n[0, 0, 0, 0]\n1 0 4 True True True\nTrue True True 1\n");
 });
 
