@@ -9,14 +9,15 @@
  * anything else. It posts {prefetch: [{url, headers, limit, size, sha256}]}
  * when it knows what it will need — the helper starts all of them at once —
  * and then, for each archive in turn, {fetch: url, headers, limit, size,
- * sha256, refresh?, control?, pool?, slots?, slotBufs?}: the helper waits for that archive and, when it
+ * sha256, refresh?, control?, pool?}: the helper waits for that archive and, when it
  * fits in pool (a SharedArrayBuffer the interpreter sends when it makes a
  * new one), copies it there, stores its length in the shared control array
  * and wakes the interpreter (state 2); an archive that does not fit, or an
  * error, wakes it with state 1 and the length (or 3 and the error): it then
  * posts {deliver: url, data} with a pool big enough, and the helper copies
  * the bytes in and wakes it again. control (below) comes with the first
- * fetch only, like pool and the slots of the hand-over ahead: the helper
+ * fetch only, like pool; the slots of the hand-over ahead come with the
+ * first prefetch ({prefetch, slots, slotBufs}): the helper
  * puts the next archives a prefetch announced there as they become ready,
  * and the interpreter takes one without a message when it is the one it
  * needs, then posts {freed: slot, url} (larder-runtime.js, AHEAD_SLOTS).
@@ -456,6 +457,10 @@ async function handle(m) {
     store = m.store;
     heldDigests().catch(() => {});  // read while the interpreter starts; a failure is reported when used
   } else if (m.prefetch) {
+    if (m.slots) {
+      slots = m.slots;
+      slotBufs = m.slotBufs;
+    }
     const fresh = m.prefetch.filter((item) => !pending.has(item.url));
     const buffers = store ? readMany(fresh.filter((item) => item.sha256).map((item) => item.sha256)) : new Map();
     const parts = fresh.length > 1 ? bundled(fresh) : new Map();
@@ -475,10 +480,6 @@ async function handle(m) {
     }
     if (m.pool) pool = m.pool;
     if (m.control) control = m.control;
-    if (m.slots) {
-      slots = m.slots;
-      slotBufs = m.slotBufs;
-    }
     try {
       if (m.refresh && store && m.sha256) {  /* the store's copy did not match its digest */
         pending.delete(m.fetch);

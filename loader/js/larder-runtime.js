@@ -164,7 +164,7 @@
    * archive it looked at), each 1 -> x by compareExchange: a slot is never
    * read and written at once. */
   const AHEAD_SLOTS = 4;
-  const AHEAD_BYTES = 2 << 20;
+  const AHEAD_BYTES = 1 << 20;
   const SLOT_INTS = 4 + 64 + 64;
   const aheadControl = () => new Int32Array(new SharedArrayBuffer(4 * SLOT_INTS * AHEAD_SLOTS));
   const slotText = (ctl, at, n) => String.fromCharCode(...ctl.subarray(at, at + n));
@@ -363,7 +363,7 @@
      * archive does not fit, and given to the helper only then */
     let pool = new SharedArrayBuffer(1 << 20);
     let poolSent = false;
-    /* the slots of the hand-over ahead (above), made with the first fetch */
+    /* the slots of the hand-over ahead (above), made with the first prefetch */
     let slots = null;
     let slotBufs = null;
     let taken = -1;       /* the slot whose bytes the last fetch returned */
@@ -378,9 +378,18 @@
     let flushId = 0;
     return {
       parallel: true,
-      prefetch: (items) => helper.post({
-        prefetch: items.map(({ url, size, sha256 }) => ({ url, headers: headers(url), limit: limitOf(size), size, sha256 })),
-      }),
+      prefetch: (items) => {
+        /* the slots go with the first prefetch: a page that loads no package makes none */
+        const first = !slots;
+        if (first) {
+          slots = aheadControl();
+          slotBufs = Array.from({ length: AHEAD_SLOTS }, () => new SharedArrayBuffer(AHEAD_BYTES));
+        }
+        helper.post({
+          prefetch: items.map(({ url, size, sha256 }) => ({ url, headers: headers(url), limit: limitOf(size), size, sha256 })),
+          slots: first ? slots : undefined, slotBufs: first ? slotBufs : undefined,
+        });
+      },
       /* The bytes returned are a view of the pool or of a slot, valid until
        * the next fetch or until the caller, having copied them (larder_js_fetch:
        * into the wasm heap), calls release() when there is one.
@@ -396,16 +405,11 @@
             return { ...got, release };
           }
         }
-        if (!slots) {
-          slots = aheadControl();
-          slotBufs = Array.from({ length: AHEAD_SLOTS }, () => new SharedArrayBuffer(AHEAD_BYTES));
-        }
         Atomics.store(control, 0, 0);
         /* the shared control array and pool go once: cloning shared memory
          * into a message costs more than the rest of it */
         helper.post({ fetch: url, headers: headers(url), limit: limitOf(expected), size: expected, sha256, refresh,
-          control: poolSent ? undefined : control, pool: poolSent ? undefined : pool,
-          slots: poolSent ? undefined : slots, slotBufs: poolSent ? undefined : slotBufs });
+          control: poolSent ? undefined : control, pool: poolSent ? undefined : pool });
         poolSent = true;
         Atomics.wait(control, 0, 0);
         /* the error, or the archive's sha256 as the helper computed it (the loader compares it with the index's) */
