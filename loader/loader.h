@@ -22,7 +22,9 @@ larder_code larder_loader_init(larder_error *err);
  * size (larder archives always do) and that size must not exceed max_size.
  * On success *out is a malloc'd buffer of *out_len bytes owned by the caller.
  * Truncated, damaged or oversized input gives LARDER_ECORRUPT or
- * LARDER_ETOOBIG with the reason; *out is then NULL. */
+ * LARDER_ETOOBIG with the reason; *out is then NULL. The frame's own
+ * checksum is not checked: the caller checks what it decompresses (an
+ * archive's sha256 before, a signature or digest after). */
 larder_code larder_zstd_decompress(const void *frame, size_t frame_len, size_t max_size,
                                    void **out, size_t *out_len, larder_error *err);
 

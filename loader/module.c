@@ -101,7 +101,8 @@ static PyObject *larder_py_sha256(PyObject *self, PyObject *arg)
 PyDoc_STRVAR(decompress_doc,
 "zstd_decompress(frame, max_size) -> bytes\n\n"
 "Decompress one zstd frame that declares its content size (at most max_size\n"
-"bytes). Raises CorruptError for damaged, truncated or oversized input.");
+"bytes). Raises CorruptError for damaged, truncated or oversized input; the\n"
+"frame's own checksum is not checked (check what it gives, as the loader does).");
 static PyObject *larder_py_zstd_decompress(PyObject *self, PyObject *args)
 {
     (void)self;

@@ -18,8 +18,8 @@
  * globals the dynamic linker fills, if any).
  *
  * Checked, or it refuses (and the link fails): the glue's two bases are the
- * constants above; the function is what wasm-ld writes (stores of base +
- * constant, nothing else); every relocated word lies inside the one active
+ * constants above; the function is what wasm-ld writes (stores of base
+ * plus or minus a constant, nothing else); every relocated word lies inside the one active
  * data segment, placed at __memory_base. The module is validated after.
  */
 'use strict';
@@ -147,6 +147,10 @@ for (;;) {
     const b = stack.pop(), a = stack.pop();
     if (!a || !b || (a.global >= 0 && b.global >= 0)) fail('an addition of two globals');
     stack.push({ global: Math.max(a.global, b.global), add: (a.add + b.add) | 0 });
+  } else if (op === 0x6b) {  // an address before a symbol: its global (or a constant) minus a constant
+    const b = stack.pop(), a = stack.pop();
+    if (!a || !b || b.global >= 0) fail('a subtraction of a global');
+    stack.push({ global: a.global, add: (a.add - b.add) | 0 });
   } else if (op === 0x36) {
     const align = u32(), offset = u32(), value = stack.pop(), address = stack.pop();
     if (!value || !address || address.global !== memoryBaseGlobal) fail('a store that is not to __memory_base + constant');
