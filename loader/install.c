@@ -317,7 +317,8 @@ static larder_code unpack(larder_loader *l, const larder_package *p, const unsig
                            (unsigned long long)p->entries, (unsigned long long)MAX_ARCHIVE);
     uint64_t limit = declared + p->entries * TAR_ENTRY_OVERHEAD + TAR_END;
     double t0 = now_ms();
-    larder_code rc = larder_zstd_decompress(archive, len, (size_t)limit, &tar, &tar_len, err);
+    /* verified: obtain() checked the archive's sha256 against the index */
+    larder_code rc = larder_zstd_decompress(archive, len, (size_t)limit, 1, &tar, &tar_len, err);
     double t1 = now_ms();
     l->stats.decompress_ms += t1 - t0;
     if (rc != LARDER_OK)

@@ -22,10 +22,12 @@ larder_code larder_loader_init(larder_error *err);
  * size (larder archives always do) and that size must not exceed max_size.
  * On success *out is a malloc'd buffer of *out_len bytes owned by the caller.
  * Truncated, damaged or oversized input gives LARDER_ECORRUPT or
- * LARDER_ETOOBIG with the reason; *out is then NULL. The frame's own
- * checksum is not checked: the caller checks what it decompresses (an
- * archive's sha256 before, a signature or digest after). */
-larder_code larder_zstd_decompress(const void *frame, size_t frame_len, size_t max_size,
+ * LARDER_ETOOBIG with the reason; *out is then NULL. verified: the caller
+ * has checked the frame's bytes whole (an archive's sha256 against the
+ * signed index), so the frame's own checksum, when it has one, is not
+ * checked again (7% of the time); otherwise it is, and a damaged frame
+ * that carries one never yields output. */
+larder_code larder_zstd_decompress(const void *frame, size_t frame_len, size_t max_size, int verified,
                                    void **out, size_t *out_len, larder_error *err);
 
 /* One entry of a tar archive. data points into the archive buffer. */

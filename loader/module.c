@@ -101,8 +101,7 @@ static PyObject *larder_py_sha256(PyObject *self, PyObject *arg)
 PyDoc_STRVAR(decompress_doc,
 "zstd_decompress(frame, max_size) -> bytes\n\n"
 "Decompress one zstd frame that declares its content size (at most max_size\n"
-"bytes). Raises CorruptError for damaged, truncated or oversized input; the\n"
-"frame's own checksum is not checked (check what it gives, as the loader does).");
+"bytes). Raises CorruptError for damaged, truncated or oversized input.");
 static PyObject *larder_py_zstd_decompress(PyObject *self, PyObject *args)
 {
     (void)self;
@@ -118,7 +117,7 @@ static PyObject *larder_py_zstd_decompress(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "max_size must be >= 0");
         return NULL;
     }
-    larder_code rc = larder_zstd_decompress(view.buf, (size_t)view.len, (size_t)max_size,
+    larder_code rc = larder_zstd_decompress(view.buf, (size_t)view.len, (size_t)max_size, 0,
                                             &out, &out_len, &err);
     PyBuffer_Release(&view);
     if (rc != LARDER_OK)
@@ -140,7 +139,7 @@ static PyObject *larder_py_selftest(PyObject *self, PyObject *unused)
     void *out;
     size_t out_len;
     larder_error err;
-    if (larder_zstd_decompress(selftest_frame, sizeof selftest_frame, selftest_size,
+    if (larder_zstd_decompress(selftest_frame, sizeof selftest_frame, selftest_size, 0,
                                &out, &out_len, &err) != LARDER_OK)
         return module_raise(&err);
     larder_code rc = out_len == selftest_size

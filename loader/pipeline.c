@@ -15,7 +15,7 @@ larder_code larder_loader_init(larder_error *err)
     return LARDER_OK;
 }
 
-larder_code larder_zstd_decompress(const void *frame, size_t frame_len, size_t max_size,
+larder_code larder_zstd_decompress(const void *frame, size_t frame_len, size_t max_size, int verified,
                                    void **out, size_t *out_len, larder_error *err)
 {
     *out = NULL;
@@ -45,10 +45,8 @@ larder_code larder_zstd_decompress(const void *frame, size_t frame_len, size_t m
         ZSTD_freeDCtx(dctx);
         return larder_fail(err, LARDER_ENOMEM, "cannot allocate %llu bytes to decompress", size);
     }
-    /* the frame's XXH64 is not checked: what is decompressed was checked
-     * whole before (an archive's sha256) or is after (the index's signature,
-     * the selftest's digest), and the checksum cost 7% of the time */
-    size_t got = ZSTD_DCtx_setParameter(dctx, ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
+    size_t got = ZSTD_DCtx_setParameter(dctx, ZSTD_d_forceIgnoreChecksum,
+                                        verified ? ZSTD_d_ignoreChecksum : ZSTD_d_validateChecksum);
     if (!ZSTD_isError(got))
         got = ZSTD_decompressDCtx(dctx, buf, (size_t)size, frame, frame_len);
     ZSTD_freeDCtx(dctx);

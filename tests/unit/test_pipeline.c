@@ -47,18 +47,18 @@ static void test_zstd(void)
     size_t flen = ZSTD_compress(frame, bound, data, n, 3);
     CHECK(!ZSTD_isError(flen), "host zstd compresses the sample");
 
-    CHECK(larder_zstd_decompress(frame, flen, n, &out, &out_len, &err) == LARDER_OK && out_len == n
+    CHECK(larder_zstd_decompress(frame, flen, n, 0, &out, &out_len, &err) == LARDER_OK && out_len == n
               && memcmp(out, data, n) == 0, "a frame decompresses to the original");
     free(out);
-    CHECK(larder_zstd_decompress(frame, flen, n - 1, &out, &out_len, &err) == LARDER_ETOOBIG && !out,
+    CHECK(larder_zstd_decompress(frame, flen, n - 1, 0, &out, &out_len, &err) == LARDER_ETOOBIG && !out,
           "a frame above the size limit is refused before decompressing");
-    CHECK(larder_zstd_decompress(frame, flen - 5, n, &out, &out_len, &err) == LARDER_ECORRUPT && !out,
+    CHECK(larder_zstd_decompress(frame, flen - 5, n, 0, &out, &out_len, &err) == LARDER_ECORRUPT && !out,
           "a truncated frame is corrupt");
     CHECK_STR_HAS(err.message, "truncated", "truncation is named");
     memcpy(frame + flen, "junk", 4);
-    CHECK(larder_zstd_decompress(frame, flen + 4, n, &out, &out_len, &err) == LARDER_ECORRUPT,
+    CHECK(larder_zstd_decompress(frame, flen + 4, n, 0, &out, &out_len, &err) == LARDER_ECORRUPT,
           "trailing bytes after the frame are refused");
-    CHECK(larder_zstd_decompress("hello, world", 12, n, &out, &out_len, &err) == LARDER_ECORRUPT,
+    CHECK(larder_zstd_decompress("hello, world", 12, n, 0, &out, &out_len, &err) == LARDER_ECORRUPT,
           "data that is not zstd is refused");
 
     /* with a content checksum (as larder-build writes archives), damage in
@@ -67,8 +67,18 @@ static void test_zstd(void)
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
     flen = ZSTD_compress2(cctx, frame, bound, data, n);
     frame[flen / 2] ^= 0x55;
-    CHECK(larder_zstd_decompress(frame, flen, n, &out, &out_len, &err) == LARDER_ECORRUPT && !out,
+    CHECK(larder_zstd_decompress(frame, flen, n, 0, &out, &out_len, &err) == LARDER_ECORRUPT && !out,
           "a damaged checksummed frame never yields output");
+    /* only the checksum wrong: refused, unless the caller verified the bytes
+     * whole (an archive's sha256): then it is not checked again */
+    frame[flen / 2] ^= 0x55;
+    frame[flen - 1] ^= 0x01;
+    CHECK(larder_zstd_decompress(frame, flen, n, 0, &out, &out_len, &err) == LARDER_ECORRUPT && !out,
+          "a wrong frame checksum is refused");
+    CHECK(larder_zstd_decompress(frame, flen, n, 1, &out, &out_len, &err) == LARDER_OK && out_len == n
+              && memcmp(out, data, n) == 0,
+          "verified by the caller: the frame's checksum is not checked again");
+    free(out);
 
     /* a frame made by the streaming API without a pledged size has no
      * content size: larder archives must always declare it */
@@ -81,7 +91,7 @@ static void test_zstd(void)
         rc = ZSTD_compressStream2(cctx, &ob, &none, ZSTD_e_end);
     ZSTD_freeCCtx(cctx);
     CHECK(rc == 0, "streaming compression finished");
-    CHECK(larder_zstd_decompress(frame, ob.pos, n, &out, &out_len, &err) == LARDER_ECORRUPT,
+    CHECK(larder_zstd_decompress(frame, ob.pos, n, 0, &out, &out_len, &err) == LARDER_ECORRUPT,
           "a frame without a declared content size is refused");
     free(out);
     CHECK_STR_HAS(err.message, "does not declare its content size", "the cause is named");
