@@ -17,13 +17,14 @@
 
 static char mirror[256], site[256], cache[256];
 static int fetches;
+static int hand_ahead;  /* fetch_file says it had handed the bytes over before they were asked for */
 
 static larder_code fetch_file(void *ctx, const larder_fetch_request *req, unsigned char **data, size_t *len,
                               larder_fetch_result *result, larder_error *err)
 {
     (void)ctx;
     const char *url = req->url;
-    *result = (larder_fetch_result){0};
+    *result = (larder_fetch_result){.ahead = hand_ahead};
     fetches++;
     FILE *f = fopen(url, "rb");
     if (!f)
@@ -389,6 +390,19 @@ int main(void)
         larder_loader_free(hooked);
     }
     hook_mode = 0;
+
+    /* archives the platform handed over ahead are counted, and checked as any other */
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir %s", site, site);
+    CHECK(system(cmd) == 0, "an empty install dir");
+    larder_loader_config acfg = {.base_url = mirror, .site_dir = site, .stdlib_dir = site, .dynlib_dir = site,
+                                 .fetch = fetch_file};
+    larder_loader *ahead = larder_loader_new(&acfg, index, &err);
+    hand_ahead = 1;
+    CHECK(ahead && larder_loader_install(ahead, &name, 1, &report, &err) == LARDER_OK && report.n == 2
+              && larder_loader_get_stats(ahead)->handed_ahead == 2 && exists("good/__init__.py"),
+          "both archives handed over ahead: counted, installed");
+    hand_ahead = 0;
+    larder_loader_free(ahead);
 
     /* a truncated download and a missing archive */
     snprintf(cmd, sizeof cmd, "cp %s/good.tar.zst %s/good.bak && truncate -s 30 %s/good.tar.zst && rm -rf %s",
