@@ -19,8 +19,9 @@
  *
  * Checked, or it refuses (and the link fails): the glue's two bases are the
  * constants above; the function is what wasm-ld writes (stores of base
- * plus or minus a constant, nothing else); every relocated word lies inside the one active
- * data segment, placed at __memory_base. The module is validated after.
+ * plus or minus a constant, nothing else); every relocated word lies inside
+ * the one active data segment, placed at __memory_base. The module is
+ * validated after.
  */
 'use strict';
 const fs = require('fs');

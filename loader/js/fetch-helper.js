@@ -36,8 +36,8 @@
  * The archive store ({store: {name, cap}}, the runtime's 'idb' cache): an
  * IndexedDB database of archives keyed by sha256, read when the
  * interpreter announces or asks for one (READ_AHEAD at a time), so that a
- * start reads nothing of it but the list of digests it holds (an archive not in it goes straight to the
- * network). A hit whose size or sha256 is not the one asked for is dropped
+ * start reads nothing of it but the list of digests it holds (an archive
+ * not in it goes straight to the network). A hit whose size or sha256 is not the one asked for is dropped
  * and the archive downloaded; should the interpreter still find a copy from
  * the store wrong, it asks again with refresh, which does the same.
  * Downloads are kept when they hash to the
@@ -401,7 +401,8 @@ async function fillAhead() {
       } catch (e) {
         // asked for by message, the failure is reported then
       }
-      if (inSlot.includes(next.url) || !firstOnes().some((item) => item.url === next.url)) continue;  // handed over meanwhile, or no longer next
+      /* handed over meanwhile, or no longer among the next */
+      if (inSlot.includes(next.url) || !firstOnes().some((item) => item.url === next.url)) continue;
       if (!got || !slotFill(slots, slotBufs, slot, next.sha256, got)) {
         /* failed, or too big for a slot: the interpreter asks for it by message */
         announced = announced.filter((item) => item.url !== next.url);
