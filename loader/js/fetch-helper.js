@@ -415,14 +415,20 @@ async function fillAhead() {
   }
 }
 
+/* Empty the full slots whose URL which(url) picks (those the interpreter
+ * has taken stay as they are). */
+function emptySlots(which) {
+  for (let i = 0; slots && i < AHEAD_SLOTS; i++) {
+    if (inSlot[i] && which(inSlot[i]) && slotClear(slots, i)) inSlot[i] = null;
+  }
+}
+
 /* Keep in the slots the first archives of the list only: one the
  * interpreter has not taken and that is no longer among them is taken out
  * (fillAhead puts the first ones in). */
 function realign() {
   const first = new Set(firstOnes().map((item) => item.url));
-  for (let i = 0; slots && i < AHEAD_SLOTS; i++) {
-    if (inSlot[i] && !first.has(inSlot[i]) && slotClear(slots, i)) inSlot[i] = null;
-  }
+  emptySlots((url) => !first.has(url));
   fillAhead();
 }
 
@@ -476,9 +482,7 @@ async function handle(m) {
     if (inSlot[m.freed] === m.url) inSlot[m.freed] = null;
     handedOver(m.url);
   } else if (m.fetch) {
-    for (let i = 0; slots && i < AHEAD_SLOTS; i++) {  /* put there after the interpreter looked */
-      if (inSlot[i] === m.fetch && slotClear(slots, i)) inSlot[i] = null;
-    }
+    emptySlots((url) => url === m.fetch);  /* put there after the interpreter looked */
     if (m.pool) pool = m.pool;
     if (m.control) control = m.control;
     try {
