@@ -267,6 +267,14 @@ EMSCRIPTEN_KEEPALIVE int larder_run(const char *code, int want_value)
     Py_XDECREF(value);
     Py_XDECREF(r);
     Py_DECREF(parts);
+    /* what the run's imports recorded for the next visit, written once per
+     * run (it reports its own failure on stderr) */
+    PyObject *after = PyObject_CallMethod(page, "after_run", NULL);
+    if (!after) {
+        report(1);
+        rc = -1;
+    }
+    Py_XDECREF(after);
     Py_DECREF(page);
     return rc;
 }

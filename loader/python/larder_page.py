@@ -1,7 +1,7 @@
 """larder_page - the Python side of larder.js's values: runPython's result
-(main.c's larder_run calls compile_for_run and to_json), globals get and
-set, the modules a page registers with registerJsModule (worker.js), and
-warm_up, the idle work worker.js runs after 'ready'.
+(main.c's larder_run calls compile_for_run, to_json and after_run),
+globals get and set, the modules a page registers with registerJsModule
+(worker.js), and warm_up, the idle work worker.js runs after 'ready'.
 
 Values cross as JSON text: None, bool, int, float (finite), str, and lists
 and dicts (str keys) of them. Anything else is a TypeError that says so.
@@ -30,6 +30,15 @@ def compile_for_run(source, want_value):
     if want_value and tree.body and isinstance(tree.body[-1], _ast.Expr):
         last = compile(_ast.Expression(tree.body.pop().value), "<string>", "eval")
     return compile(tree, "<string>", "exec"), last
+
+
+def after_run():
+    """What a run's imports recorded for the next visit, written once the
+    run has ended (larder._save_followed; main.c's larder_run calls this
+    whether the run raised or not)."""
+    save = getattr(sys.modules.get("larder"), "_save_followed", None)  # the loader, when it is on
+    if save is not None:
+        save()
 
 
 def _module_imports(tree):

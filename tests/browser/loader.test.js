@@ -57,11 +57,16 @@ test('a lazy import in the Worker: progress events, parallel downloads, then the
   pages.stats.maxInFlight = 0;
   const r = await page.evaluate(() => window.runPython(
     'import six, dateutil.parser, pyparsing\nprint(dateutil.parser.parse("2026-11-25").strftime("%A"))\n'
-    + 'print(six.__version__, pyparsing.Word(pyparsing.nums).parseString("42")[0])'));
+    + 'print(six.__version__, pyparsing.Word(pyparsing.nums).parseString("42")[0])\n'
+    + 'import os\nprint(os.path.exists("/larder/cache/followed-imports"))'));
   pages.stats.delayMs = 0;
   assert.ok(pages.stats.maxInFlight > 1, `the closure downloads in parallel (max in flight ${pages.stats.maxInFlight})`);
   assert.deepEqual(r.stderr, []);
-  assert.deepEqual(r.stdout, ['Wednesday', '1.16.0 42']);
+  // what followed each package's import: recorded during the run, written once it ended
+  assert.deepEqual(r.stdout, ['Wednesday', '1.16.0 42', 'False']);
+  const followed = await page.evaluate(() => window.runPython(
+    'print(sorted(line.split()[0] for line in open("/larder/cache/followed-imports")))'));
+  assert.deepEqual(followed.stdout, ["['pyparsing', 'python-dateutil', 'six']"], followed.stderr.join('\n'));
   assert.equal(indexBefore + indexGets(), 1, 'the index is fetched once, and read by the first import');
   const gets = archiveGets();
   assert.equal(new Set(gets).size, gets.length, `each archive is fetched once: ${gets}`);

@@ -194,6 +194,20 @@ print(larder.stats()['prefetched'])
   assert.equal(r.out, '22\n');
 });
 
+test('a record of what followed that cannot be written is said on stderr, and the program still succeeds', async () => {
+  const corpus2 = path.join(work, 'corpus-stdlib');
+  const followKey = makeKey();
+  writeRepo(path.join(repo, 'followed-ro'), { ...entries, ...readEntries(corpus2) }, { key: followKey, serial: 1 });
+  const cache = path.join(work, 'cache-followed-ro');
+  fs.mkdirSync(path.join(cache, 'cache', 'followed-imports.tmp'), { recursive: true });  // where the record is written
+  const r = await python(['-c', 'import dateutil.rrule\nprint("imported")'],
+    { cache, indexUrl: `${server.url}/followed-ro/index.json`, keyText: followKey.text });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'imported\n');
+  assert.match(r.err, /^larder: cannot write \/larder\/cache\/followed-imports: .*Is a directory.*; the next visit will fetch/m);
+  assert.equal(fs.existsSync(path.join(cache, 'cache', 'followed-imports')), false);
+});
+
 test('a module no package provides is still ModuleNotFoundError', async () => {
   const r = await python(['-c', `
 try:
