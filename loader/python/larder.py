@@ -349,7 +349,7 @@ def _follow(package, entries):
     install made) in this visit's record of what followed the last package of
     the site imported; keep the record (in _FOLLOWED) when it names a package
     the kept one does not: a visit that repeats the last one writes nothing."""
-    global _following
+    global _following, _followed_unsaved
     if any(key == package and info and info["install_dir"] == "site" for key, info in entries):
         _following = [package, []]
         return
@@ -364,7 +364,6 @@ def _follow(package, entries):
             news = news or name not in known
     if not news:
         return
-    global _followed_unsaved
     _followed[_following[0]] = list(names)
     _followed_unsaved = True
 
@@ -373,9 +372,9 @@ def _save_followed():
     """Write the record _follow() keeps to the cache directory when it has
     changed: once when a run ends (larder_page.after_run), the process exits
     (atexit) or the loader moves to another cache, instead of at every
-    install of an import statement's package (one rewrite per install cost a
-    cold visit 8-14 ms). Nothing is left to report a failure to there, so it
-    is said on stderr, and the record is kept for the next try."""
+    install that adds a name to it. Nothing is left to report a failure to
+    there, so it is said on stderr, and the record is kept for the next
+    try."""
     global _followed_unsaved
     if not _followed_unsaved:
         return
