@@ -195,6 +195,8 @@
     Atomics.store(ctl, at, 1);
     return true;
   }
+  /* the interpreter's side: a taken slot whose bytes it has copied goes back to the helper */
+  const slotFree = (ctl, slot) => Atomics.store(ctl, slot * SLOT_INTS, 0);
   /* the helper's side: empty a full slot the interpreter will not take */
   const slotClear = (ctl, slot) => Atomics.compareExchange(ctl, slot * SLOT_INTS, 1, 0) === 1;
   const slotState = (ctl, slot) => Atomics.load(ctl, slot * SLOT_INTS);
@@ -371,7 +373,7 @@
     /* the caller has copied the bytes (or fetches again): the slot is the helper's again */
     const release = () => {
       if (taken < 0) return;
-      Atomics.store(slots, taken * SLOT_INTS, 0);
+      slotFree(slots, taken);
       helper.post({ freed: taken, url: takenUrl });
       taken = -1;
     };
